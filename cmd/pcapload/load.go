@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/load"
+)
+
+// loadFlags are the flags of the load command.
+type loadFlags struct {
+	to        multiFlag
+	db        string
+	workers   int
+	sensor    string
+	ports     string
+	batchRows int
+	json      bool
+	progress  string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func (e *env) load(ctx context.Context, args []string) error {
+	var f loadFlags
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH or parquet:DIR")
+	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
+	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
+	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row")
+	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
+	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
+	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
+	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
+	if err := fs.Parse(args); err != nil {
+		return usagef("load: %v", err)
+	}
+	if fs.NArg() == 0 {
+		return usagef("load: no input given")
+	}
+	ports, err := parsePorts(f.ports)
+	if err != nil {
+		return err
+	}
+	if f.workers < 1 || f.batchRows < 1 {
+		return usagef("load: --workers and --batch-rows must be positive")
+	}
+
+	inputs, skipped, err := ingest.Expand(fs.Args())
+	if err != nil {
+		return usagef("load: %v", err)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "pcapload: skipped %s: %s\n", s.Path, s.Reason)
+	}
+	ingest.SortBySize(inputs)
+
+	sinks, err := openSinks(ctx, f)
+	if err != nil {
+		return err
+	}
+	prog := &ingest.Progress{}
+	bar := startProgress(e.stderr, f.progress, inputs, prog)
+	res := load.Run(ctx, inputs, sinks, load.Options{
+		Workers:   f.workers,
+		BatchRows: f.batchRows,
+		Decode:    ingest.Config{Ports: ports, Sensor: f.sensor},
+		Progress:  prog,
+	})
+	bar.stop()
+
+	sum := summarize(res, skipped, sinks)
+	for _, msg := range sum.Errors {
+		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
+	}
+	if f.json {
+		err = sum.writeJSON(e.stdout)
+	} else {
+		sum.writeText(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if len(sum.Errors) > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+func parsePorts(s string) ([]uint16, error) {
+	var ports []uint16
+	for _, p := range strings.Split(s, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
+		if err != nil || n == 0 {
+			return nil, usagef("load: --ports: %q is not a port", p)
+		}
+		ports = append(ports, uint16(n))
+	}
+	return ports, nil
+}
+
+// openSinks opens every destination named by --to; the embedded database
+// when none is.
+func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
+	to := f.to
+	if len(to) == 0 {
+		to = multiFlag{"db"}
+	}
+	var sinks []load.Sink
+	fail := func(err error) ([]load.Sink, error) {
+		for _, s := range sinks {
+			s.Close()
+		}
+		return nil, err
+	}
+	for _, dest := range to {
+		switch {
+		case dest == "db":
+			s, err := load.OpenEmbedded(ctx, f.db, f.sensor)
+			if err != nil {
+				return fail(err)
+			}
+			sinks = append(sinks, s)
+		case strings.HasPrefix(dest, "db:"):
+			s, err := load.OpenEmbedded(ctx, strings.TrimPrefix(dest, "db:"), f.sensor)
+			if err != nil {
+				return fail(err)
+			}
+			sinks = append(sinks, s)
+		case strings.HasPrefix(dest, "parquet:"):
+			dir := strings.TrimPrefix(dest, "parquet:")
+			if dir == "" {
+				return fail(usagef("load: --to parquet: needs a directory"))
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fail(fmt.Errorf("create %s: %w", dir, err))
+			}
+			sinks = append(sinks, load.NewParquetSink(dir))
+		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
+			// TODO(server): ClickHouse servers and clusters are issue #3.
+			return fail(usagef("load: --to %s: ClickHouse servers are not supported yet", dest))
+		default:
+			return fail(usagef("load: --to %q: want db, db:PATH or parquet:DIR", dest))
+		}
+	}
+	return sinks, nil
+}

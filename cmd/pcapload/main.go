@@ -1,0 +1,115 @@
+// Command pcapload decodes every DNS message in capture files and loads
+// them into ClickHouse (an embedded engine by default) and Parquet.
+//
+// Usage:
+//
+//	pcapload [load] [flags] INPUT...   load capture files
+//	pcapload sql [--db PATH] QUERY     query the embedded database
+//	pcapload report [--db PATH]        what an analyst looks at first
+//	pcapload schema print|apply        the table definitions
+//	pcapload version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped by the Makefile with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a file or a destination failed
+	exitUsage   = 2
+)
+
+// usageError is a mistake on the command line; main prints it with a hint
+// and exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// run dispatches to a command and maps its outcome to an exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd, rest := "load", args
+	if len(args) > 0 {
+		switch args[0] {
+		case "load", "sql", "report", "schema", "version", "help", "-h", "--help", "-help":
+			cmd, rest = args[0], args[1:]
+		}
+	}
+	var err error
+	switch cmd {
+	case "load":
+		err = env.load(ctx, rest)
+	case "sql":
+		err = env.sql(ctx, rest)
+	case "report":
+		err = env.report(ctx, rest)
+	case "schema":
+		err = env.schema(ctx, rest)
+	case "version":
+		fmt.Fprintf(stdout, "pcapload %s\n", version)
+	default:
+		fmt.Fprint(stdout, usage)
+	}
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errFailed):
+		return exitFailure // already reported file by file
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pcapload: %v\nTry 'pcapload help'.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "pcapload: %v\n", err)
+	return exitFailure
+}
+
+// errFailed reports that some files or destinations failed; the details
+// were printed as they happened.
+var errFailed = errors.New("some files or destinations failed")
+
+// env holds a command's standard streams.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+const usage = `pcapload decodes every DNS message in capture files and loads them.
+
+Usage:
+  pcapload [load] [flags] INPUT...   load files, directories, globs or - (stdin)
+  pcapload sql [--db PATH] [--format F] QUERY
+                                     query the embedded database
+  pcapload report [--db PATH]        messages by type, rcode and VLAN; top names and clients
+  pcapload schema print              print the ClickHouse DDL
+  pcapload schema apply [--db PATH]  create the tables in the embedded database
+  pcapload version
+
+Run 'pcapload load -h' for the load flags.
+`

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+)
+
+// reportQueries are what an analyst looks at first in a new load.
+var reportQueries = []struct{ title, query string }{
+	{"Files", `SELECT path, format, compression, packets, messages, malformed, status
+		FROM capture_files ORDER BY loaded_at, path`},
+	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
+		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
+	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
+		FROM dns_messages WHERE qr GROUP BY rcode ORDER BY responses DESC, rcode`},
+	{"Messages by VLAN", `SELECT vlan_outer, vlan_inner, count() AS messages
+		FROM dns_messages GROUP BY vlan_outer, vlan_inner ORDER BY messages DESC, vlan_outer, vlan_inner`},
+	{"Top names", `SELECT qname, count() AS queries, uniqExact(src_addr) AS clients
+		FROM dns_messages WHERE NOT qr GROUP BY qname ORDER BY queries DESC, qname LIMIT 10`},
+	{"Top clients", `SELECT replaceRegexpOne(toString(src_addr), '^::ffff:', '') AS client,
+		count() AS queries, uniqExact(qname) AS names
+		FROM dns_messages WHERE NOT qr GROUP BY client ORDER BY queries DESC, client LIMIT 10`},
+	{"Malformed messages", `SELECT malformed AS reason, count() AS messages
+		FROM dns_messages WHERE malformed != '' GROUP BY reason ORDER BY messages DESC, reason`},
+}
+
+// qtypeName and rcodeName print the common codes by name (RFC 1035, 3596,
+// 6891 and the IANA registry) and the rest by number.
+const (
+	qtypeName = `transform(qtype, [1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 41, 43, 46, 47, 48, 50, 64, 65, 99, 255, 257],
+		['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'NAPTR', 'OPT', 'DS', 'RRSIG', 'NSEC',
+		'DNSKEY', 'NSEC3', 'SVCB', 'HTTPS', 'SPF', 'ANY', 'CAA'], toString(qtype))`
+	rcodeName = `transform(rcode, [0, 1, 2, 3, 4, 5, 9, 16, 23],
+		['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'BADVERS', 'BADCOOKIE'],
+		toString(rcode))`
+)
+
+func (e *env) report(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	if err := fs.Parse(args); err != nil {
+		return usagef("report: %v", err)
+	}
+	d, err := openExisting(*db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, q := range reportQueries {
+		out, err := d.Query(ctx, q.query, "PrettyCompactMonoBlock")
+		if err != nil {
+			return fmt.Errorf("report %q: %w", q.title, err)
+		}
+		fmt.Fprintf(e.stdout, "%s\n%s\n", q.title, out)
+	}
+	return nil
+}

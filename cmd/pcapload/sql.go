@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// formats maps the --format names to ClickHouse output formats.
+var formats = map[string]string{
+	"pretty": "PrettyCompactMonoBlock",
+	"csv":    "CSVWithNames",
+	"tsv":    "TSVWithNames",
+	"json":   "JSONEachRow",
+}
+
+func (e *env) sql(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	format := fs.String("format", "pretty", "output: pretty, csv, tsv or json (one object a line)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("sql: %v", err)
+	}
+	chFormat, ok := formats[*format]
+	if !ok {
+		return usagef("sql: --format %q: want pretty, csv, tsv or json", *format)
+	}
+	query := strings.Join(fs.Args(), " ")
+	if query == "-" {
+		b, err := io.ReadAll(e.stdin)
+		if err != nil {
+			return fmt.Errorf("read query: %w", err)
+		}
+		query = string(b)
+	}
+	if strings.TrimSpace(query) == "" {
+		return usagef("sql: no query given")
+	}
+	d, err := openExisting(*db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	out, err := d.Query(ctx, query, chFormat)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}
+
+// openExisting opens an embedded database that a load created, so that a
+// mistyped --db is an error rather than a new empty database.
+func openExisting(path string) (*chdb.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database: %w (load some captures into it first)", err)
+	}
+	return chdb.Open(path)
+}
+
+func (e *env) schema(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("schema: want print or apply")
+	}
+	fs := flag.NewFlagSet("schema "+args[0], flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usagef("schema: %v", err)
+	}
+	switch args[0] {
+	case "print":
+		fmt.Fprintf(e.stdout, "%s;\n\n%s;\n", schema.DDL("default"), schema.FilesDDL("default"))
+		return nil
+	case "apply":
+		d, err := chdb.Open(*db)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		for _, ddl := range []string{schema.DDL("default"), schema.FilesDDL("default")} {
+			if err := d.Exec(ctx, ddl); err != nil {
+				return fmt.Errorf("apply schema to %s: %w", *db, err)
+			}
+		}
+		fmt.Fprintf(e.stdout, "schema applied to %s\n", *db)
+		return nil
+	}
+	return usagef("schema: %q: want print or apply", args[0])
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/ingest/packet"
+	"github.com/pcapload/pcapload/load"
+)
+
+// summary is what a load did, as printed at the end and with --json.
+type summary struct {
+	Files        int               `json:"files"`
+	FilesLoaded  int               `json:"files_loaded"`
+	FilesFailed  int               `json:"files_failed"`
+	FilesSkipped int               `json:"files_skipped"`
+	Bytes        int64             `json:"bytes"`
+	Packets      uint64            `json:"packets"`
+	Reasons      map[string]uint64 `json:"packets_by_reason"`
+	Messages     uint64            `json:"dns_messages"`
+	Malformed    uint64            `json:"malformed"`
+	Snapped      uint64            `json:"snapped"`
+	Rows         map[string]uint64 `json:"rows"`
+	Seconds      float64           `json:"seconds"`
+	Rate         float64           `json:"messages_per_second"`
+	Errors       []string          `json:"errors"`
+	PerFile      []fileSummary     `json:"per_file"`
+}
+
+type fileSummary struct {
+	Path        string            `json:"path"`
+	Format      string            `json:"format,omitempty"`
+	Compression string            `json:"compression,omitempty"`
+	Packets     uint64            `json:"packets"`
+	Reasons     map[string]uint64 `json:"packets_by_reason"`
+	Messages    uint64            `json:"dns_messages"`
+	Malformed   uint64            `json:"malformed"`
+	Rows        map[string]uint64 `json:"rows"`
+	Error       string            `json:"error,omitempty"`
+}
+
+func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *summary {
+	s := &summary{
+		Files:        len(res.Files),
+		FilesSkipped: len(skipped),
+		Rows:         make(map[string]uint64),
+		Errors:       []string{},
+		Seconds:      res.Duration.Seconds(),
+	}
+	for _, sk := range sinks {
+		s.Rows[sk.Name()] = 0
+	}
+	var reasons packet.Counts
+	for i := range res.Files {
+		f := &res.Files[i]
+		st := &f.Stats
+		s.Bytes += st.Bytes
+		s.Packets += st.Packets
+		reasons.Add(&st.Reasons)
+		s.Messages += st.Messages()
+		s.Malformed += st.Malformed
+		s.Snapped += st.Snapped
+		for k, v := range f.Rows {
+			s.Rows[k] += v
+		}
+		fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
+			Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
+			Malformed: st.Malformed, Rows: f.Rows}
+		if f.Failed() {
+			s.FilesFailed++
+			fs.Error = fileErrors(f, &s.Errors)
+		} else {
+			s.FilesLoaded++
+		}
+		s.PerFile = append(s.PerFile, fs)
+	}
+	for name, err := range res.CloseErr {
+		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
+	}
+	s.Reasons = reasons.Map()
+	if s.Seconds > 0 {
+		s.Rate = float64(s.Messages) / s.Seconds
+	}
+	return s
+}
+
+// fileErrors appends a file's errors to all, one line each, and returns
+// them joined.
+func fileErrors(f *load.FileResult, all *[]string) string {
+	var msgs []string
+	if f.Stats.Err != nil {
+		msgs = append(msgs, f.Stats.Err.Error())
+	}
+	names := make([]string, 0, len(f.SinkErrs))
+	for n := range f.SinkErrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		msgs = append(msgs, fmt.Sprintf("%s: %s: %v", f.Stats.Path, n, f.SinkErrs[n]))
+	}
+	*all = append(*all, msgs...)
+	return strings.Join(msgs, "; ")
+}
+
+func (s *summary) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+func (s *summary) writeText(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped\n", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	fmt.Fprintf(tw, "packets\t%d\t%s\n", s.Packets, formatCounts(s.Reasons))
+	fmt.Fprintf(tw, "dns messages\t%d\tmalformed %d, snapped %d\n", s.Messages, s.Malformed, s.Snapped)
+	fmt.Fprintf(tw, "rows\t\t%s\n", formatCounts(s.Rows))
+	fmt.Fprintf(tw, "time\t%.2fs\t%.0f messages/s\n", s.Seconds, s.Rate)
+	tw.Flush()
+}
+
+// formatCounts prints counts as "name n, name n" in name order.
+func formatCounts(m map[string]uint64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,46 @@
+package capture
+
+// LinkType is a LINKTYPE_ value from the tcpdump.org registry: the header
+// that starts every packet of an interface.
+type LinkType uint16
+
+// Link types the decoder understands. The numbers are LINKTYPE_ values, not
+// the DLT_ values some platforms use for the same headers.
+const (
+	LinkNull      LinkType = 0   // BSD loopback: 4-byte host-order address family
+	LinkEthernet  LinkType = 1   // Ethernet II / 802.3
+	LinkPPP       LinkType = 9   // PPP (RFC 1661)
+	LinkRaw       LinkType = 101 // raw IPv4 or IPv6, version from the first nibble
+	LinkLoop      LinkType = 108 // OpenBSD loopback: 4-byte network-order family
+	LinkLinuxSLL  LinkType = 113 // Linux cooked capture v1
+	LinkIPv4      LinkType = 228 // raw IPv4 only
+	LinkIPv6      LinkType = 229 // raw IPv6 only
+	LinkNFLog     LinkType = 239 // Linux netfilter log
+	LinkLinuxSLL2 LinkType = 276 // Linux cooked capture v2
+)
+
+// Packet is one record of a capture file.
+//
+// Data is owned by the Reader and is valid only until the next call to Next;
+// callers that keep it must copy it.
+type Packet struct {
+	Data      []byte   // captured bytes (at most the snaplen)
+	OrigLen   uint32   // length of the packet on the wire
+	Timestamp int64    // nanoseconds since the Unix epoch, UTC
+	LinkType  LinkType // link type of the interface that captured it
+	Interface uint32   // index into File.Interfaces (all pcapng sections); 0 for pcap
+	Frame     uint64   // 1-based record number in the file, as tshark's frame.number
+	Offset    int64    // byte offset of the record in the decompressed stream
+
+	// NoTimestamp marks a packet whose record carries no time (a pcapng
+	// Simple Packet Block). Its Timestamp is that of the packet before it
+	// in the file, or 0 for the first.
+	NoTimestamp bool
+}
+
+// Reader reads the packets of one capture stream in order.
+type Reader interface {
+	// Next fills p with the next packet. It returns io.EOF after the last
+	// packet and a *FormatError when the stream is damaged.
+	Next(p *Packet) error
+}

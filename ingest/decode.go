@@ -1,0 +1,170 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/ingest/dnsmsg"
+	"github.com/pcapload/pcapload/ingest/packet"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// DefaultPorts are the ports that carry DNS unless told otherwise: DNS,
+// multicast DNS and LLMNR.
+var DefaultPorts = []uint16{53, 5353, 5355}
+
+// Config says how to decode.
+type Config struct {
+	Ports  []uint16 // DNS ports; DefaultPorts when empty
+	Sensor string   // stored in every row
+}
+
+// FileStats accounts for one capture file: every packet read is counted
+// under exactly one reason, so Reasons.Total() == Packets.
+type FileStats struct {
+	Path        string
+	Format      string
+	Compression string
+	Bytes       int64 // bytes read from the file as stored (compressed)
+	Packets     uint64
+	Reasons     packet.Counts
+	Malformed   uint64 // DNS messages that did not parse whole (still rows)
+	Snapped     uint64 // DNS messages cut by the snaplen (still rows)
+	First       int64  // earliest packet time, ns since the epoch
+	Last        int64  // latest packet time
+	Err         error  // why the file failed, nil when it was read whole
+}
+
+// Messages returns the number of DNS messages found: one row each.
+func (s *FileStats) Messages() uint64 { return s.Reasons[packet.DNS] }
+
+// Decoder decodes capture files into rows. It reuses its buffers between
+// files and is not safe for concurrent use: give each worker its own.
+type Decoder struct {
+	cfg   Config
+	pd    *packet.Decoder
+	pkt   capture.Packet
+	frame packet.Frame
+	msg   dnsmsg.Message
+	row   schema.Row
+}
+
+// NewDecoder returns a Decoder for cfg.
+func NewDecoder(cfg Config) *Decoder {
+	ports := cfg.Ports
+	if len(ports) == 0 {
+		ports = DefaultPorts
+	}
+	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports)}
+	d.row.Net, d.row.DNS = &d.frame, &d.msg
+	return d
+}
+
+// Progress counts what all Decoders have read so far, for progress bars.
+type Progress struct {
+	Bytes   atomic.Int64
+	Packets atomic.Uint64
+}
+
+// DecodeFile reads in and calls fn with every DNS message. The Row passed
+// to fn is reused: fn must copy what it keeps. An error from fn stops the
+// file and is returned as is; a broken file returns an error naming the
+// file and the byte offset, after fn has seen every message before the
+// fault. prog may be nil.
+func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
+	*st = FileStats{Path: in.Path}
+	var r io.Reader = os.Stdin
+	if in.Path != Stdin {
+		f, err := os.Open(in.Path)
+		if err != nil {
+			return err // *PathError already names the file
+		}
+		defer f.Close()
+		r = f
+	}
+	cr := &countingReader{r: r, st: st, prog: prog}
+	err := d.decode(cr, st, prog, fn)
+	var ce callbackError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.Path, err)
+	}
+	return nil
+}
+
+// callbackError carries an error of the callback past the file's context.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+
+func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
+	cf, err := capture.OpenFile(r)
+	if err != nil {
+		return err
+	}
+	defer cf.Close()
+	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
+	d.row.Sensor, d.row.File = d.cfg.Sensor, st.Path
+	for {
+		if err := cf.Next(&d.pkt); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		st.Packets++
+		if prog != nil {
+			prog.Packets.Add(1)
+		}
+		if err := d.packet(st, fn); err != nil {
+			return callbackError{err}
+		}
+	}
+}
+
+// packet decodes the current packet and accounts for it.
+func (d *Decoder) packet(st *FileStats, fn func(*schema.Row) error) error {
+	p := &d.pkt
+	if st.Packets == 1 || p.Timestamp < st.First {
+		st.First = p.Timestamp
+	}
+	if p.Timestamp > st.Last {
+		st.Last = p.Timestamp
+	}
+	reason := d.pd.Decode(p.LinkType, p.Data, &d.frame)
+	st.Reasons[reason]++
+	if reason != packet.DNS {
+		return nil
+	}
+	d.msg.Unpack(d.frame.Payload)
+	if d.msg.Malformed != "" {
+		st.Malformed++
+	}
+	if d.frame.Snapped {
+		st.Snapped++
+	}
+	d.row.Time, d.row.Frame = p.Timestamp, p.Frame
+	return fn(&d.row)
+}
+
+// countingReader counts the bytes read from the file as stored.
+type countingReader struct {
+	r    io.Reader
+	st   *FileStats
+	prog *Progress
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.st.Bytes += int64(n)
+	if c.prog != nil {
+		c.prog.Bytes.Add(int64(n))
+	}
+	return n, err
+}

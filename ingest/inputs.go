@@ -1,0 +1,141 @@
+package ingest
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Stdin is the Input path that names standard input.
+const Stdin = "-"
+
+// Input is one capture file to load.
+type Input struct {
+	Path string // as given or found; Stdin for standard input
+	Size int64  // bytes on disk, -1 when unknown
+}
+
+// Skipped is a file Expand left out, and why.
+type Skipped struct {
+	Path   string
+	Reason string
+}
+
+// Expand turns command-line arguments into Inputs: a file as it is, a
+// directory walked in lexical order, a glob pattern matched, "-" for
+// standard input. Files still being written (*.part) are skipped, and so,
+// inside directories, are rotate's sidecars (NAME.json next to NAME) and
+// hidden files. An argument that names nothing is an error.
+func Expand(args []string) ([]Input, []Skipped, error) {
+	var e expander
+	for _, a := range args {
+		if err := e.arg(a); err != nil {
+			return nil, nil, err
+		}
+	}
+	return e.inputs, e.skipped, nil
+}
+
+type expander struct {
+	inputs  []Input
+	skipped []Skipped
+	seen    map[string]bool
+}
+
+func (e *expander) arg(a string) error {
+	if a == Stdin {
+		e.inputs = append(e.inputs, Input{Path: Stdin, Size: -1})
+		return nil
+	}
+	if _, err := os.Stat(a); err == nil {
+		return e.path(a)
+	}
+	matches, err := filepath.Glob(a)
+	if err != nil {
+		return fmt.Errorf("%s: bad pattern: %w", a, err)
+	}
+	if len(matches) == 0 {
+		return fmt.Errorf("%s: no such file, directory or match", a)
+	}
+	for _, m := range matches {
+		if err := e.path(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *expander) path(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		e.file(p, fi.Size())
+		return nil
+	}
+	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if q != p && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() || isSidecar(q) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		e.file(q, info.Size())
+		return nil
+	})
+}
+
+func (e *expander) file(p string, size int64) {
+	if strings.HasSuffix(p, ".part") {
+		e.skipped = append(e.skipped, Skipped{Path: p, Reason: "still being written (.part)"})
+		return
+	}
+	if e.seen == nil {
+		e.seen = make(map[string]bool)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		abs = p
+	}
+	if e.seen[abs] {
+		return
+	}
+	e.seen[abs] = true
+	e.inputs = append(e.inputs, Input{Path: p, Size: size})
+}
+
+// isSidecar reports whether p is rotate's NAME.json beside a capture NAME
+// (or NAME.part).
+func isSidecar(p string) bool {
+	base, ok := strings.CutSuffix(p, ".json")
+	if !ok {
+		return false
+	}
+	for _, q := range []string{base, base + ".part"} {
+		if _, err := os.Stat(q); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SortBySize orders inputs largest first, so that the biggest files start
+// early and workers finish together.
+func SortBySize(in []Input) {
+	sort.SliceStable(in, func(i, j int) bool { return in[i].Size > in[j].Size })
+}

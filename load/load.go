@@ -1,0 +1,119 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/parquet"
+)
+
+// Sink is a destination of the load.
+type Sink interface {
+	// Name identifies the destination in summaries ("parquet:DIR", ...).
+	Name() string
+	// Begin starts loading one capture file. It is called from several
+	// workers at once.
+	Begin(path string) (FileSink, error)
+	// Close finishes the destination after the last file.
+	Close() error
+}
+
+// FileSink receives the batches of one capture file, from one goroutine.
+type FileSink interface {
+	// Write adds a batch whose rows all belong to partition p. The batch
+	// is released by the caller after Write returns.
+	Write(p parquet.Partition, rec arrow.RecordBatch) error
+	// Commit makes the file's rows visible, with its accounting.
+	Commit(st *ingest.FileStats) error
+	// Abort drops what Write received, as far as the destination can.
+	Abort()
+}
+
+// Options configure a load.
+type Options struct {
+	Workers   int           // concurrent files; all cores when 0
+	BatchRows int           // rows per Arrow batch (and Parquet row group); 65536 when 0
+	Decode    ingest.Config // how to decode
+	Progress  *ingest.Progress
+}
+
+// FileResult is the outcome of one capture file.
+type FileResult struct {
+	Stats    ingest.FileStats
+	Rows     map[string]uint64 // rows written, by sink name
+	SinkErrs map[string]error  // sinks that failed on this file
+}
+
+// Failed reports whether the file or any destination failed on it.
+func (r *FileResult) Failed() bool { return r.Stats.Err != nil || len(r.SinkErrs) > 0 }
+
+// Result is the outcome of a load.
+type Result struct {
+	Files    []FileResult // in input order
+	CloseErr map[string]error
+	Duration time.Duration
+}
+
+// Run loads inputs into sinks and closes the sinks. It returns when every
+// file is done or ctx is cancelled; files not started then are marked
+// failed with ctx's error.
+func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) *Result {
+	start := time.Now()
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.BatchRows <= 0 {
+		opt.BatchRows = 65536
+	}
+	res := &Result{Files: make([]FileResult, len(inputs))}
+
+	// Workers take files in order of the jobs channel; results go back to
+	// the file's slot, so the summary keeps the input order.
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(sinks, opt)
+			defer w.release()
+			for i := range jobs {
+				res.Files[i] = w.file(ctx, inputs[i])
+			}
+		}()
+	}
+	for i := range inputs {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			res.Files[i].Stats = ingest.FileStats{Path: inputs[i].Path, Err: ctx.Err()}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	for _, s := range sinks {
+		if err := s.Close(); err != nil {
+			if res.CloseErr == nil {
+				res.CloseErr = make(map[string]error)
+			}
+			res.CloseErr[s.Name()] = err
+		}
+	}
+	res.Duration = time.Since(start)
+	return res
+}
+
+// errCancelled stops a file's decoding when the load is cancelled.
+var errCancelled = errors.New("load cancelled")
+
+func wrapSinkErr(step string, err error) error {
+	return fmt.Errorf("%s: %w", step, err)
+}

@@ -1,0 +1,95 @@
+package load
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/parquet"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// ParquetSink writes Parquet files under a directory: one file per capture
+// file and partition, named after the capture file, so that loading the
+// same file again replaces its Parquet files instead of adding to them.
+type ParquetSink struct {
+	dir    parquet.Dir
+	schema *arrow.Schema
+}
+
+// NewParquetSink returns a sink writing under dir.
+func NewParquetSink(dir string) *ParquetSink {
+	return &ParquetSink{dir: parquet.Dir{Root: dir}, schema: schema.Arrow()}
+}
+
+// Name implements Sink.
+func (s *ParquetSink) Name() string { return "parquet:" + s.dir.Root }
+
+// Close implements Sink.
+func (s *ParquetSink) Close() error { return nil }
+
+// Begin implements Sink.
+func (s *ParquetSink) Begin(path string) (FileSink, error) {
+	return &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File)}, nil
+}
+
+// outputName names a capture file's output: its base name, made safe, and
+// a hash of its absolute path so that equal names in different folders do
+// not collide.
+//
+// TODO(exactly-once): key on the content hash instead of the path, so that a
+// renamed or moved file replaces its own output (issue #3).
+func outputName(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	sum := sha256.Sum256([]byte(abs))
+	base := strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(path))
+	return base + "-" + hex.EncodeToString(sum[:6])
+}
+
+type parquetFile struct {
+	sink  *ParquetSink
+	name  string
+	files map[parquet.Partition]*parquet.File
+}
+
+func (f *parquetFile) Write(p parquet.Partition, rec arrow.RecordBatch) error {
+	pf, ok := f.files[p]
+	if !ok {
+		var err error
+		pf, err = f.sink.dir.Create(p, f.name, f.sink.schema)
+		if err != nil {
+			return err
+		}
+		f.files[p] = pf
+	}
+	return pf.Write(rec)
+}
+
+func (f *parquetFile) Commit(*ingest.FileStats) error {
+	var errs []error
+	for p, pf := range f.files {
+		errs = append(errs, pf.Commit())
+		delete(f.files, p)
+	}
+	return errors.Join(errs...)
+}
+
+func (f *parquetFile) Abort() {
+	for p, pf := range f.files {
+		pf.Abort()
+		delete(f.files, p)
+	}
+}

@@ -1,0 +1,132 @@
+package load
+
+import (
+	"context"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/parquet"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// worker decodes one file at a time. Its decoder and batch builders are
+// reused from file to file.
+type worker struct {
+	sinks    []Sink
+	opt      Options
+	dec      *ingest.Decoder
+	builders map[parquet.Partition]*schema.Builder
+
+	// State of the current file.
+	open    []FileSink // nil where the sink failed
+	names   []string
+	res     *FileResult
+	cur     parquet.Partition
+	curB    *schema.Builder
+	counter int
+}
+
+func newWorker(sinks []Sink, opt Options) *worker {
+	w := &worker{
+		sinks:    sinks,
+		opt:      opt,
+		dec:      ingest.NewDecoder(opt.Decode),
+		builders: make(map[parquet.Partition]*schema.Builder),
+	}
+	return w
+}
+
+func (w *worker) release() {
+	for _, b := range w.builders {
+		b.Release()
+	}
+}
+
+// file loads one capture file into every sink.
+func (w *worker) file(ctx context.Context, in ingest.Input) FileResult {
+	res := FileResult{Rows: make(map[string]uint64)}
+	w.res = &res
+	w.open, w.names = w.open[:0], w.names[:0]
+	for _, s := range w.sinks {
+		fs, err := s.Begin(in.Path)
+		if err != nil {
+			w.sinkFailed(s.Name(), wrapSinkErr("begin", err))
+		}
+		w.open = append(w.open, fs)
+		w.names = append(w.names, s.Name())
+	}
+	w.curB = nil
+
+	err := w.dec.DecodeFile(in, &res.Stats, w.opt.Progress, func(r *schema.Row) error {
+		w.counter++
+		if w.counter&1023 == 0 && ctx.Err() != nil {
+			return errCancelled
+		}
+		w.append(r)
+		return nil
+	})
+	if err == errCancelled {
+		err = ctx.Err()
+	}
+	res.Stats.Err = err
+
+	// Rows read before a fault are kept: a capture cut short by a crash
+	// still loads what it holds, and the file is reported failed.
+	for p, b := range w.builders {
+		if b.Len() > 0 {
+			w.flush(p, b)
+		}
+	}
+	for i, fs := range w.open {
+		if fs == nil {
+			continue
+		}
+		if err := fs.Commit(&res.Stats); err != nil {
+			w.sinkFailed(w.names[i], wrapSinkErr("commit", err))
+			fs.Abort()
+		}
+	}
+	return res
+}
+
+// append adds a row to its partition's batch, sending the batch on when
+// it is full.
+func (w *worker) append(r *schema.Row) {
+	p := parquet.PartitionOf(r.Time, r.Sensor)
+	if w.curB == nil || p != w.cur {
+		b, ok := w.builders[p]
+		if !ok {
+			b = schema.NewBuilder(nil)
+			w.builders[p] = b
+		}
+		w.cur, w.curB = p, b
+	}
+	w.curB.Append(r)
+	if w.curB.Len() >= w.opt.BatchRows {
+		w.flush(p, w.curB)
+	}
+}
+
+// flush sends a partition's batch to every open sink.
+func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
+	rec := b.NewRecord()
+	defer rec.Release()
+	for i, fs := range w.open {
+		if fs == nil {
+			continue
+		}
+		if err := fs.Write(p, rec); err != nil {
+			w.sinkFailed(w.names[i], wrapSinkErr("write", err))
+			fs.Abort()
+			w.open[i] = nil
+			continue
+		}
+		w.res.Rows[w.names[i]] += uint64(rec.NumRows())
+	}
+}
+
+func (w *worker) sinkFailed(name string, err error) {
+	if w.res.SinkErrs == nil {
+		w.res.SinkErrs = make(map[string]error)
+	}
+	w.res.SinkErrs[name] = err
+}

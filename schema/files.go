@@ -1,0 +1,92 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FilesTable is the name of the table of load records, one per capture file
+// loaded.
+const FilesTable = "capture_files"
+
+// FilesDDL returns the CREATE TABLE statement of the capture_files table.
+func FilesDDL(database string) string {
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s.%s
+(
+    path String COMMENT 'capture file as given to the loader',
+    sensor LowCardinality(String),
+    format LowCardinality(String) COMMENT 'pcap or pcapng',
+    compression LowCardinality(String),
+    bytes UInt64 COMMENT 'bytes read as stored',
+    packets UInt64,
+    messages UInt64 COMMENT 'DNS messages: rows in dns_messages',
+    malformed UInt64 COMMENT 'messages that did not parse whole',
+    snapped UInt64 COMMENT 'messages cut by the snaplen',
+    reasons Map(LowCardinality(String), UInt64) COMMENT 'packets by reason; sums to packets',
+    first_time DateTime64(9, 'UTC'),
+    last_time DateTime64(9, 'UTC'),
+    status LowCardinality(String) COMMENT 'loaded or failed',
+    error String,
+    loaded_at DateTime64(3, 'UTC')
+)
+ENGINE = MergeTree
+ORDER BY (path, loaded_at)
+`, quoteIdent(database), FilesTable)
+}
+
+// FileRecord is one row of capture_files.
+type FileRecord struct {
+	Path, Sensor, Format, Compression string
+	Bytes, Packets, Messages          uint64
+	Malformed, Snapped                uint64
+	Reasons                           map[string]uint64
+	First, Last                       int64 // ns since the epoch
+	Status, Error                     string
+	LoadedAt                          time.Time
+}
+
+// InsertSQL returns the INSERT statement that stores r in database.
+func (r *FileRecord) InsertSQL(database string) string {
+	keys := make([]string, 0, len(r.Reasons))
+	for k := range r.Reasons {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var m strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			m.WriteString(", ")
+		}
+		fmt.Fprintf(&m, "%s: %d", Quote(k), r.Reasons[k])
+	}
+	return fmt.Sprintf("INSERT INTO %s.%s VALUES (%s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
+		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, "+
+		"fromUnixTimestamp64Milli(%d, 'UTC'))",
+		quoteIdent(database), FilesTable,
+		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
+		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
+		r.First, r.Last, Quote(r.Status), Quote(r.Error), r.LoadedAt.UnixMilli())
+}
+
+// Quote returns s as a ClickHouse string literal.
+func Quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case 0:
+			b.WriteString(`\0`)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

@@ -1,0 +1,28 @@
+package schema
+
+import (
+	"github.com/pcapload/pcapload/ingest/dnsmsg"
+	"github.com/pcapload/pcapload/ingest/packet"
+)
+
+// Row is the input of one row: a DNS message and the packet it came in.
+// A Builder copies what it needs, so the Row may be reused after Append.
+type Row struct {
+	Time   int64  // packet time, nanoseconds since the epoch, UTC
+	Sensor string // name of the sensor that captured the file
+	File   string // path of the capture file
+	Frame  uint64 // 1-based frame number in the file
+	Net    *packet.Frame
+	DNS    *dnsmsg.Message
+}
+
+// Transport names stored in the transport column.
+func transportName(proto uint8) string {
+	switch proto {
+	case 17:
+		return "udp"
+	case 6:
+		return "tcp"
+	}
+	return "other"
+}
