@@ -34,6 +34,7 @@ type FileStats struct {
 	Reasons     packet.Counts
 	Malformed   uint64 // DNS messages that did not parse whole (still rows)
 	Snapped     uint64 // DNS messages cut by the snaplen (still rows)
+	Fragments   packet.FragmentStats
 	First       int64  // earliest packet time, ns since the epoch
 	Last        int64  // latest packet time
 	Err         error  // why the file failed, nil when it was read whole
@@ -111,6 +112,7 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
 	d.row.Sensor, d.row.File = d.cfg.Sensor, st.Path
+	defer func() { st.Fragments = d.pd.EndFile() }()
 	for {
 		if err := cf.Next(&d.pkt); err != nil {
 			if err == io.EOF {
@@ -137,7 +139,7 @@ func (d *Decoder) packet(st *FileStats, fn func(*schema.Row) error) error {
 	if p.Timestamp > st.Last {
 		st.Last = p.Timestamp
 	}
-	reason := d.pd.Decode(p.LinkType, p.Data, &d.frame)
+	reason := d.pd.Decode(p.LinkType, p.Data, p.Timestamp, &d.frame)
 	st.Reasons[reason]++
 	if reason != packet.DNS {
 		return nil

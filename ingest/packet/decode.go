@@ -56,21 +56,28 @@ const (
 // NewDecoder.
 type Decoder struct {
 	Ports PortSet // UDP and TCP ports that carry DNS
+
+	frag *reassembler
+	ts   int64 // packet time of the packet being decoded
 }
 
 // NewDecoder returns a Decoder for DNS on the given ports.
 func NewDecoder(ports []uint16) *Decoder {
-	d := &Decoder{}
+	d := &Decoder{frag: newReassembler()}
 	for _, p := range ports {
 		d.Ports.Add(p)
 	}
 	return d
 }
 
-// Decode decodes one packet of the given link type into f and says what it
-// is. It never fails and never keeps data.
-func (d *Decoder) Decode(link capture.LinkType, data []byte, f *Frame) Reason {
+// Decode decodes one packet of the given link type, captured at ts
+// (nanoseconds), into f and says what it is. It never fails. IP fragments
+// are held until their datagram is complete: the fragment that completes
+// it decodes as the whole datagram would, and the others are Fragment.
+// f.Payload is valid until the next call.
+func (d *Decoder) Decode(link capture.LinkType, data []byte, ts int64, f *Frame) Reason {
 	*f = Frame{}
+	d.ts = ts
 	switch link {
 	case capture.LinkEthernet:
 		return d.ethernet(data, f)
@@ -98,6 +105,20 @@ func (d *Decoder) Decode(link capture.LinkType, data []byte, f *Frame) Reason {
 		return d.nflog(data, f)
 	}
 	return LinkUnsupported
+}
+
+// EndFile forgets fragments still waiting for the rest of their datagram,
+// counting them as expired, and returns the fragment counts since the last
+// call. Call it at the end of each capture file.
+//
+// TODO(defrag): a datagram whose fragments straddle two rotated files is
+// lost; carrying the pending state to the next file of the same sensor
+// would keep it.
+func (d *Decoder) EndFile() FragmentStats {
+	d.frag.flush()
+	st := d.frag.stats
+	d.frag.stats = FragmentStats{}
+	return st
 }
 
 func (d *Decoder) ethernet(data []byte, f *Frame) Reason {

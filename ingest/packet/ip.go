@@ -43,8 +43,13 @@ func (d *Decoder) ipv4(data []byte, f *Frame) Reason {
 	f.Protocol = data[9]
 
 	// More-fragments set or a non-zero offset: a piece of a datagram.
-	if binary.BigEndian.Uint16(data[6:])&0x3fff != 0 {
-		return Fragment
+	if ff := binary.BigEndian.Uint16(data[6:]); ff&0x3fff != 0 {
+		k := fragKey{src: f.Src, dst: f.Dst, id: uint32(binary.BigEndian.Uint16(data[4:])), proto: data[9]}
+		whole, ok := d.frag.add(k, d.ts, int(ff&0x1fff)*8, ff&0x2000 != 0, data[hl:])
+		if !ok {
+			return Fragment
+		}
+		return d.transport(data[9], whole, f)
 	}
 	return d.transport(data[9], data[hl:], f)
 }
@@ -94,10 +99,17 @@ func (d *Decoder) ipv6(data []byte, f *Frame) Reason {
 			}
 			// An atomic fragment (offset 0, no more fragments; RFC 6946)
 			// is a whole datagram.
-			if binary.BigEndian.Uint16(b[2:])&0xfff9 != 0 {
+			ff := binary.BigEndian.Uint16(b[2:])
+			if ff&0xfff9 == 0 {
+				next, b = b[0], b[8:]
+				continue
+			}
+			k := fragKey{src: f.Src, dst: f.Dst, id: binary.BigEndian.Uint32(b[4:]), proto: b[0]}
+			whole, ok := d.frag.add(k, d.ts, int(ff&0xfff8), ff&1 != 0, b[8:])
+			if !ok {
 				return Fragment
 			}
-			next, b = b[0], b[8:]
+			return d.transport(b[0], whole, f)
 		default:
 			return d.transport(next, b, f)
 		}

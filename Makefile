@@ -1,0 +1,62 @@
+# pcapload: `make run` loads the captures in testdata/ into the embedded
+# database and prints the first look; `make test` runs every test.
+
+GO       ?= go
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/pcapload
+RUN_DIR  := out/run
+FUZZTIME ?= 10s
+
+# The embedded ClickHouse engine, fetched once into a cache outside the repo.
+CHDB_LIB = $(shell scripts/fetch-chdb.sh)
+
+.PHONY: all build chdb run test test-unit fuzz bench lint golden cover clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pcapload
+
+chdb:
+	@scripts/fetch-chdb.sh >/dev/null
+
+# run loads testdata/ into a fresh embedded database and a Parquet export,
+# then prints what an analyst looks at first.
+run: build chdb
+	@rm -rf $(RUN_DIR)
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) load --db $(RUN_DIR)/pcapload.db \
+		--to db --to parquet:$(RUN_DIR)/parquet --sensor testdata testdata/
+	@echo
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) report --db $(RUN_DIR)/pcapload.db
+
+# test runs every test, with the engine the ClickHouse tests need, then a
+# short run of every fuzz test.
+test: chdb lint
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+# fuzz runs each native fuzz test for FUZZTIME.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		done; \
+	done
+
+bench: chdb
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+golden:
+	$(GO) test ./... -run Golden -update
+
+cover:
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -coverprofile=out/cover.out ./... && $(GO) tool cover -func=out/cover.out | tail -1
+
+clean:
+	rm -rf bin out
