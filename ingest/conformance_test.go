@@ -17,7 +17,7 @@ import (
 // decodeAs mirrors the -d options tshark was given for corpus files that
 // carry DNS on another port (corpus/SOURCES.md).
 var decodeAs = map[string]uint16{
-	"tcpdump/dns_udp_8053.pcap":                      8053,
+	"tcpdump/dns_udp_8053.pcap":                     8053,
 	"suricata-verify/dns-truncated-rname/poc2.pcap": 1053,
 }
 

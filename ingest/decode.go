@@ -35,9 +35,9 @@ type FileStats struct {
 	Malformed   uint64 // DNS messages that did not parse whole (still rows)
 	Snapped     uint64 // DNS messages cut by the snaplen (still rows)
 	Fragments   packet.FragmentStats
-	First       int64  // earliest packet time, ns since the epoch
-	Last        int64  // latest packet time
-	Err         error  // why the file failed, nil when it was read whole
+	First       int64 // earliest packet time, ns since the epoch
+	Last        int64 // latest packet time
+	Err         error // why the file failed, nil when it was read whole
 }
 
 // Messages returns the number of DNS messages found: one row each.
