@@ -31,11 +31,10 @@ func DDL(database string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", quoteIdent(database), Table)
 	for i, c := range Columns {
-		fmt.Fprintf(&b, "    %s %s", quoteIdent(c.Name), c.Type)
+		fmt.Fprintf(&b, "    %s %s COMMENT %s", quoteIdent(c.Name), c.Type, Quote(c.Doc))
 		if c.Codec != "" {
 			fmt.Fprintf(&b, " CODEC(%s)", c.Codec)
 		}
-		fmt.Fprintf(&b, " COMMENT '%s'", strings.ReplaceAll(c.Doc, "'", "\\'"))
 		if i < len(Columns)-1 {
 			b.WriteString(",")
 		}

@@ -31,7 +31,7 @@ var arrowFor = map[string]arrow.DataType{
 	"Array(String)":          arrow.ListOf(arrow.BinaryTypes.String),
 }
 
-var ddlColumn = regexp.MustCompile("^    `([a-z0-9_]+)` (.+?)(?: CODEC\\(.*\\))? COMMENT '.*',?$")
+var ddlColumn = regexp.MustCompile("^    `([a-z0-9_]+)` (.+?) COMMENT '.*'(?: CODEC\\(.*\\))?,?$")
 
 // TestDDL_MatchesArrow holds the ClickHouse DDL and the Arrow schema equal:
 // the same columns, in the same order, with types that convert.
