@@ -248,4 +248,3 @@ func queryRows(t *testing.T, db *chdb.DB, q string) []string {
 	slices.Sort(rows)
 	return rows
 }
-
