@@ -1,0 +1,193 @@
+package capture
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+)
+
+// bzip2Pcap is bzip2Input compressed by /usr/bin/bzip2 -9 as two streams
+// (its first 30 bytes, then the rest), since Go has no bzip2 writer.
+const bzip2Pcap = "425a683931415926535920ed63e200000bc31ef6000800020020001000080004002000a0003100" +
+	"d000d3426866861d916932477ce17ef1705ad17724538509020ed63e20425a683931415926535980c39d1d" +
+	"0000044b00fc00000408003a0020002000310340d01a6a7a08da94a68cc78c00b710b3659d6f3e2ee48a70" +
+	"a12101873a3a"
+
+// bzip2Input is the capture inside bzip2Pcap.
+func bzip2Input() []byte {
+	return buildPcap(binary.LittleEndian, false, 1, 65535,
+		rec{ts: 1700000000, frac: 1, data: []byte{1, 2, 3, 4}, orig: 60},
+		rec{ts: 1700000001, frac: 2, data: []byte("abc"), orig: 3})
+}
+
+// compress wraps b in comp, as two members, frames or streams where the
+// format allows, to test that they are read as one stream.
+func compress(tb testing.TB, comp Compression, b []byte) []byte {
+	tb.Helper()
+	if comp == CompressionBzip2 {
+		if !bytes.Equal(b, bzip2Input()) {
+			tb.Fatal("bzip2 only for bzip2Input")
+		}
+		out, _ := hex.DecodeString(bzip2Pcap)
+		return out
+	}
+	half := len(b) / 2
+	return append(compressOne(tb, comp, b[:half]), compressOne(tb, comp, b[half:])...)
+}
+
+func compressOne(tb testing.TB, comp Compression, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	var err error
+	switch comp {
+	case CompressionNone:
+		return b
+	case CompressionGzip:
+		w = gzip.NewWriter(&buf)
+	case CompressionZstd:
+		w, err = zstd.NewWriter(&buf)
+	case CompressionXz:
+		w, err = xz.NewWriter(&buf)
+	case CompressionLZ4:
+		w = lz4.NewWriter(&buf)
+	default:
+		tb.Fatalf("no writer for %v", comp)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func gzipBytes(tb testing.TB, b []byte) []byte { return compressOne(tb, CompressionGzip, b) }
+func zstdBytes(tb testing.TB, b []byte) []byte { return compressOne(tb, CompressionZstd, b) }
+
+// manyPackets is a capture of n packets of varied sizes, big enough to
+// span several compressed blocks.
+func manyPackets(n int) []byte {
+	recs := make([]rec, n)
+	for i := range recs {
+		data := bytes.Repeat([]byte{byte(i)}, i%1500)
+		recs[i] = rec{ts: uint64(1700000000 + i), frac: uint32(i), data: data, orig: uint32(len(data))}
+	}
+	return buildPcap(binary.LittleEndian, true, 1, 65535, recs...)
+}
+
+func TestOpen_Compression(t *testing.T) {
+	plain := manyPackets(500)
+	_, want := mustReadAll(t, plain)
+	skippable := append([]byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3}, compress(t, CompressionZstd, plain)...)
+	tests := []struct {
+		name  string
+		comp  Compression
+		in    []byte
+		plain []byte
+	}{
+		{"none", CompressionNone, plain, plain},
+		{"gzip two members", CompressionGzip, compress(t, CompressionGzip, plain), plain},
+		{"zstd two frames", CompressionZstd, compress(t, CompressionZstd, plain), plain},
+		{"zstd skippable frame first", CompressionZstd, skippable, plain},
+		{"xz two streams", CompressionXz, compress(t, CompressionXz, plain), plain},
+		{"lz4 two frames", CompressionLZ4, compress(t, CompressionLZ4, plain), plain},
+		{"bzip2 two streams", CompressionBzip2, compress(t, CompressionBzip2, bzip2Input()), bzip2Input()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, pkts := mustReadAll(t, tc.in)
+			if f.Compression() != tc.comp {
+				t.Errorf("compression %v, want %v", f.Compression(), tc.comp)
+			}
+			_, want := mustReadAll(t, tc.plain)
+			if len(pkts) != len(want) {
+				t.Fatalf("got %d packets, want %d", len(pkts), len(want))
+			}
+			for i := range want {
+				if !equalPacket(pkts[i], want[i]) {
+					t.Fatalf("packet %d differs: %+v, want %+v", i, pkts[i], want[i])
+				}
+			}
+		})
+	}
+	if len(want) != 500 {
+		t.Errorf("plain capture has %d packets, want 500", len(want))
+	}
+}
+
+// TestOpen_Bzip2Blob checks that the fixed blob holds what the tests think.
+func TestOpen_Bzip2Blob(t *testing.T) {
+	b, _ := hex.DecodeString(bzip2Pcap)
+	got, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(b)))
+	if err != nil || !bytes.Equal(got, bzip2Input()) {
+		t.Errorf("blob decodes to %x, %v; want %x", got, err, bzip2Input())
+	}
+}
+
+// TestOpen_CompressionDamaged cuts and corrupts compressed captures: the
+// reader must fail with a FormatError, never hang, panic or end cleanly.
+func TestOpen_CompressionDamaged(t *testing.T) {
+	plain := manyPackets(300)
+	for _, comp := range []Compression{CompressionGzip, CompressionZstd, CompressionXz, CompressionLZ4, CompressionBzip2} {
+		in := plain
+		if comp == CompressionBzip2 {
+			in = bzip2Input()
+		}
+		z := compress(t, comp, in)
+		cut := z[:len(z)-5]
+		flipped := bytes.Clone(z)
+		flipped[len(z)*3/4] ^= 0x55
+		for name, b := range map[string][]byte{"cut": cut, "flipped": flipped} {
+			t.Run(comp.String()+" "+name, func(t *testing.T) {
+				_, _, err := readAll(t, b)
+				var fe *FormatError
+				if !errors.As(err, &fe) {
+					t.Errorf("got %v, want a FormatError", err)
+				}
+				if name == "cut" && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
+					t.Errorf("got %v, want ErrTruncated or ErrCorrupt", err)
+				}
+			})
+		}
+	}
+}
+
+func TestSniffCompression(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Compression
+	}{
+		{"1f8b0800", CompressionGzip},
+		{"28b52ffd", CompressionZstd},
+		{"5a2a4d18", CompressionZstd},
+		{"fd377a585a00", CompressionXz},
+		{"04224d18", CompressionLZ4},
+		{"02214c18", CompressionLZ4},
+		{"425a6839", CompressionBzip2},
+		{"425a6830", CompressionNone},
+		{"d4c3b2a1", CompressionNone},
+		{"", CompressionNone},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			b, _ := hex.DecodeString(tc.in)
+			if got := sniffCompression(b); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,133 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Buffer sizes. The read buffer starts large enough for the biggest pcap
+// record so that steady-state reading never grows it; pcapng blocks with
+// large options may grow it up to maxBlockLen once.
+const (
+	initialBufSize = 512 << 10
+	maxEmptyReads  = 100 // as bufio: a reader that keeps returning 0, nil is broken
+)
+
+// input is a read buffer over the decompressed stream that hands out
+// slices of itself, so that records are never copied.
+//
+// A slice returned by peek is valid until the next peek or skip, which may
+// move the buffered bytes. Offsets are positions in the decompressed stream.
+type input struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // first unconsumed byte in buf
+	end  int   // end of valid bytes in buf
+	base int64 // stream offset of buf[0]
+	err  error // sticky error from r, reported once the buffer is drained
+
+	src  *sourceReader // the caller's reader, to tell I/O from decompression errors
+	comp Compression
+}
+
+func newInput(r io.Reader, src *sourceReader, comp Compression) *input {
+	return &input{r: r, buf: make([]byte, initialBufSize), src: src, comp: comp}
+}
+
+// offset returns the stream offset of the next unconsumed byte.
+func (in *input) offset() int64 { return in.base + int64(in.pos) }
+
+// peek returns the next n bytes without consuming them. When the stream
+// ends or fails first it returns what is left together with the error.
+func (in *input) peek(n int) ([]byte, error) {
+	if in.end-in.pos >= n {
+		return in.buf[in.pos : in.pos+n], nil
+	}
+	return in.fill(n)
+}
+
+// fill is peek's slow path: it makes room for n bytes and reads until they
+// are there or the reader fails.
+func (in *input) fill(n int) ([]byte, error) {
+	in.makeRoom(n)
+	for empty := 0; in.end-in.pos < n && in.err == nil; {
+		m, err := in.r.Read(in.buf[in.end:])
+		in.end += m
+		in.err = err
+		if m > 0 {
+			empty = 0
+		} else if empty++; empty >= maxEmptyReads && err == nil {
+			in.err = io.ErrNoProgress
+		}
+	}
+	if in.end-in.pos >= n {
+		return in.buf[in.pos : in.pos+n], nil
+	}
+	return in.buf[in.pos:in.end], in.err
+}
+
+// makeRoom moves the unconsumed bytes to the start of the buffer, growing it
+// when n bytes would not fit.
+func (in *input) makeRoom(n int) {
+	buf := in.buf
+	if n > len(buf) {
+		buf = make([]byte, max(n, 2*len(buf)))
+	}
+	copy(buf, in.buf[in.pos:in.end])
+	in.base += int64(in.pos)
+	in.end -= in.pos
+	in.pos = 0
+	in.buf = buf
+}
+
+// consume marks n peeked bytes as read.
+func (in *input) consume(n int) { in.pos += n }
+
+// skip consumes n bytes that need not be buffered, such as an unknown
+// pcapng block. It returns the read error when fewer than n bytes are left.
+func (in *input) skip(n int64) error {
+	for n > 0 {
+		if in.pos == in.end {
+			if _, err := in.fill(1); err != nil {
+				return err
+			}
+		}
+		m := min(n, int64(in.end-in.pos))
+		in.pos += int(m)
+		n -= m
+	}
+	return nil
+}
+
+// cause turns a read error met at a record into the cause of a FormatError.
+// Running out of data, from the stream or inside a compressed frame, is
+// ErrTruncated; an error of the caller's reader is passed on as it is; any
+// other error came from the decompressor and means corrupt input.
+func (in *input) cause(step string, err error) error {
+	switch {
+	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: %w", step, ErrTruncated)
+	case in.src.err != nil && errors.Is(err, in.src.err):
+		return fmt.Errorf("%s: %w", step, err)
+	case in.comp != CompressionNone:
+		return fmt.Errorf("%s: decompress %s: %w: %w", step, in.comp, ErrCorrupt, err)
+	default:
+		return fmt.Errorf("%s: %w", step, err)
+	}
+}
+
+// sourceReader remembers the last error of the caller's reader, so that an
+// I/O error passed through a decompressor is not mistaken for corruption.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
