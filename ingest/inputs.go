@@ -14,8 +14,9 @@ const Stdin = "-"
 
 // Input is one capture file to load.
 type Input struct {
-	Path string // as given or found; Stdin for standard input
-	Size int64  // bytes on disk, -1 when unknown
+	Path   string // as given or found; Stdin for standard input
+	Size   int64  // bytes on disk, -1 when unknown
+	Walked bool   // found by walking a directory rather than named
 }
 
 // Skipped is a file Expand left out, and why.
@@ -28,7 +29,9 @@ type Skipped struct {
 // directory walked in lexical order, a glob pattern matched, "-" for
 // standard input. Files still being written (*.part) are skipped, and so,
 // inside directories, are rotate's sidecars (NAME.json next to NAME) and
-// hidden files. An argument that names nothing is an error.
+// hidden files. A file found in a directory that turns out not to be a
+// capture is skipped by the loader, not failed (see Input.Walked). An
+// argument that names nothing is an error.
 func Expand(args []string) ([]Input, []Skipped, error) {
 	var e expander
 	for _, a := range args {
@@ -74,7 +77,7 @@ func (e *expander) path(p string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		e.file(p, fi.Size())
+		e.file(p, fi.Size(), false)
 		return nil
 	}
 	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
@@ -95,12 +98,12 @@ func (e *expander) path(p string) error {
 		if err != nil {
 			return err
 		}
-		e.file(q, info.Size())
+		e.file(q, info.Size(), true)
 		return nil
 	})
 }
 
-func (e *expander) file(p string, size int64) {
+func (e *expander) file(p string, size int64, walked bool) {
 	if strings.HasSuffix(p, ".part") {
 		e.skipped = append(e.skipped, Skipped{Path: p, Reason: "still being written (.part)"})
 		return
@@ -116,7 +119,7 @@ func (e *expander) file(p string, size int64) {
 		return
 	}
 	e.seen[abs] = true
-	e.inputs = append(e.inputs, Input{Path: p, Size: size})
+	e.inputs = append(e.inputs, Input{Path: p, Size: size, Walked: walked})
 }
 
 // isSidecar reports whether p is rotate's NAME.json beside a capture NAME

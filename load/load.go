@@ -47,6 +47,7 @@ type Options struct {
 // FileResult is the outcome of one capture file.
 type FileResult struct {
 	Stats    ingest.FileStats
+	Skipped  string            // why the file was left out; empty when it was loaded
 	Rows     map[string]uint64 // rows written, by sink name
 	SinkErrs map[string]error  // sinks that failed on this file
 }

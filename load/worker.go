@@ -2,8 +2,10 @@ package load
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/parquet"
 	"github.com/pcapload/pcapload/schema"
 )
@@ -66,6 +68,18 @@ func (w *worker) file(ctx context.Context, in ingest.Input) FileResult {
 	})
 	if err == errCancelled {
 		err = ctx.Err()
+	}
+
+	// A file found in a directory that is not a capture at all (a README,
+	// a checksum list) is left out and said, not failed.
+	if in.Walked && res.Stats.Packets == 0 && errors.Is(err, capture.ErrNotCapture) {
+		res.Skipped = "not a capture file"
+		for _, fs := range w.open {
+			if fs != nil {
+				fs.Abort()
+			}
+		}
+		return res
 	}
 	res.Stats.Err = err
 

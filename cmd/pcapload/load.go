@@ -80,6 +80,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	bar.stop()
 
 	sum := summarize(res, skipped, sinks)
+	for _, msg := range sum.Notes {
+		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
+	}
 	for _, msg := range sum.Errors {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
 	}

@@ -15,7 +15,7 @@ var reportQueries = []struct{ title, query string }{
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
 		FROM dns_messages WHERE qr GROUP BY rcode ORDER BY responses DESC, rcode`},
 	{"Messages by VLAN", `SELECT vlan_outer, vlan_inner, count() AS messages
-		FROM dns_messages GROUP BY vlan_outer, vlan_inner ORDER BY messages DESC, vlan_outer, vlan_inner`},
+		FROM dns_messages GROUP BY vlan_outer, vlan_inner ORDER BY messages DESC, vlan_outer, vlan_inner LIMIT 10`},
 	{"Top names", `SELECT qname, count() AS queries, uniqExact(src_addr) AS clients
 		FROM dns_messages WHERE NOT qr GROUP BY qname ORDER BY queries DESC, qname LIMIT 10`},
 	{"Top clients", `SELECT replaceRegexpOne(toString(src_addr), '^::ffff:', '') AS client,
@@ -28,9 +28,10 @@ var reportQueries = []struct{ title, query string }{
 // qtypeName and rcodeName print the common codes by name (RFC 1035, 3596,
 // 6891 and the IANA registry) and the rest by number.
 const (
-	qtypeName = `transform(qtype, [1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 41, 43, 46, 47, 48, 50, 64, 65, 99, 255, 257],
-		['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'NAPTR', 'OPT', 'DS', 'RRSIG', 'NSEC',
-		'DNSKEY', 'NSEC3', 'SVCB', 'HTTPS', 'SPF', 'ANY', 'CAA'], toString(qtype))`
+	qtypeName = `transform(qtype,
+		[0, 1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 41, 43, 46, 47, 48, 50, 64, 65, 99, 255, 257],
+		['(no question)', 'A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'NAPTR', 'OPT',
+		'DS', 'RRSIG', 'NSEC', 'DNSKEY', 'NSEC3', 'SVCB', 'HTTPS', 'SPF', 'ANY', 'CAA'], toString(qtype))`
 	rcodeName = `transform(rcode, [0, 1, 2, 3, 4, 5, 9, 16, 23],
 		['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'BADVERS', 'BADCOOKIE'],
 		toString(rcode))`

@@ -29,6 +29,7 @@ type summary struct {
 	Seconds      float64           `json:"seconds"`
 	Rate         float64           `json:"messages_per_second"`
 	Errors       []string          `json:"errors"`
+	Notes        []string          `json:"notes"`
 	PerFile      []fileSummary     `json:"per_file"`
 }
 
@@ -50,6 +51,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		FilesSkipped: len(skipped),
 		Rows:         make(map[string]uint64),
 		Errors:       []string{},
+		Notes:        []string{},
 		Seconds:      res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
@@ -59,6 +61,12 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	for i := range res.Files {
 		f := &res.Files[i]
 		st := &f.Stats
+		if f.Skipped != "" {
+			s.Files--
+			s.FilesSkipped++
+			s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
+			continue
+		}
 		s.Bytes += st.Bytes
 		s.Packets += st.Packets
 		reasons.Add(&st.Reasons)

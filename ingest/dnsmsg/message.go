@@ -43,7 +43,8 @@ type Message struct {
 	// wrong (see the Reason constants).
 	Malformed Reason
 
-	arena []byte // backing store of the []byte fields
+	arena []byte   // backing store of the []byte fields
+	rd    rdReader // reused: a local one would escape through formatters
 }
 
 // Question is one entry of the question section.
