@@ -19,8 +19,9 @@ var DefaultPorts = []uint16{53, 5353, 5355}
 
 // Config says how to decode.
 type Config struct {
-	Ports  []uint16 // DNS ports; DefaultPorts when empty
-	Sensor string   // stored in every row
+	Ports  []uint16  // DNS ports; DefaultPorts when empty
+	Sensor string    // stored in every row
+	Stdin  io.Reader // what the input "-" reads; os.Stdin when nil
 }
 
 // FileStats accounts for one capture file: every packet read is counted
@@ -78,7 +79,10 @@ type Progress struct {
 // fault. prog may be nil.
 func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
 	*st = FileStats{Path: in.Path}
-	var r io.Reader = os.Stdin
+	r := d.cfg.Stdin
+	if r == nil {
+		r = os.Stdin
+	}
 	if in.Path != Stdin {
 		f, err := os.Open(in.Path)
 		if err != nil {

@@ -81,9 +81,15 @@ func (b *Builder) Append(r *Row) {
 func (b *Builder) Len() int { return b.rb.Field(0).Len() }
 
 // NewRecord returns the rows appended so far as a record batch and resets
-// the Builder, which keeps its buffers' capacity. The caller releases the
-// batch.
-func (b *Builder) NewRecord() arrow.RecordBatch { return b.rb.NewRecordBatch() }
+// the Builder. Arrow hands the buffers to the batch, so the Builder reserves
+// room for as many rows again: a batch then costs one allocation per buffer
+// instead of a doubling series. The caller releases the batch.
+func (b *Builder) NewRecord() arrow.RecordBatch {
+	n := b.Len()
+	rec := b.rb.NewRecordBatch()
+	b.rb.Reserve(n)
+	return rec
+}
 
 // Release frees the Builder's buffers.
 func (b *Builder) Release() { b.rb.Release() }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -32,8 +31,7 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func (e *env) load(ctx context.Context, args []string) error {
 	var f loadFlags
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flagSet("load", "[flags] INPUT...")
 	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH or parquet:DIR")
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
@@ -42,8 +40,8 @@ func (e *env) load(ctx context.Context, args []string) error {
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
-	if err := fs.Parse(args); err != nil {
-		return usagef("load: %v", err)
+	if err := e.parse(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return usagef("load: no input given")
@@ -74,7 +72,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 	res := load.Run(ctx, inputs, sinks, load.Options{
 		Workers:   f.workers,
 		BatchRows: f.batchRows,
-		Decode:    ingest.Config{Ports: ports, Sensor: f.sensor},
+		Decode:    ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
 		Progress:  prog,
 	})
 	bar.stop()

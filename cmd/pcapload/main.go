@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailure // already reported file by file
@@ -93,6 +94,36 @@ func exitCode(err error, stderr io.Writer) int {
 // errFailed reports that some files or destinations failed; the details
 // were printed as they happened.
 var errFailed = errors.New("some files or destinations failed")
+
+// errHelp reports that a command printed its help; the exit status is 0.
+var errHelp = errors.New("help printed")
+
+// flagSet returns a command's flags. Parse errors are returned, not
+// printed: main prints them as one line with a hint.
+func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: pcapload %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parse parses a command's flags; -h prints the help.
+func (e *env) parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return errHelp
+	}
+	if err != nil {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
 
 // env holds a command's standard streams.
 type env struct {

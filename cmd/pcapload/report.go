@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 )
 
@@ -38,11 +37,10 @@ const (
 )
 
 func (e *env) report(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flagSet("report", "[--db PATH]")
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
-	if err := fs.Parse(args); err != nil {
-		return usagef("report: %v", err)
+	if err := e.parse(fs, args); err != nil {
+		return err
 	}
 	d, err := openExisting(*db)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,12 +20,11 @@ var formats = map[string]string{
 }
 
 func (e *env) sql(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flagSet("sql", "[--db PATH] [--format F] QUERY|-")
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
 	format := fs.String("format", "pretty", "output: pretty, csv, tsv or json (one object a line)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("sql: %v", err)
+	if err := e.parse(fs, args); err != nil {
+		return err
 	}
 	chFormat, ok := formats[*format]
 	if !ok {
@@ -69,11 +67,10 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usagef("schema: want print or apply")
 	}
-	fs := flag.NewFlagSet("schema "+args[0], flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flagSet("schema "+args[0], "[--db PATH]")
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usagef("schema: %v", err)
+	if err := e.parse(fs, args[1:]); err != nil {
+		return err
 	}
 	switch args[0] {
 	case "print":

@@ -285,3 +285,27 @@ func tcpStream(t testing.TB, segs []segment) []byte {
 	}
 	return stream[2 : 2+n]
 }
+
+// TestMessage_UnpackBADVERS checks the extended RCODE of real responses:
+// the answer to an EDNS version 255 query has header RCODE 0 and OPT upper
+// bits 1, which make BADVERS, 16 (RFC 6891 section 6.1.3), where tshark's
+// header-only column shows 0; the answer to a version 0 query is NOERROR.
+func TestMessage_UnpackBADVERS(t *testing.T) {
+	want := map[int]uint16{2: 16, 4: 0}
+	var m Message
+	for _, s := range corpusSegments(t, "tcpdump/dns-badvers.pcap") {
+		m.Unpack(s.payload)
+		if !m.QR {
+			continue
+		}
+		rcode, ok := want[s.frame]
+		if !ok || m.RCode != rcode || !m.EDNS.Present || m.Malformed != "" {
+			t.Errorf("frame %d: RCode, EDNS, Malformed = %d, %v, %q; want %d, true, \"\"",
+				s.frame, m.RCode, m.EDNS.Present, m.Malformed, rcode)
+		}
+		delete(want, s.frame)
+	}
+	if len(want) != 0 {
+		t.Errorf("responses not seen: %v", want)
+	}
+}

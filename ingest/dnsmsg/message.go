@@ -45,6 +45,7 @@ type Message struct {
 
 	arena []byte   // backing store of the []byte fields
 	rd    rdReader // reused: a local one would escape through formatters
+	names nameCache
 }
 
 // Question is one entry of the question section.

@@ -23,22 +23,24 @@ const (
 // appendName appends the presentation form of the name at msg[off:] to dst:
 // labels escaped as in an RFC 1035 master file, joined by dots, without the
 // trailing dot, and "." for the root. It returns the offset just after the
-// name where it starts (after its first pointer when it is compressed).
+// name where it starts (after its first pointer when it is compressed) and
+// the number of pointers followed.
 //
 // Forward pointers are followed: RFC 1035 section 4.1.4 says a pointer refers
 // to a prior occurrence, but tshark and miekg/dns accept forward ones, and
 // the pointer and length bounds make them harmless.
 //
 // On a fault the returned Reason is set and dst may hold a partial name that
-// the caller must discard.
-func appendName(dst, msg []byte, off int) ([]byte, int, Reason) {
+// the caller must discard. The function is the wire-format state machine of
+// RFC 1035 section 4.1.4 in one loop, kept whole because it is the hot path.
+func appendName(dst, msg []byte, off int) ([]byte, int, int, Reason) {
 	start := len(dst)
 	next := -1 // offset after the name in place, set at the first pointer
 	wire := 1  // the terminating zero octet
 	hops := 0
 	for {
 		if off >= len(msg) {
-			return dst, 0, nameTruncated
+			return dst, 0, 0, nameTruncated
 		}
 		c := int(msg[off])
 		switch c & 0xC0 {
@@ -50,14 +52,14 @@ func appendName(dst, msg []byte, off int) ([]byte, int, Reason) {
 				if len(dst) == start {
 					dst = append(dst, '.')
 				}
-				return dst, next, ""
+				return dst, next, hops, ""
 			}
 			off++
 			if off+c > len(msg) {
-				return dst, 0, nameTruncated
+				return dst, 0, 0, nameTruncated
 			}
 			if wire += c + 1; wire > maxNameWire {
-				return dst, 0, NameTooLong
+				return dst, 0, 0, NameTooLong
 			}
 			if len(dst) > start {
 				dst = append(dst, '.')
@@ -66,20 +68,20 @@ func appendName(dst, msg []byte, off int) ([]byte, int, Reason) {
 			off += c
 		case 0xC0:
 			if off+1 >= len(msg) {
-				return dst, 0, nameTruncated
+				return dst, 0, 0, nameTruncated
 			}
 			if next < 0 {
 				next = off + 2
 			}
 			if hops++; hops > maxPointers {
-				return dst, 0, NamePointerLoop
+				return dst, 0, 0, NamePointerLoop
 			}
 			off = (c&0x3F)<<8 | int(msg[off+1])
 			if off >= len(msg) {
-				return dst, 0, NameBadPointer
+				return dst, 0, 0, NameBadPointer
 			}
 		default:
-			return dst, 0, BadLabelType
+			return dst, 0, 0, BadLabelType
 		}
 	}
 }

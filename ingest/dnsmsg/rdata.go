@@ -10,6 +10,8 @@ type rdReader struct {
 	off int
 	end int // end of the RDATA
 	bad bool
+
+	names *nameCache // names already written for this message
 }
 
 // take returns the next n octets of the RDATA, or nil when they are not there.
@@ -61,11 +63,17 @@ func (r *rdReader) name(dst []byte) []byte {
 	if r.bad {
 		return dst
 	}
-	dst, next, fault := appendName(dst, r.msg, r.off)
+	if name, ok := r.names.lookup(r.msg[:r.end], r.off); ok {
+		r.off += 2
+		return append(dst, name...)
+	}
+	start := len(dst)
+	dst, next, hops, fault := appendName(dst, r.msg, r.off)
 	if fault != "" || next > r.end {
 		r.bad = true
 		return dst
 	}
+	r.names.add(r.off, hops, dst[start:len(dst):len(dst)])
 	r.off = next
 	return dst
 }

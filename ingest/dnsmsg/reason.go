@@ -4,36 +4,36 @@ package dnsmsg
 // questions and records decoded before it, and the counts in the header are
 // left as they were on the wire.
 const (
-	// TruncatedHeader: the message is shorter than the 12-octet header
+	// TruncatedHeader means the message is shorter than the 12-octet header
 	// (RFC 1035 section 4.1.1).
 	TruncatedHeader Reason = "truncated_header"
 
-	// TruncatedQuestion: the message ends inside a question, either in its
+	// TruncatedQuestion means the message ends inside a question, either in its
 	// QNAME or before QTYPE and QCLASS, before QDCOUNT questions were read.
 	TruncatedQuestion Reason = "truncated_question"
 
-	// TruncatedRR: the message ends inside the owner name or the fixed
+	// TruncatedRR means the message ends inside the owner name or the fixed
 	// fields (type, class, TTL, RDLENGTH) of a resource record, before the
 	// section counts were satisfied.
 	TruncatedRR Reason = "truncated_rr"
 
-	// TruncatedRData: RDLENGTH runs past the end of the message.
+	// TruncatedRData means RDLENGTH runs past the end of the message.
 	TruncatedRData Reason = "truncated_rdata"
 
-	// NamePointerLoop: a QNAME or owner name followed more than
+	// NamePointerLoop means a QNAME or owner name followed more than
 	// maxPointers compression pointers. Either the pointers loop, or the
 	// chain is deeper than any encoder writes; both are hostile.
 	NamePointerLoop Reason = "name_pointer_loop"
 
-	// NameBadPointer: a compression pointer in a QNAME or owner name points
+	// NameBadPointer means a compression pointer in a QNAME or owner name points
 	// at or past the end of the message.
 	NameBadPointer Reason = "name_bad_pointer"
 
-	// NameTooLong: a QNAME or owner name is longer than 255 octets in its
+	// NameTooLong means a QNAME or owner name is longer than 255 octets in its
 	// uncompressed wire form (RFC 1035 section 2.3.4).
 	NameTooLong Reason = "name_too_long"
 
-	// BadLabelType: a QNAME or owner name has a label whose two top bits are
+	// BadLabelType means a QNAME or owner name has a label whose two top bits are
 	// 01 or 10. RFC 6891 section 5 retired the extended label types (0x40)
 	// and 0x80 was never assigned, so nothing after such a byte can be read.
 	BadLabelType Reason = "bad_label_type"
@@ -43,19 +43,19 @@ const (
 // walked and stored; only the part named is wrong. A framing fault found later
 // replaces a content fault, since it explains missing records.
 const (
-	// BadRData: the RDATA of a record does not parse as its type says (a
+	// BadRData means the RDATA of a record does not parse as its type says (a
 	// length that does not fit, a name in RDATA with any of the name faults
 	// above, a bad type bitmap, ...). The record is kept with its RDATA in the
 	// RFC 3597 "\# len hex" form.
 	BadRData Reason = "bad_rdata"
 
-	// BadEDNS: the OPT record (RFC 6891 section 6) is wrong: its options
+	// BadEDNS means the OPT record (RFC 6891 section 6) is wrong: its options
 	// overrun its RDATA, an option the package decodes has the wrong length,
 	// its owner is not the root, or there is more than one OPT record (the
 	// later ones are kept in Additional in RFC 3597 form).
 	BadEDNS Reason = "bad_edns"
 
-	// TrailingBytes: octets follow the last record the header counts
+	// TrailingBytes means octets follow the last record the header counts
 	// announce. Everything was decoded; the extra octets are not.
 	TrailingBytes Reason = "trailing_bytes"
 )

@@ -117,8 +117,11 @@ func (m *Message) unpackHeader(b []byte) {
 // off the end of the message is reported as truncated, the Reason of the
 // place it was in.
 func (m *Message) name(b []byte, off int, truncated Reason) ([]byte, int, bool) {
+	if name, ok := m.names.lookup(b, off); ok {
+		return name, off + 2, true
+	}
 	start := len(m.arena)
-	arena, next, fault := appendName(m.arena, b, off)
+	arena, next, hops, fault := appendName(m.arena, b, off)
 	m.arena = arena[:start]
 	if fault != "" {
 		if fault == nameTruncated {
@@ -128,7 +131,9 @@ func (m *Message) name(b []byte, off int, truncated Reason) ([]byte, int, bool) 
 		return nil, 0, false
 	}
 	m.arena = arena
-	return arena[start:len(arena):len(arena)], next, true
+	name := arena[start:len(arena):len(arena)]
+	m.names.add(off, hops, name)
+	return name, next, true
 }
 
 // unpackQuestions decodes the question section (RFC 1035 section 4.1.2).
@@ -201,14 +206,16 @@ func (m *Message) rdata(b []byte, start, end int, t uint16) []byte {
 	base := len(m.arena)
 	if f := formatterFor(t); f != nil && end > start {
 		r := &m.rd
-		*r = rdReader{msg: b, off: start, end: end}
+		*r = rdReader{msg: b, off: start, end: end, names: &m.names}
+		cached := m.names.n
 		dst := f(m.arena, r)
 		r.msg = nil // Unpack keeps no reference to b
 		if !r.bad && r.off == r.end {
 			m.arena = dst
 			return dst[base:len(dst):len(dst)]
 		}
-		m.arena = dst[:base]
+		// The arena is rolled back: forget the names written into it.
+		m.arena, m.names.n = dst[:base], cached
 		m.note(BadRData)
 	}
 	m.arena = appendUnknown(m.arena, b[start:end])

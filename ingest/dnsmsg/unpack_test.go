@@ -283,3 +283,21 @@ func pointerChain(n int) []byte {
 	}
 	return w.b
 }
+
+// TestMessage_UnpackNameCacheRollback checks that a name read inside RDATA
+// that turned out bad, and was rewritten in RFC 3597 form, is not served to a
+// later pointer from the discarded text.
+func TestMessage_UnpackNameCacheRollback(t *testing.T) {
+	const mxName = 12 + 17 + 12 + 2 // header, question, owner and fixed fields, preference
+	b := newBuilder(1, 2, 0, 0).question("example.com", typeA).
+		rr(typeMX, cat(u16b(10), 3, "abc", 0, 0xff)).
+		rr(typeCNAME, []byte{0xC0, mxName}).b
+	var m Message
+	m.Unpack(b)
+	if m.Malformed != BadRData || len(m.Answer) != 2 {
+		t.Fatalf("Malformed, answers = %q, %d", m.Malformed, len(m.Answer))
+	}
+	if got := string(m.Answer[1].Data); got != "abc" {
+		t.Errorf("CNAME = %q, want %q", got, "abc")
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/internal/testenv"
+)
+
+// runCmd runs the command line in-process and returns its exit code and
+// output.
+func runCmd(t *testing.T, stdin []byte, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, bytes.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func loadJSON(t *testing.T, out string) summary {
+	t.Helper()
+	var s summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
+	}
+	return s
+}
+
+func checkAccounting(t *testing.T, s summary) {
+	t.Helper()
+	var sum uint64
+	for _, n := range s.Reasons {
+		sum += n
+	}
+	if sum != s.Packets {
+		t.Errorf("packets by reason sum to %d, want %d", sum, s.Packets)
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	tests := [][]string{
+		{"load"},
+		{"load", "--to", "ftp://x", "../../testdata/resolver.pcap"},
+		{"load", "--no-such-flag", "x"},
+		{"load", "--ports", "53,abc", "../../testdata/resolver.pcap"},
+		{"load", "/no/such/file.pcap"},
+		{"sql", "--format", "xml", "SELECT 1"},
+		{"schema", "drop"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := runCmd(t, nil, args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			if !strings.HasPrefix(stderr, "pcapload: ") {
+				t.Errorf("stderr %q does not say what is wrong", stderr)
+			}
+		})
+	}
+}
+
+func TestRun_LoadParquet(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+out, "../../testdata")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	s := loadJSON(t, stdout)
+	checkAccounting(t, s)
+	if s.FilesLoaded != 3 || s.FilesSkipped != 1 || s.Messages != 4000 || s.Rows["parquet:"+out] != 4000 {
+		t.Errorf("summary %+v, want 3 files loaded, README skipped, 4000 messages and rows", s)
+	}
+	if !strings.Contains(stderr, "skipped ../../testdata/README.md: not a capture file") {
+		t.Errorf("stderr %q does not say the README was skipped", stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=default", "*.parquet"))
+	if len(files) != 3 {
+		t.Errorf("parquet files %v, want one per capture", files)
+	}
+}
+
+// TestRun_BrokenFiles: a broken file fails alone, with one line naming it
+// and the byte offset; the other files load and the exit status is 1.
+func TestRun_BrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	whole, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.pcap")
+	notCapture := filepath.Join(dir, "notes.txt")
+	part := filepath.Join(dir, "open.pcap.part")
+	os.WriteFile(cut, whole[:5000], 0o644)
+	os.WriteFile(notCapture, []byte("not a capture\n"), 0o644)
+	os.WriteFile(part, whole, 0o644)
+
+	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+filepath.Join(dir, "out"),
+		cut, notCapture, "../../testdata/resolver.pcap", part)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitFailure, stderr)
+	}
+	s := loadJSON(t, stdout)
+	checkAccounting(t, s)
+	if s.FilesLoaded != 1 || s.FilesFailed != 2 || s.FilesSkipped != 1 {
+		t.Errorf("files loaded %d failed %d skipped %d, want 1 2 1", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	wantLines := map[string]string{cut: "offset ", notCapture: "offset 0", part: "skipped"}
+	for path, want := range wantLines {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, path) && strings.Contains(l, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no stderr line names %s with %q:\n%s", path, want, stderr)
+		}
+	}
+	// The cut file's packets before the cut still load.
+	for _, f := range s.PerFile {
+		if f.Path == cut && (f.Messages == 0 || f.Error == "") {
+			t.Errorf("cut file: %d messages, error %q; want its first messages and an error", f.Messages, f.Error)
+		}
+	}
+}
+
+func TestRun_Stdin(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/resolver-vlan.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, data, "load", "--json", "--to", "parquet:"+t.TempDir(), "-")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if s := loadJSON(t, stdout); s.Messages != 1000 {
+		t.Errorf("%d messages from stdin, want 1000", s.Messages)
+	}
+}
+
+// TestRun_EmbeddedAndSQL loads into the embedded database and queries it
+// back with the sql command.
+func TestRun_EmbeddedAndSQL(t *testing.T) {
+	testenv.RequireCHDB(t)
+	db := filepath.Join(t.TempDir(), "db")
+	code, _, stderr := runCmd(t, nil, "load", "--db", db, "--sensor", "t1", "../../testdata/resolver.pcap")
+	if code != exitOK {
+		t.Fatalf("load: exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr := runCmd(t, nil, "sql", "--db", db, "--format", "csv",
+		"SELECT count(), uniqExact(sensor), any(sensor) FROM dns_messages")
+	if code != exitOK {
+		t.Fatalf("sql: exit %d, stderr %q", code, stderr)
+	}
+	if want := "\"count()\",\"uniqExact(sensor)\",\"any(sensor)\"\n1000,1,\"t1\"\n"; stdout != want {
+		t.Errorf("sql printed %q, want %q", stdout, want)
+	}
+	code, stdout, _ = runCmd(t, nil, "report", "--db", db)
+	if code != exitOK || !strings.Contains(stdout, "Top names") || !strings.Contains(stdout, "NOERROR") {
+		t.Errorf("report: exit %d, output %q", code, stdout)
+	}
+	if code, _, stderr := runCmd(t, nil, "sql", "--db", db, "SELECT nonsense("); code != exitFailure || stderr == "" {
+		t.Errorf("bad SQL: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,143 @@
+package load_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// benchMessages is the size of the generated capture the benchmarks load.
+const benchMessages = 1_000_000
+
+var benchCapture struct {
+	once sync.Once
+	path string
+	msgs uint64
+	err  error
+}
+
+// generatedCapture writes, once per run, a capture of benchMessages DNS
+// messages with the generator's realistic mix.
+func generatedCapture(b *testing.B) (string, uint64) {
+	c := &benchCapture
+	c.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pcapload-bench-")
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.path = filepath.Join(dir, "resolver.pcap")
+		f, err := os.Create(c.path)
+		if err != nil {
+			c.err = err
+			return
+		}
+		defer f.Close()
+		w := bufio.NewWriterSize(f, 1<<20)
+		st, err := gen.Write(w, gen.Config{Seed: 1, Messages: benchMessages}, gen.Pcap, nil)
+		if err == nil {
+			err = w.Flush()
+		}
+		c.msgs, c.err = st.Messages, err
+	})
+	if c.err != nil {
+		b.Fatal(c.err)
+	}
+	return c.path, c.msgs
+}
+
+func reportRate(b *testing.B, msgs uint64, path string) {
+	fi, err := os.Stat(path)
+	if err == nil {
+		b.SetBytes(fi.Size())
+	}
+	b.ReportMetric(float64(msgs)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkDecode decodes every packet and message, building no rows.
+func BenchmarkDecode(b *testing.B) {
+	path, msgs := generatedCapture(b)
+	d := ingest.NewDecoder(ingest.Config{})
+	b.ReportAllocs()
+	for b.Loop() {
+		var st ingest.FileStats
+		if err := d.DecodeFile(ingest.Input{Path: path}, &st, nil, func(*schema.Row) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if st.Messages() != msgs {
+			b.Fatalf("decoded %d messages, generated %d", st.Messages(), msgs)
+		}
+	}
+	reportRate(b, msgs, path)
+}
+
+// BenchmarkRun_Parquet is the whole load of one file on one core: read,
+// decode, build Arrow batches, write Parquet.
+func BenchmarkRun_Parquet(b *testing.B) {
+	path, msgs := generatedCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		out := b.TempDir()
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}},
+			[]load.Sink{load.NewParquetSink(out)}, load.Options{Workers: 1})
+		checkBench(b, res, msgs)
+	}
+	reportRate(b, msgs, path)
+}
+
+// BenchmarkRun_Embedded loads one file into the embedded ClickHouse.
+func BenchmarkRun_Embedded(b *testing.B) {
+	testenv.RequireCHDB(b)
+	path, msgs := generatedCapture(b)
+	dir := b.TempDir()
+	emb, err := load.OpenEmbedded(context.Background(), filepath.Join(dir, "db"), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink := keepOpen{emb}
+	b.ReportAllocs()
+	for b.Loop() {
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{sink}, load.Options{Workers: 1})
+		checkBench(b, res, msgs)
+	}
+	reportRate(b, msgs, path)
+	emb.Close()
+}
+
+// keepOpen keeps a sink open across the benchmark's runs.
+type keepOpen struct{ load.Sink }
+
+func (keepOpen) Close() error { return nil }
+
+func checkBench(b *testing.B, res *load.Result, msgs uint64) {
+	f := res.Files[0]
+	if f.Failed() {
+		b.Fatalf("load failed: %v %v", f.Stats.Err, f.SinkErrs)
+	}
+	for name, rows := range f.Rows {
+		if rows != msgs {
+			b.Fatalf("%s: %d rows, want %d", name, rows, msgs)
+		}
+	}
+}
+
+// BenchmarkRun_Rows decodes and builds the Arrow batches, with no
+// destination: the cost of the load path before any sink.
+func BenchmarkRun_Rows(b *testing.B) {
+	path, msgs := generatedCapture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, nil, load.Options{Workers: 1})
+		checkBench(b, res, msgs)
+	}
+	reportRate(b, msgs, path)
+}
