@@ -94,6 +94,10 @@ func (r *rdReader) str(dst []byte) []byte {
 type rdataFunc func(dst []byte, r *rdReader) []byte
 
 // formatters maps an RR type to its formatter; nil means RFC 3597 form.
+//
+// TODO(rdata): LOC, APL, CERT, IPSECKEY, HIP, AMTRELAY, EUI48/64, NID, L32/L64
+// and WKS fall back to RFC 3597 form; formatters for them (RFC 1876, 3123,
+// 4398, 4025, 8005, 8777, 7043, 6742, 1035) would match dig.
 var formatters = [...]rdataFunc{
 	typeA:          fmtA,
 	typeNS:         fmtName,

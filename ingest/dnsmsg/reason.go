@@ -20,9 +20,9 @@ const (
 	// TruncatedRData means RDLENGTH runs past the end of the message.
 	TruncatedRData Reason = "truncated_rdata"
 
-	// NamePointerLoop means a QNAME or owner name followed more than
-	// maxPointers compression pointers. Either the pointers loop, or the
-	// chain is deeper than any encoder writes; both are hostile.
+	// NamePointerLoop means a QNAME or owner name needs more than 126
+	// compression pointers to read. Either the pointers loop, or the chain
+	// is deeper than any encoder writes; both are hostile.
 	NamePointerLoop Reason = "name_pointer_loop"
 
 	// NameBadPointer means a compression pointer in a QNAME or owner name points

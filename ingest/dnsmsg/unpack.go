@@ -160,7 +160,9 @@ func (m *Message) unpackQuestions(b []byte) (int, bool) {
 
 // unpackSection decodes count resource records (RFC 1035 section 4.1.3) into
 // sec. In the additional section the OPT record goes to m.EDNS instead.
-func (m *Message) unpackSection(b []byte, off int, count uint16, sec *[]RR, additional bool) (int, bool) {
+func (m *Message) unpackSection(
+	b []byte, off int, count uint16, sec *[]RR, additional bool,
+) (int, bool) {
 	for range count {
 		name, next, ok := m.name(b, off, TruncatedRR)
 		if !ok {
