@@ -63,11 +63,7 @@ func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, erro
 	if err != nil {
 		return nil, fmt.Errorf("create parquet file: %w", err)
 	}
-	props := pq.NewWriterProperties(
-		pq.WithCompression(pqcompress.Codecs.Zstd),
-		pq.WithDictionaryDefault(true),
-		pq.WithStats(true),
-	)
+	props := writerProperties(schema)
 	fw, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		f.Close()
@@ -75,6 +71,36 @@ func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, erro
 		return nil, fmt.Errorf("start parquet file: %w", err)
 	}
 	return &File{fw: fw, f: f, final: final}, nil
+}
+
+// uniqueColumns are the columns whose values rarely repeat within a row
+// group, so a dictionary costs hashing every value and saves nothing.
+var uniqueColumns = map[string]bool{
+	"time": true, "frame": true, "id": true, "src_port": true, "dst_port": true,
+	"size": true, "raw": true, "cookie_client": true, "cookie_server": true,
+}
+
+// statsColumns are the columns whose min/max statistics let readers skip
+// row groups in the queries analysts ask (a time window, a client, a name);
+// statistics on the others cost time to write and are never used.
+var statsColumns = map[string]bool{"time": true, "src_addr": true, "dst_addr": true, "qname": true}
+
+func writerProperties(schema *arrow.Schema) *pq.WriterProperties {
+	opts := []pq.WriterProperty{
+		pq.WithCompression(pqcompress.Codecs.Zstd),
+		pq.WithCompressionLevel(1),
+		pq.WithDictionaryDefault(true),
+		pq.WithStats(false),
+	}
+	for _, f := range schema.Fields() {
+		if uniqueColumns[f.Name] {
+			opts = append(opts, pq.WithDictionaryFor(f.Name, false))
+		}
+		if statsColumns[f.Name] {
+			opts = append(opts, pq.WithStatsFor(f.Name, true))
+		}
+	}
+	return pq.NewWriterProperties(opts...)
 }
 
 // File is one Parquet file being written.
