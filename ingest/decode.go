@@ -97,6 +97,10 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 	if errors.As(err, &ce) {
 		return ce.err
 	}
+	if err != nil && st.Compression != "" && st.Compression != "none" {
+		// Offsets count bytes of the decompressed stream; say so.
+		err = fmt.Errorf("decompressed %s: %w", st.Compression, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.Path, err)
 	}

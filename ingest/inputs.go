@@ -31,7 +31,8 @@ type Skipped struct {
 // inside directories, are rotate's sidecars (NAME.json next to NAME) and
 // hidden files. A file found in a directory that turns out not to be a
 // capture is skipped by the loader, not failed (see Input.Walked). An
-// argument that names nothing is an error.
+// argument that names nothing is kept, to fail when it is opened; only a
+// malformed glob pattern is an error.
 func Expand(args []string) ([]Input, []Skipped, error) {
 	var e expander
 	for _, a := range args {
@@ -61,7 +62,10 @@ func (e *expander) arg(a string) error {
 		return fmt.Errorf("%s: bad pattern: %w", a, err)
 	}
 	if len(matches) == 0 {
-		return fmt.Errorf("%s: no such file, directory or match", a)
+		// Kept as an input so that it fails alone, with the reason, and
+		// the other inputs still load.
+		e.inputs = append(e.inputs, Input{Path: a, Size: -1})
+		return nil
 	}
 	for _, m := range matches {
 		if err := e.path(m); err != nil {

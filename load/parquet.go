@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -45,6 +47,11 @@ func (s *ParquetSink) Begin(path string) (FileSink, error) {
 // TODO(exactly-once): key on the content hash instead of the path, so that a
 // renamed or moved file replaces its own output (issue #3).
 func outputName(path string) string {
+	if path == ingest.Stdin {
+		// Nothing identifies a stream; a name per load keeps two loads
+		// from standard input from replacing each other's rows.
+		return fmt.Sprintf("stdin-%d", time.Now().UnixNano())
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path

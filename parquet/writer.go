@@ -73,11 +73,13 @@ func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, erro
 	return &File{fw: fw, f: f, final: final}, nil
 }
 
-// uniqueColumns are the columns whose values rarely repeat within a row
-// group, so a dictionary costs hashing every value and saves nothing.
-var uniqueColumns = map[string]bool{
-	"time": true, "frame": true, "id": true, "src_port": true, "dst_port": true,
-	"size": true, "raw": true, "cookie_client": true, "cookie_server": true,
+// dictColumns are the columns whose values repeat enough for a dictionary
+// to pay for hashing every value. Numbers are left to zstd, which packs
+// their few distinct values about as small for less work.
+var dictColumns = map[string]bool{
+	"sensor": true, "file": true, "transport": true, "malformed": true, "qname": true,
+	"src_addr": true, "dst_addr": true, "question_names": true, "answer_names": true,
+	"authority_names": true, "authority_data": true, "additional_names": true,
 }
 
 // statsColumns are the columns whose min/max statistics let readers skip
@@ -89,12 +91,12 @@ func writerProperties(schema *arrow.Schema) *pq.WriterProperties {
 	opts := []pq.WriterProperty{
 		pq.WithCompression(pqcompress.Codecs.Zstd),
 		pq.WithCompressionLevel(1),
-		pq.WithDictionaryDefault(true),
+		pq.WithDictionaryDefault(false),
 		pq.WithStats(false),
 	}
 	for _, f := range schema.Fields() {
-		if uniqueColumns[f.Name] {
-			opts = append(opts, pq.WithDictionaryFor(f.Name, false))
+		if dictColumns[f.Name] {
+			opts = append(opts, pq.WithDictionaryFor(f.Name, true))
 		}
 		if statsColumns[f.Name] {
 			opts = append(opts, pq.WithStatsFor(f.Name, true))

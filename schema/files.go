@@ -17,7 +17,7 @@ func FilesDDL(database string) string {
 (
     path String COMMENT 'capture file as given to the loader',
     sensor LowCardinality(String),
-    format LowCardinality(String) COMMENT 'pcap or pcapng',
+    format LowCardinality(String) COMMENT 'pcap, nsecpcap or pcapng',
     compression LowCardinality(String),
     bytes UInt64 COMMENT 'bytes read as stored',
     packets UInt64,

@@ -53,6 +53,14 @@ func (e *env) load(ctx context.Context, args []string) error {
 	if f.workers < 1 || f.batchRows < 1 {
 		return usagef("load: --workers and --batch-rows must be positive")
 	}
+	if f.sensor == "" {
+		return usagef("load: --sensor must not be empty")
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("load: --progress %q: want auto, always or never", f.progress)
+	}
 
 	inputs, skipped, err := ingest.Expand(fs.Args())
 	if err != nil {
@@ -60,6 +68,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	}
 	for _, s := range skipped {
 		fmt.Fprintf(e.stderr, "pcapload: skipped %s: %s\n", s.Path, s.Reason)
+	}
+	if len(inputs) == 0 {
+		return usagef("load: nothing to load in %s", strings.Join(fs.Args(), " "))
 	}
 	ingest.SortBySize(inputs)
 
@@ -78,7 +89,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 	bar.stop()
 
 	sum := summarize(res, skipped, sinks)
-	for _, msg := range sum.Notes {
+	for _, msg := range sum.Notes[len(skipped):] {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
 	}
 	for _, msg := range sum.Errors {
@@ -118,6 +129,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		to = multiFlag{"db"}
 	}
 	var sinks []load.Sink
+	seen := make(map[string]bool)
 	fail := func(err error) ([]load.Sink, error) {
 		for _, s := range sinks {
 			s.Close()
@@ -125,15 +137,20 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		return nil, err
 	}
 	for _, dest := range to {
+		if dest == "db" {
+			dest = "db:" + f.db
+		}
+		if seen[dest] {
+			return fail(usagef("load: --to %s is given twice", dest))
+		}
+		seen[dest] = true
 		switch {
-		case dest == "db":
-			s, err := load.OpenEmbedded(ctx, f.db, f.sensor)
-			if err != nil {
-				return fail(err)
-			}
-			sinks = append(sinks, s)
 		case strings.HasPrefix(dest, "db:"):
-			s, err := load.OpenEmbedded(ctx, strings.TrimPrefix(dest, "db:"), f.sensor)
+			path := strings.TrimPrefix(dest, "db:")
+			if path == "" {
+				return fail(usagef("load: --to db: needs a path"))
+			}
+			s, err := load.OpenEmbedded(ctx, path, f.sensor)
 			if err != nil {
 				return fail(err)
 			}

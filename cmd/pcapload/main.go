@@ -69,6 +69,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "schema":
 		err = env.schema(ctx, rest)
 	case "version":
+		if len(rest) > 0 {
+			err = usagef("version: unexpected argument %q", rest[0])
+			break
+		}
 		fmt.Fprintf(stdout, "pcapload %s\n", version)
 	default:
 		fmt.Fprint(stdout, usage)

@@ -47,7 +47,11 @@ func TestRun_Usage(t *testing.T) {
 		{"load", "--to", "ftp://x", "../../testdata/resolver.pcap"},
 		{"load", "--no-such-flag", "x"},
 		{"load", "--ports", "53,abc", "../../testdata/resolver.pcap"},
-		{"load", "/no/such/file.pcap"},
+		{"load", "--to", "db:", "../../testdata/resolver.pcap"},
+		{"load", "--to", "parquet:x", "--to", "parquet:x", "../../testdata/resolver.pcap"},
+		{"load", "--progress", "sometimes", "../../testdata/resolver.pcap"},
+		{"sql", "SELECT 1", "--format", "tsv"},
+		{"version", "extra"},
 		{"sql", "--format", "xml", "SELECT 1"},
 		{"schema", "drop"},
 	}
@@ -99,18 +103,19 @@ func TestRun_BrokenFiles(t *testing.T) {
 	os.WriteFile(notCapture, []byte("not a capture\n"), 0o644)
 	os.WriteFile(part, whole, 0o644)
 
+	missing := filepath.Join(dir, "missing.pcap")
 	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+filepath.Join(dir, "out"),
-		cut, notCapture, "../../testdata/resolver.pcap", part)
+		cut, notCapture, "../../testdata/resolver.pcap", part, missing)
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitFailure, stderr)
 	}
 	s := loadJSON(t, stdout)
 	checkAccounting(t, s)
-	if s.FilesLoaded != 1 || s.FilesFailed != 2 || s.FilesSkipped != 1 {
-		t.Errorf("files loaded %d failed %d skipped %d, want 1 2 1", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	if s.FilesLoaded != 1 || s.FilesFailed != 3 || s.FilesSkipped != 1 {
+		t.Errorf("files loaded %d failed %d skipped %d, want 1 3 1", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	wantLines := map[string]string{cut: "offset ", notCapture: "offset 0", part: "skipped"}
+	wantLines := map[string]string{cut: "offset ", notCapture: "offset 0", part: "skipped", missing: "no such file"}
 	for path, want := range wantLines {
 		found := false
 		for _, l := range lines {

@@ -8,7 +8,7 @@ import (
 // reportQueries are what an analyst looks at first in a new load.
 var reportQueries = []struct{ title, query string }{
 	{"Files", `SELECT path, format, compression, packets, messages, malformed, status
-		FROM capture_files ORDER BY loaded_at, path`},
+		FROM capture_files ORDER BY path, loaded_at`},
 	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
 		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
@@ -41,6 +41,9 @@ func (e *env) report(ctx context.Context, args []string) error {
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("report: unexpected argument %q", fs.Arg(0))
 	}
 	d, err := openExisting(*db)
 	if err != nil {

@@ -30,7 +30,10 @@ func (e *env) sql(ctx context.Context, args []string) error {
 	if !ok {
 		return usagef("sql: --format %q: want pretty, csv, tsv or json", *format)
 	}
-	query := strings.Join(fs.Args(), " ")
+	if fs.NArg() != 1 {
+		return usagef("sql: want one query (quote it), got %d arguments", fs.NArg())
+	}
+	query := fs.Arg(0)
 	if query == "-" {
 		b, err := io.ReadAll(e.stdin)
 		if err != nil {
@@ -71,6 +74,9 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
 	if err := e.parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("schema %s: unexpected argument %q", args[0], fs.Arg(0))
 	}
 	switch args[0] {
 	case "print":

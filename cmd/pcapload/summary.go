@@ -57,6 +57,9 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	for _, sk := range sinks {
 		s.Rows[sk.Name()] = 0
 	}
+	for _, sk := range skipped {
+		s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", sk.Path, sk.Reason))
+	}
 	var reasons packet.Counts
 	for i := range res.Files {
 		f := &res.Files[i]

@@ -9,23 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/pcapload/pcapload/internal/corpus"
 )
 
-// corpusDir is the shared corpus of real captures, read in place. The
-// PCAPLOAD_CORPUS variable overrides it.
+// corpusDir is the shared corpus of real captures, read in place.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("PCAPLOAD_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus: %v", err)
-		}
-		tb.Skipf("corpus not available: %v", err)
-	}
-	return dir
+	return corpus.Dir(tb)
 }
 
 // corpusFiles lists every capture of the corpus with what SOURCES.md says of

@@ -3,7 +3,6 @@ package dnsmsg
 import (
 	"compress/gzip"
 	"encoding/csv"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,11 +14,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
-)
 
-// corpusDir holds real captures and tshark's decode of them; tests read them
-// in place.
-const corpusDir = "../../../shared/corpus"
+	"github.com/pcapload/pcapload/internal/corpus"
+)
 
 // segment is the transport payload of one frame of a capture.
 type segment struct {
@@ -34,10 +31,7 @@ type segment struct {
 // frame order, skipping the test when the corpus is not there.
 func corpusSegments(t testing.TB, name string) []segment {
 	t.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("corpus file %s not present", name)
-	}
+	f, err := os.Open(filepath.Join(corpus.Dir(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +91,7 @@ type tsharkRow struct {
 // tsharkRows reads the tshark CSV next to a corpus capture.
 func tsharkRows(t testing.TB, name string) []tsharkRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, name+".tshark.csv"))
+	f, err := os.Open(filepath.Join(corpus.Dir(t), name+".tshark.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
