@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -55,12 +56,24 @@ func generatedCapture(b *testing.B) (string, uint64) {
 	return c.path, c.msgs
 }
 
-func reportRate(b *testing.B, msgs uint64, path string) {
+// cpuSeconds is the CPU time the process has used, user and system.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// reportRate reports messages per second of wall time and per CPU-second
+// (the per-core rate, whatever the load spread over). cpu0 is cpuSeconds
+// when the timed loop started.
+func reportRate(b *testing.B, msgs uint64, path string, cpu0 float64) {
 	fi, err := os.Stat(path)
 	if err == nil {
 		b.SetBytes(fi.Size())
 	}
-	b.ReportMetric(float64(msgs)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	total := float64(msgs) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(total/(cpuSeconds()-cpu0), "msgs/cpu-s")
 }
 
 // BenchmarkDecode decodes every packet and message, building no rows.
@@ -68,6 +81,7 @@ func BenchmarkDecode(b *testing.B) {
 	path, msgs := generatedCapture(b)
 	d := ingest.NewDecoder(ingest.Config{})
 	b.ReportAllocs()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		var st ingest.FileStats
 		if err := d.DecodeFile(ingest.Input{Path: path}, &st, nil, func(*schema.Row) error { return nil }); err != nil {
@@ -77,7 +91,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatalf("decoded %d messages, generated %d", st.Messages(), msgs)
 		}
 	}
-	reportRate(b, msgs, path)
+	reportRate(b, msgs, path, cpu0)
 }
 
 // BenchmarkRun_Parquet is the whole load of one file on one core: read,
@@ -85,13 +99,14 @@ func BenchmarkDecode(b *testing.B) {
 func BenchmarkRun_Parquet(b *testing.B) {
 	path, msgs := generatedCapture(b)
 	b.ReportAllocs()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		out := b.TempDir()
 		res := load.Run(context.Background(), []ingest.Input{{Path: path}},
 			[]load.Sink{load.NewParquetSink(out)}, load.Options{Workers: 1})
 		checkBench(b, res, msgs)
 	}
-	reportRate(b, msgs, path)
+	reportRate(b, msgs, path, cpu0)
 }
 
 // BenchmarkRun_Embedded loads one file into the embedded ClickHouse.
@@ -105,11 +120,12 @@ func BenchmarkRun_Embedded(b *testing.B) {
 	}
 	sink := keepOpen{emb}
 	b.ReportAllocs()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{sink}, load.Options{Workers: 1})
 		checkBench(b, res, msgs)
 	}
-	reportRate(b, msgs, path)
+	reportRate(b, msgs, path, cpu0)
 	emb.Close()
 }
 
@@ -135,9 +151,10 @@ func checkBench(b *testing.B, res *load.Result, msgs uint64) {
 func BenchmarkRun_Rows(b *testing.B) {
 	path, msgs := generatedCapture(b)
 	b.ReportAllocs()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, nil, load.Options{Workers: 1})
 		checkBench(b, res, msgs)
 	}
-	reportRate(b, msgs, path)
+	reportRate(b, msgs, path, cpu0)
 }

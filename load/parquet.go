@@ -37,7 +37,8 @@ func (s *ParquetSink) Close() error { return nil }
 
 // Begin implements Sink.
 func (s *ParquetSink) Begin(path string) (FileSink, error) {
-	return &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File)}, nil
+	f := &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File)}
+	return f.start(), nil
 }
 
 // outputName names a capture file's output: its base name, made safe, and
@@ -66,13 +67,43 @@ func outputName(path string) string {
 	return base + "-" + hex.EncodeToString(sum[:6])
 }
 
+// parquetFile writes one capture file's batches on a goroutine of its own,
+// so that encoding Parquet (zstd pages, list levels: the larger half of the
+// work) overlaps with decoding the next batch, and one large capture keeps
+// two cores busy.
 type parquetFile struct {
 	sink  *ParquetSink
 	name  string
 	files map[parquet.Partition]*parquet.File
+	queue chan parquetBatch
+	done  chan error // the writer's first error, sent when the queue closes
+	err   error      // an error already seen by Write
 }
 
-func (f *parquetFile) Write(p parquet.Partition, rec arrow.RecordBatch) error {
+type parquetBatch struct {
+	p   parquet.Partition
+	rec arrow.RecordBatch
+}
+
+func (f *parquetFile) start() *parquetFile {
+	// One batch queued while one is written bounds the batches in flight.
+	f.queue, f.done = make(chan parquetBatch, 1), make(chan error, 1)
+	go f.writer()
+	return f
+}
+
+func (f *parquetFile) writer() {
+	var first error
+	for b := range f.queue {
+		if first == nil {
+			first = f.write(b.p, b.rec)
+		}
+		b.rec.Release()
+	}
+	f.done <- first
+}
+
+func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 	pf, ok := f.files[p]
 	if !ok {
 		var err error
@@ -85,7 +116,30 @@ func (f *parquetFile) Write(p parquet.Partition, rec arrow.RecordBatch) error {
 	return pf.Write(rec)
 }
 
+func (f *parquetFile) Write(p parquet.Partition, rec arrow.RecordBatch) error {
+	if f.err != nil {
+		return f.err
+	}
+	rec.Retain()
+	f.queue <- parquetBatch{p, rec}
+	return nil
+}
+
+// wait stops the writer and returns its first error.
+func (f *parquetFile) wait() error {
+	if f.queue != nil {
+		close(f.queue)
+		f.err = <-f.done
+		f.queue = nil
+	}
+	return f.err
+}
+
 func (f *parquetFile) Commit(*ingest.FileStats) error {
+	if err := f.wait(); err != nil {
+		f.Abort()
+		return err
+	}
 	var errs []error
 	for p, pf := range f.files {
 		errs = append(errs, pf.Commit())
@@ -95,6 +149,7 @@ func (f *parquetFile) Commit(*ingest.FileStats) error {
 }
 
 func (f *parquetFile) Abort() {
+	f.wait()
 	for p, pf := range f.files {
 		pf.Abort()
 		delete(f.files, p)

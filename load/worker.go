@@ -10,6 +10,11 @@ import (
 	"github.com/pcapload/pcapload/schema"
 )
 
+// batchBytes bounds a batch by size: messages carry up to 64 KiB each, and
+// Arrow's 32-bit offsets must not overflow. 64 MiB keeps a batch in flight
+// per worker and sink well inside the memory target.
+const batchBytes = 64 << 20
+
 // worker decodes one file at a time. Its decoder and batch builders are
 // reused from file to file.
 type worker struct {
@@ -38,9 +43,7 @@ func newWorker(sinks []Sink, opt Options) *worker {
 }
 
 func (w *worker) release() {
-	for _, b := range w.builders {
-		b.Release()
-	}
+	clear(w.builders)
 }
 
 // file loads one capture file into every sink.
@@ -109,13 +112,13 @@ func (w *worker) append(r *schema.Row) {
 	if w.curB == nil || p != w.cur {
 		b, ok := w.builders[p]
 		if !ok {
-			b = schema.NewBuilder(nil)
+			b = schema.NewBuilder()
 			w.builders[p] = b
 		}
 		w.cur, w.curB = p, b
 	}
 	w.curB.Append(r)
-	if w.curB.Len() >= w.opt.BatchRows {
+	if w.curB.Len() >= w.opt.BatchRows || w.curB.Len()&255 == 0 && w.curB.Size() >= batchBytes {
 		w.flush(p, w.curB)
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // Table is the name of the table of DNS messages.
@@ -52,44 +51,53 @@ func quoteIdent(s string) string {
 // Builder builds Arrow record batches of dns_messages rows. It is not safe
 // for concurrent use.
 type Builder struct {
-	rb      *array.RecordBuilder
-	appends []func(*Row)
+	schema *arrow.Schema
+	bufs   []colBuf
+	rows   int
 }
 
-// NewBuilder returns an empty Builder allocating from mem (the Go allocator
-// when mem is nil).
-func NewBuilder(mem memory.Allocator) *Builder {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	rb := array.NewRecordBuilder(mem, Arrow())
-	b := &Builder{rb: rb, appends: make([]func(*Row), len(Columns))}
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	b := &Builder{schema: Arrow(), bufs: make([]colBuf, len(Columns))}
 	for i, c := range Columns {
-		b.appends[i] = c.bind(rb.Field(i))
+		b.bufs[i] = c.newBuf()
 	}
 	return b
 }
 
 // Append adds one row.
 func (b *Builder) Append(r *Row) {
-	for _, f := range b.appends {
-		f(r)
+	for _, c := range b.bufs {
+		c.append(r)
 	}
+	b.rows++
 }
 
 // Len returns the number of rows appended since the last NewRecord.
-func (b *Builder) Len() int { return b.rb.Field(0).Len() }
+func (b *Builder) Len() int { return b.rows }
 
-// NewRecord returns the rows appended so far as a record batch and resets
-// the Builder. Arrow hands the buffers to the batch, so the Builder reserves
-// room for as many rows again: a batch then costs one allocation per buffer
-// instead of a doubling series. The caller releases the batch.
-func (b *Builder) NewRecord() arrow.RecordBatch {
-	n := b.Len()
-	rec := b.rb.NewRecordBatch()
-	b.rb.Reserve(n)
-	return rec
+// Size returns the bytes held, so that callers can bound a batch by size
+// as well as by rows (one message can carry 64 KiB).
+func (b *Builder) Size() int {
+	n := 0
+	for _, c := range b.bufs {
+		n += c.size()
+	}
+	return n
 }
 
-// Release frees the Builder's buffers.
-func (b *Builder) Release() { b.rb.Release() }
+// NewRecord returns the rows appended so far as a record batch and resets
+// the Builder. The batch owns the memory it was built in; the caller
+// releases it.
+func (b *Builder) NewRecord() arrow.RecordBatch {
+	cols := make([]arrow.Array, len(b.bufs))
+	for i, c := range b.bufs {
+		cols[i] = c.array()
+	}
+	rec := array.NewRecordBatch(b.schema, cols, int64(b.rows))
+	for _, a := range cols {
+		a.Release()
+	}
+	b.rows = 0
+	return rec
+}

@@ -84,8 +84,7 @@ func TestBuilder_Append(t *testing.T) {
 		Protocol: 17, SrcPort: 53, DstPort: 40000}
 	row := &schema.Row{Time: 1_700_000_000_123_456_789, Sensor: "s1", File: "a.pcap", Frame: 7, Net: frame, DNS: msg}
 
-	b := schema.NewBuilder(nil)
-	defer b.Release()
+	b := schema.NewBuilder()
 	b.Append(row)
 	b.Append(row)
 	rec := b.NewRecord()
