@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 # The embedded ClickHouse engine, fetched once into a cache outside the repo.
 CHDB_LIB = $(shell scripts/fetch-chdb.sh)
 
-.PHONY: all build chdb run test test-unit fuzz bench lint golden cover clean
+.PHONY: all build chdb run test fuzz bench lint golden cover clean
 
 all: build
 
@@ -46,7 +46,7 @@ fuzz:
 	done
 
 bench: chdb
-	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./ingest/...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/internal/testenv"
 )
@@ -172,5 +174,37 @@ func TestRun_EmbeddedAndSQL(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, nil, "sql", "--db", db, "SELECT nonsense("); code != exitFailure || stderr == "" {
 		t.Errorf("bad SQL: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// slowReader hands out data in small pieces with pauses, like a capture
+// arriving over a slow pipe.
+type slowReader struct{ data []byte }
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(20 * time.Millisecond)
+	n := copy(p[:min(len(p), 4096)], s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+func TestRun_Progress(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	args := []string{"load", "--progress", "always", "--to", "parquet:" + t.TempDir(), "-"}
+	if code := run(context.Background(), args, &slowReader{data: data}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), " packets, ") {
+		t.Errorf("no progress bar on stderr: %q", errOut.String())
+	}
+	if strings.Contains(out.String(), "packets, ") {
+		t.Errorf("progress went to stdout: %q", out.String())
 	}
 }
