@@ -29,6 +29,11 @@ type Frame struct {
 	// Snapped is true when the payload is shorter than its header says,
 	// because the capture cut the packet at the snaplen.
 	Snapped bool
+
+	// TCP segment fields, for Reason TCP: the sequence number of the
+	// payload's first byte and the flags byte (FIN 0x01, SYN 0x02, RST 0x04).
+	TCPSeq   uint32
+	TCPFlags uint8
 }
 
 // Ethertypes and IP protocol numbers the decoder dispatches on.

@@ -158,8 +158,8 @@ func (d *Decoder) udp(b []byte, f *Frame) Reason {
 	return DNS
 }
 
-// tcp reads the ports of a TCP header (RFC 9293); streams are not yet
-// reassembled.
+// tcp decodes a TCP header (RFC 9293). A segment on a DNS port is TCP:
+// its payload is a piece of a stream that the caller reassembles.
 func (d *Decoder) tcp(b []byte, f *Frame) Reason {
 	if len(b) < 20 {
 		return Truncated
@@ -169,5 +169,15 @@ func (d *Decoder) tcp(b []byte, f *Frame) Reason {
 	if !d.Ports.Has(f.SrcPort) && !d.Ports.Has(f.DstPort) {
 		return OtherPort
 	}
+	hl := int(b[12]>>4) * 4
+	if hl < 20 {
+		return BadHeader
+	}
+	if hl > len(b) {
+		return Truncated
+	}
+	f.TCPSeq = binary.BigEndian.Uint32(b[4:])
+	f.TCPFlags = b[13]
+	f.Payload = b[hl:]
 	return TCP
 }
