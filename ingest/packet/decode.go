@@ -47,7 +47,6 @@ const (
 	etherMPLS   = 0x8847
 	etherMPLSm  = 0x8848
 	etherPPPoE  = 0x8864
-	etherERSPAN = 0x88be
 
 	protoICMP = 1
 	protoIPIP = 4
@@ -62,8 +61,9 @@ const (
 type Decoder struct {
 	Ports PortSet // UDP and TCP ports that carry DNS
 
-	frag *reassembler
-	ts   int64 // packet time of the packet being decoded
+	frag  *reassembler
+	ts    int64 // packet time of the packet being decoded
+	depth int   // encapsulations peeled from the packet being decoded
 }
 
 // NewDecoder returns a Decoder for DNS on the given ports.
@@ -82,7 +82,7 @@ func NewDecoder(ports []uint16) *Decoder {
 // f.Payload is valid until the next call.
 func (d *Decoder) Decode(link capture.LinkType, data []byte, ts int64, f *Frame) Reason {
 	*f = Frame{}
-	d.ts = ts
+	d.ts, d.depth = ts, 0
 	switch link {
 	case capture.LinkEthernet:
 		return d.ethernet(data, f)
@@ -147,8 +147,10 @@ func (d *Decoder) ethertype(typ uint16, data []byte, f *Frame) Reason {
 			}
 			f.addVLAN(binary.BigEndian.Uint16(data) & 0x0fff)
 			typ, data = binary.BigEndian.Uint16(data[2:]), data[4:]
-		case etherMPLS, etherMPLSm, etherPPPoE, etherERSPAN:
-			return Tunnel
+		case etherMPLS, etherMPLSm:
+			return d.mpls(data, f)
+		case etherPPPoE:
+			return d.pppoe(data, f)
 		default:
 			if typ <= 1500 {
 				return d.llc(data, f)

@@ -48,6 +48,85 @@ func ether(typ uint16, body []byte) []byte {
 
 func vlan(tpid, id uint16) []byte { return cat(be16(tpid), be16(id)) }
 
+func gre(flags, proto uint16, extra int, body []byte) []byte {
+	return cat(be16(flags), be16(proto), make([]byte, extra), body)
+}
+
+// TestDecoder_Tunnels: what is under an encapsulation decodes as if it
+// arrived plain, with the inner addresses.
+func TestDecoder_Tunnels(t *testing.T) {
+	inner4 := ipv4(17, 0, nil, udp(40000, 53, dns))
+	inner6 := ipv6(17, udp(40000, 53, dns))
+	innerEth := cat(make([]byte, 12), vlan(0x8100, 42), be16(0x0800), inner4)
+	tests := []struct {
+		name  string
+		data  []byte // raw IP link
+		ipver uint8
+		vlan  uint16
+	}{
+		{"gre ipv4", ipv4(47, 0, nil, gre(0, 0x0800, 0, inner4)), 4, 0},
+		{"gre key and sequence ipv6", ipv4(47, 0, nil, gre(0x3000, 0x86dd, 8, inner6)), 6, 0},
+		{"erspan type I", ipv4(47, 0, nil, gre(0, 0x88be, 0, innerEth)), 4, 42},
+		{"erspan type II", ipv4(47, 0, nil, gre(0x1000, 0x88be, 4, cat(make([]byte, 8), innerEth))), 4, 42},
+		{"erspan type III", ipv4(47, 0, nil, gre(0x1000, 0x22eb, 4, cat(make([]byte, 12), innerEth))), 4, 42},
+		{"erspan type III subheader", ipv4(47, 0, nil, gre(0x1000, 0x22eb, 4,
+			cat(make([]byte, 11), []byte{1}, make([]byte, 8), innerEth))), 4, 42},
+		{"gre ethernet", ipv6(47, gre(0, 0x6558, 0, innerEth)), 4, 42},
+		{"vxlan", ipv4(17, 0, nil, udp(55555, 4789, cat([]byte{8, 0, 0, 0, 0, 0, 1, 0}, innerEth))), 4, 42},
+		{"geneve with option", ipv6(17, udp(55555, 6081, cat([]byte{1, 0, 0x65, 0x58, 0, 0, 1, 0}, make([]byte, 4), innerEth))), 4, 42},
+		{"ipv4 in ipv4", ipv4(4, 0, nil, inner4), 4, 0},
+		{"ipv6 in ipv4", ipv4(41, 0, nil, inner6), 6, 0},
+		{"ipv4 in ipv6", ipv6(4, inner4), 4, 0},
+		{"ipv6 in ipv6", ipv6(41, inner6), 6, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f Frame
+			if r := NewDecoder([]uint16{53}).Decode(capture.LinkRaw, tt.data, 0, &f); r != DNS {
+				t.Fatalf("reason %v, want %v", r, DNS)
+			}
+			if f.IPVersion != tt.ipver || f.VLANInner != tt.vlan || f.SrcPort != 40000 || len(f.Payload) != len(dns) {
+				t.Errorf("ip %d vlan %d port %d payload %d", f.IPVersion, f.VLANInner, f.SrcPort, len(f.Payload))
+			}
+			if tt.ipver == 4 && f.Src != src4 || tt.ipver == 6 && f.Src != src6 {
+				t.Errorf("source %v is not the inner packet's", f.Src)
+			}
+		})
+	}
+	ethTests := []struct {
+		name string
+		data []byte
+	}{
+		{"mpls two labels", ether(0x8847, cat([]byte{0, 1, 0, 64}, []byte{0, 2, 1, 64}, inner4))},
+		{"mpls pseudowire", ether(0x8847, cat([]byte{0, 2, 1, 64}, make([]byte, 4), innerEth))},
+		{"pppoe", ether(0x8864, cat([]byte{0x11, 0, 0, 1}, be16(uint16(len(inner4)+2)), be16(0x0021), inner4))},
+	}
+	for _, tt := range ethTests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f Frame
+			if r := NewDecoder([]uint16{53}).Decode(capture.LinkEthernet, tt.data, 0, &f); r != DNS {
+				t.Fatalf("reason %v, want %v", r, DNS)
+			}
+			if f.Src != src4 || f.SrcPort != 40000 {
+				t.Errorf("source %v port %d", f.Src, f.SrcPort)
+			}
+		})
+	}
+}
+
+// TestDecoder_TunnelNesting: encapsulations nested without end stop at a
+// bound instead of recursing.
+func TestDecoder_TunnelNesting(t *testing.T) {
+	p := ipv4(17, 0, nil, udp(40000, 53, dns))
+	for range 50 {
+		p = ipv4(4, 0, nil, p)
+	}
+	var f Frame
+	if r := NewDecoder([]uint16{53}).Decode(capture.LinkRaw, p, 0, &f); r != Tunnel {
+		t.Fatalf("reason %v, want %v", r, Tunnel)
+	}
+}
+
 func TestDecoder_Decode(t *testing.T) {
 	query := udp(40000, 53, dns)
 	v4 := ipv4(17, 0, nil, query)
@@ -88,8 +167,8 @@ func TestDecoder_Decode(t *testing.T) {
 			EmptyPayload, [3]uint16{}, 4, 1, 0, false},
 		{"cut by snaplen", capture.LinkRaw, v4[:len(v4)-5], DNS, [3]uint16{}, 4, 40000, len(dns) - 5, true},
 		{"arp", capture.LinkEthernet, ether(0x0806, make([]byte, 28)), NotIP, [3]uint16{}, 0, 0, 0, false},
-		{"mpls", capture.LinkEthernet, ether(0x8847, make([]byte, 28)), Tunnel, [3]uint16{}, 0, 0, 0, false},
-		{"gre", capture.LinkRaw, ipv4(47, 0, nil, make([]byte, 8)), Tunnel, [3]uint16{}, 4, 0, 0, false},
+		{"mpls without bottom", capture.LinkEthernet, ether(0x8847, make([]byte, 28)), Truncated, [3]uint16{}, 0, 0, 0, false},
+		{"gre unknown payload", capture.LinkRaw, ipv4(47, 0, nil, make([]byte, 8)), Tunnel, [3]uint16{}, 4, 0, 0, false},
 		{"icmp", capture.LinkRaw, ipv4(1, 0, nil, make([]byte, 8)), OtherProtocol, [3]uint16{}, 4, 0, 0, false},
 		{"other port", capture.LinkRaw, ipv4(17, 0, nil, udp(1000, 2000, dns)), OtherPort, [3]uint16{}, 4, 1000, 0, false},
 		{"tcp on 53", capture.LinkRaw, ipv4(6, 0, nil, cat(be16(53), be16(999), make([]byte, 8), []byte{0x50, 0x18}, make([]byte, 6), dns)),
@@ -228,6 +307,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(capture.LinkEthernet), ether(0x0800, v4))
 	f.Add(uint16(capture.LinkEthernet), cat(make([]byte, 12), vlan(0x88a8, 30), vlan(0x8100, 20), be16(0x86dd), ipv6(17, udp(1, 53, dns))))
 	f.Add(uint16(capture.LinkNFLog), cat([]byte{2, 0, 0, 0}, []byte{byte(4 + len(v4)), 0, 9, 0}, v4))
+	f.Add(uint16(capture.LinkRaw), ipv4(47, 0, nil, gre(0x1000, 0x88be, 4, cat(make([]byte, 8), ether(0x0800, v4)))))
+	f.Add(uint16(capture.LinkRaw), ipv4(17, 0, nil, udp(1, 6081, cat([]byte{1, 0, 0x65, 0x58}, make([]byte, 8), ether(0x0800, v4)))))
+	f.Add(uint16(capture.LinkEthernet), ether(0x8847, cat([]byte{0, 2, 1, 64}, make([]byte, 4), ether(0x86dd, ipv6(4, v4)))))
 	for _, fr := range fragments6(udp(53, 1, make([]byte, 100)), 48) {
 		f.Add(uint16(capture.LinkIPv6), fr)
 	}

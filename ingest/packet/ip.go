@@ -124,8 +124,10 @@ func (d *Decoder) transport(proto uint8, b []byte, f *Frame) Reason {
 		return d.udp(b, f)
 	case protoTCP:
 		return d.tcp(b, f)
-	case protoIPIP, protoIPv6, protoGRE:
-		return Tunnel
+	case protoIPIP, protoIPv6:
+		return d.ipInIP(proto, b, f)
+	case protoGRE:
+		return d.gre(b, f)
 	}
 	return OtherProtocol
 }
@@ -145,6 +147,12 @@ func (d *Decoder) udp(b []byte, f *Frame) Reason {
 		return BadHeader
 	}
 	if !d.Ports.Has(f.SrcPort) && !d.Ports.Has(f.DstPort) {
+		switch f.DstPort {
+		case portVXLAN:
+			return d.vxlan(b[8:min(n, len(b))], f)
+		case portGeneve:
+			return d.geneve(b[8:min(n, len(b))], f)
+		}
 		return OtherPort
 	}
 	if n > len(b) {

@@ -10,9 +10,9 @@ const (
 	NotIP                         // ARP, LLDP and other non-IP frames
 	Truncated                     // headers cut by the snaplen or the record end
 	BadHeader                     // an IP or UDP header that is not valid
-	Fragment                      // an IP fragment (reassembly: issue #4)
-	TCP                           // TCP on a DNS port (stream reassembly: issue #4)
-	Tunnel                        // an encapsulation not yet decoded (issue #4)
+	Fragment                      // an IP fragment held for, or dropped from, reassembly
+	TCP                           // a TCP segment on a DNS port, handed to stream reassembly
+	Tunnel                        // an encapsulation of an unknown kind, or nested too deep
 	OtherProtocol                 // ICMP, IGMP and other IP protocols
 	OtherPort                     // UDP or TCP not on a DNS port
 	EmptyPayload                  // UDP on a DNS port with no payload
