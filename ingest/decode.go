@@ -19,9 +19,10 @@ var DefaultPorts = []uint16{53, 5353, 5355}
 
 // Config says how to decode.
 type Config struct {
-	Ports  []uint16  // DNS ports; DefaultPorts when empty
-	Sensor string    // stored in every row
-	Stdin  io.Reader // what the input "-" reads; os.Stdin when nil
+	Ports       []uint16  // DNS ports; DefaultPorts when empty
+	Sensor      string    // stored in every row
+	Stdin       io.Reader // what the input "-" reads; os.Stdin when nil
+	PairTimeout int64     // ns of packet time a query waits for its response; DefaultPairTimeout when 0
 }
 
 // FileStats accounts for one capture file: every packet read is counted
@@ -36,6 +37,7 @@ type FileStats struct {
 	Malformed   uint64 // DNS messages that did not parse whole (still rows)
 	Snapped     uint64 // DNS messages cut by the snaplen (still rows)
 	Fragments   packet.FragmentStats
+	Pairs       PairStats
 	First       int64 // earliest packet time, ns since the epoch
 	Last        int64 // latest packet time
 	Err         error // why the file failed, nil when it was read whole
@@ -53,6 +55,13 @@ type Decoder struct {
 	frame packet.Frame
 	msg   dnsmsg.Message
 	row   schema.Row
+
+	// Pairing, and the row of a held query being emitted.
+	pair  *pairer
+	qmsg  dnsmsg.Message
+	qrow  schema.Row
+	fn    func(*schema.Row) error
+	stats *FileStats
 }
 
 // NewDecoder returns a Decoder for cfg.
@@ -61,8 +70,9 @@ func NewDecoder(cfg Config) *Decoder {
 	if len(ports) == 0 {
 		ports = DefaultPorts
 	}
-	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports)}
+	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports), pair: newPairer(cfg.PairTimeout)}
 	d.row.Net, d.row.DNS = &d.frame, &d.msg
+	d.qrow.DNS = &d.qmsg
 	return d
 }
 
@@ -120,9 +130,16 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
 	d.row.Sensor, d.row.File = d.cfg.Sensor, st.Path
+	d.qrow.Sensor, d.qrow.File = d.cfg.Sensor, st.Path
+	d.fn, d.stats = fn, st
 	defer func() { st.Fragments = d.pd.EndFile() }()
 	for {
 		if err := cf.Next(&d.pkt); err != nil {
+			// Queries still held are unanswered as far as this file
+			// shows, even when it ends in a fault.
+			if ferr := d.flushPending(); ferr != nil {
+				return callbackError{ferr}
+			}
 			if err == io.EOF {
 				return nil
 			}
@@ -139,7 +156,7 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 }
 
 // packet decodes the current packet and accounts for it.
-func (d *Decoder) packet(st *FileStats, fn func(*schema.Row) error) error {
+func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 	p := &d.pkt
 	if st.Packets == 1 || p.Timestamp < st.First {
 		st.First = p.Timestamp
@@ -159,8 +176,7 @@ func (d *Decoder) packet(st *FileStats, fn func(*schema.Row) error) error {
 	if d.frame.Snapped {
 		st.Snapped++
 	}
-	d.row.Time, d.row.Frame = p.Timestamp, p.Frame
-	return fn(&d.row)
+	return d.pairAndEmit(p.Timestamp, p.Frame)
 }
 
 // countingReader counts the bytes read from the file as stored.

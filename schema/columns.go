@@ -40,6 +40,13 @@ var Columns = []Column{
 	u16("nscount", "authority count from the header", func(r *Row) uint16 { return r.DNS.NSCount }),
 	u16("arcount", "additional count from the header, OPT included", func(r *Row) uint16 { return r.DNS.ARCount }),
 
+	// Pairing of queries and responses (RFC 5452 section 9.1's match).
+	flag("paired", "a query that got a response, or a response that matched a query",
+		func(r *Row) bool { return r.Paired }),
+	i64("latency_ns", "response time minus query time, on both rows of a pair; 0 unpaired",
+		func(r *Row) int64 { return r.Latency }),
+	u64("pair_frame", "frame of the other message of the pair; 0 unpaired", func(r *Row) uint64 { return r.PairFrame }),
+
 	// First question.
 	text("qname", "first question's name, empty without a question", func(r *Row) []byte { return firstQ(r).Name }),
 	u16("qtype", "first question's type", func(r *Row) uint16 { return firstQ(r).Type }),

@@ -42,6 +42,10 @@ func u64(name, doc string, get func(*Row) uint64) Column {
 	return fixed(name, "UInt64", arrow.PrimitiveTypes.Uint64, doc, get)
 }
 
+func i64(name, doc string, get func(*Row) int64) Column {
+	return fixed(name, "Int64", arrow.PrimitiveTypes.Int64, doc, get)
+}
+
 func timestamp(name, doc string, get func(*Row) int64) Column {
 	c := fixed(name, "DateTime64(9, 'UTC')", &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}, doc, get)
 	c.Codec = "Delta, ZSTD"

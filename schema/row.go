@@ -14,6 +14,13 @@ type Row struct {
 	Frame  uint64 // 1-based frame number in the file
 	Net    *packet.Frame
 	DNS    *dnsmsg.Message
+
+	// Pairing: a query that got a response, or a response that answered a
+	// held query, is Paired; Latency is the response's time minus the
+	// query's, and PairFrame the other message's frame.
+	Paired    bool
+	Latency   int64
+	PairFrame uint64
 }
 
 // Transport names stored in the transport column.

@@ -21,6 +21,7 @@ var arrowFor = map[string]arrow.DataType{
 	"UInt16":                 arrow.PrimitiveTypes.Uint16,
 	"UInt32":                 arrow.PrimitiveTypes.Uint32,
 	"UInt64":                 arrow.PrimitiveTypes.Uint64,
+	"Int64":                  arrow.PrimitiveTypes.Int64,
 	"Bool":                   arrow.FixedWidthTypes.Boolean,
 	"String":                 nil, // utf8 or binary
 	"LowCardinality(String)": arrow.BinaryTypes.String,
