@@ -30,32 +30,36 @@ type PairStats struct {
 // keeps the query's bytes rather than its decoded form: decoding a query
 // again costs about 100 ns, copying a decoded Message much more.
 type pending struct {
-	key   uint64
-	time  int64
-	frame uint64
-	net   packet.Frame
-	msg   []byte
-	live  bool
+	key        uint64
+	time       int64
+	frame      uint64
+	net        packet.Frame
+	msg        []byte
+	prev, next int32 // arrival order; -1 ends the list
 }
 
 // pairer matches queries with responses by client and server address and
 // port, transport, ID and first question (RFC 5452 section 9.1's match).
-// Queries are held back, in arrival order, and emitted with their outcome;
-// responses are emitted at once. All timing is packet time.
+// Queries are held back and emitted with their outcome; responses are
+// emitted at once. Held queries sit in a slab, indexed by key and linked in
+// arrival order so that the oldest expire first; a matched query leaves at
+// once, so memory follows the queries actually waiting. All timing is
+// packet time.
 type pairer struct {
-	timeout int64
-	seed    maphash.Seed
-	index   map[uint64]int // key to slot in ring
-	ring    []pending
-	head, n int
-	stats   PairStats
+	timeout    int64
+	seed       maphash.Seed
+	index      map[uint64]int32
+	slab       []pending
+	free       []int32
+	head, tail int32 // oldest and newest held; -1 when none
+	keyBuf     [48]byte
 }
 
 func newPairer(timeout int64) *pairer {
 	if timeout <= 0 {
 		timeout = DefaultPairTimeout
 	}
-	return &pairer{timeout: timeout, seed: maphash.MakeSeed(), index: make(map[uint64]int)}
+	return &pairer{timeout: timeout, seed: maphash.MakeSeed(), index: make(map[uint64]int32), head: -1, tail: -1}
 }
 
 // key hashes what a query and its response share. A collision of two
@@ -66,85 +70,86 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 	if m.QR {
 		client, server, cport, sport = f.Dst, f.Src, f.DstPort, f.SrcPort
 	}
+	q := &m.Questions[0]
+	ca, sa := client.As16(), server.As16()
+	b := append(p.keyBuf[:0], ca[:]...)
+	b = append(b, sa[:]...)
+	b = append(b, byte(cport>>8), byte(cport), byte(sport>>8), byte(sport), f.Protocol,
+		byte(m.ID>>8), byte(m.ID), byte(q.Type>>8), byte(q.Type), byte(q.Class>>8), byte(q.Class))
 	var h maphash.Hash
 	h.SetSeed(p.seed)
-	ca, sa := client.As16(), server.As16()
-	h.Write(ca[:])
-	h.Write(sa[:])
-	q := &m.Questions[0]
-	h.Write([]byte{byte(cport >> 8), byte(cport), byte(sport >> 8), byte(sport), f.Protocol,
-		byte(m.ID >> 8), byte(m.ID), byte(q.Type >> 8), byte(q.Type), byte(q.Class >> 8), byte(q.Class)})
+	h.Write(b)
 	h.Write(q.Name)
 	return h.Sum64()
 }
 
 // full reports whether no more queries can be held.
-func (p *pairer) full() bool { return p.n == maxPending }
+func (p *pairer) full() bool { return len(p.index) >= maxPending }
 
 // hold keeps a query under key; the caller has taken any held query with
 // the same key and made room.
 func (p *pairer) hold(key uint64, ts int64, frame uint64, f *packet.Frame) {
-	if p.n == len(p.ring) {
-		p.grow()
+	var i int32
+	if n := len(p.free); n > 0 {
+		i, p.free = p.free[n-1], p.free[:n-1]
+	} else {
+		p.slab = append(p.slab, pending{})
+		i = int32(len(p.slab) - 1)
 	}
-	slot := (p.head + p.n) % len(p.ring)
-	p.n++
-	e := &p.ring[slot]
-	e.key, e.time, e.frame, e.net, e.live = key, ts, frame, *f, true
+	e := &p.slab[i]
+	e.key, e.time, e.frame, e.net = key, ts, frame, *f
 	e.msg = append(e.msg[:0], f.Payload...)
 	e.net.Payload = e.msg
-	p.index[key] = slot
+	e.prev, e.next = p.tail, -1
+	if p.tail >= 0 {
+		p.slab[p.tail].next = i
+	} else {
+		p.head = i
+	}
+	p.tail = i
+	p.index[key] = i
 }
 
 // take removes and returns the held query with key. The entry stays valid
 // until the next hold.
 func (p *pairer) take(key uint64) (*pending, bool) {
-	slot, ok := p.index[key]
+	i, ok := p.index[key]
 	if !ok {
 		return nil, false
 	}
-	delete(p.index, key)
-	e := &p.ring[slot]
-	e.live = false
-	return e, true
+	p.remove(i)
+	return &p.slab[i], true
 }
 
-// expired returns the oldest held query if it is older than the timeout at
-// ts (or any, when ts is -1), removing it; dead slots are skipped.
+// expired removes and returns the oldest held query if it waited longer
+// than the timeout at ts, or any oldest one when ts is -1.
 func (p *pairer) expired(ts int64) (*pending, bool) {
-	for p.n > 0 {
-		e := &p.ring[p.head]
-		if e.live && ts >= 0 && ts-e.time <= p.timeout {
-			return nil, false
-		}
-		slot := p.popOldest()
-		if e.live {
-			delete(p.index, e.key)
-			e.live = false
-			return &p.ring[slot], true
-		}
+	if p.head < 0 {
+		return nil, false
 	}
-	return nil, false
+	i := p.head
+	if ts >= 0 && ts-p.slab[i].time <= p.timeout {
+		return nil, false
+	}
+	p.remove(i)
+	return &p.slab[i], true
 }
 
-func (p *pairer) popOldest() int {
-	slot := p.head
-	p.head = (p.head + 1) % len(p.ring)
-	p.n--
-	return slot
-}
-
-// grow doubles the ring, keeping arrival order.
-func (p *pairer) grow() {
-	size := max(2*len(p.ring), 1024)
-	ring := make([]pending, size)
-	for i := range p.n {
-		ring[i] = p.ring[(p.head+i)%len(p.ring)]
-		if ring[i].live {
-			p.index[ring[i].key] = i
-		}
+// remove unlinks entry i and frees its slot.
+func (p *pairer) remove(i int32) {
+	e := &p.slab[i]
+	delete(p.index, e.key)
+	if e.prev >= 0 {
+		p.slab[e.prev].next = e.next
+	} else {
+		p.head = e.next
 	}
-	p.ring, p.head = ring, 0
+	if e.next >= 0 {
+		p.slab[e.next].prev = e.prev
+	} else {
+		p.tail = e.prev
+	}
+	p.free = append(p.free, i)
 }
 
 // sameQuestion reports whether a held query and a response ask the same.

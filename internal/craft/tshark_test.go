@@ -1,0 +1,160 @@
+package craft
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/internal/testenv"
+)
+
+// tsharkFields are the fields the tshark test prints, in order. tshark
+// names an 802.1ad tag ieee8021ad.id and an 802.1Q tag vlan.id;
+// dns.count.answers is ANCOUNT from the header.
+var tsharkFields = []string{
+	"frame.number", "dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type",
+	"ieee8021ad.id", "vlan.id", "dns.count.answers",
+}
+
+// tshark runs tshark on pcap with the options of issue #4 plus extra, and
+// returns its lines by frame number.
+func tshark(tb testing.TB, pcap []byte, extra []string, filter string, fields []string) map[string]string {
+	tb.Helper()
+	bin, err := exec.LookPath("tshark")
+	if err != nil {
+		testenv.Missing(tb, "tshark (apt-get install tshark)")
+	}
+	path := filepath.Join(tb.TempDir(), "c.pcap")
+	if err := os.WriteFile(path, pcap, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	args := append([]string{"-n", "-r", path, "-o", "tcp.desegment_tcp_streams:TRUE"}, extra...)
+	args = append(args, "-Y", filter, "-T", "fields", "-E", "separator=,",
+		"-E", "occurrence=a", "-E", "aggregator=|")
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		tb.Fatalf("tshark: %v", err)
+	}
+	lines := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		if line != "" {
+			lines[strings.SplitN(line, ",", 2)[0]] = line
+		}
+	}
+	return lines
+}
+
+// TestCase_Tshark reads every case with tshark, the project's reference
+// decoder. A frame of well-formed messages must read exactly as its rows
+// say; a frame with a malformed message must agree on ID and direction,
+// and what tshark shows is logged (the README records it). tshark must see
+// DNS in exactly the frames that have rows.
+func TestCase_Tshark(t *testing.T) {
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			seen := tshark(t, c.Pcap(), c.DecodeAs, "dns or mdns or llmnr", tsharkFields)
+			want, malformed := frameViews(c.rows)
+			for frame, w := range want {
+				line, ok := seen[frame]
+				if !ok {
+					t.Errorf("frame %s: tshark sees no DNS, want %+v", frame, w)
+					continue
+				}
+				got := parseTshark(line)
+				if malformed[frame] {
+					t.Logf("frame %s is malformed: tshark shows %q", frame, line)
+					got = tsharkView{ids: got.ids, qrs: got.qrs}
+					w = tsharkView{ids: w.ids, qrs: w.qrs}
+				}
+				if got != w {
+					t.Errorf("frame %s: tshark says %+v, want %+v", frame, got, w)
+				}
+			}
+			if len(seen) != len(want) {
+				t.Errorf("tshark sees DNS in %d frames, want %d: %v", len(seen), len(want), seen)
+			}
+		})
+	}
+}
+
+// tsharkView is one frame as tshark prints it, messages of the frame
+// joined by the aggregator, with the VLAN tags reduced to the outermost
+// and the innermost.
+type tsharkView struct {
+	ids, qrs, names, types, answers string
+	outer, inner                    string
+}
+
+// parseTshark reads a line printed with tsharkFields.
+func parseTshark(line string) tsharkView {
+	f := strings.Split(line, ",")
+	if len(f) != len(tsharkFields) {
+		return tsharkView{ids: "unparsed: " + line}
+	}
+	v := tsharkView{ids: f[1], qrs: f[2], names: f[3], types: f[4], answers: f[7]}
+	tags := strings.FieldsFunc(f[5]+"|"+f[6], func(r rune) bool { return r == '|' })
+	if len(tags) > 0 {
+		v.outer, v.inner = tags[0], tags[len(tags)-1]
+	}
+	return v
+}
+
+// frameViews returns the view of each frame that has rows, and which of
+// them hold a malformed message.
+func frameViews(rows []Row) (views map[string]tsharkView, malformed map[string]bool) {
+	byFrame := map[string][]Row{}
+	malformed = map[string]bool{}
+	for _, r := range rows {
+		f := strconv.Itoa(r.Frame)
+		byFrame[f] = append(byFrame[f], r)
+		malformed[f] = malformed[f] || r.Malformed
+	}
+	views = map[string]tsharkView{}
+	for f, rs := range byFrame {
+		views[f] = rowsView(rs)
+	}
+	return views, malformed
+}
+
+// rowsView returns the view of the rows of one frame.
+func rowsView(rows []Row) tsharkView {
+	var ids, qrs, names, types, answers []string
+	for _, r := range rows {
+		ids = append(ids, fmt.Sprintf("0x%04x", r.ID))
+		qrs = append(qrs, map[bool]string{false: "0", true: "1"}[r.QR])
+		names = append(names, r.QNames...)
+		for _, q := range r.QTypes {
+			types = append(types, strconv.Itoa(int(q)))
+		}
+		answers = append(answers, strconv.Itoa(r.Answers))
+	}
+	v := tsharkView{ids: join(ids), qrs: join(qrs), names: join(names), types: join(types), answers: join(answers)}
+	if r := rows[0]; r.VLANOuter != 0 {
+		v.outer, v.inner = strconv.Itoa(int(r.VLANOuter)), strconv.Itoa(int(r.VLANInner))
+	}
+	return v
+}
+
+func join(s []string) string { return strings.Join(s, "|") }
+
+// TestCase_TsharkChecksums has tshark verify every IPv4 header, UDP and
+// TCP checksum: no fault of a case may be a checksum fault.
+func TestCase_TsharkChecksums(t *testing.T) {
+	opts := []string{"-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+		"-o", "tcp.check_checksum:TRUE"}
+	filter := "ip.checksum.status == 2 or udp.checksum.status == 2 or tcp.checksum.status == 2"
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			if bad := tshark(t, c.Pcap(), opts, filter, []string{"frame.number"}); len(bad) > 0 {
+				t.Errorf("bad checksums in frames %v", bad)
+			}
+		})
+	}
+}
