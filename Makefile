@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 # The embedded ClickHouse engine, fetched once into a cache outside the repo.
 CHDB_LIB = $(shell scripts/fetch-chdb.sh)
 
-.PHONY: all build chdb run test fuzz bench lint golden cover clean
+.PHONY: all build chdb tools run test fuzz bench lint golden cover clean
 
 all: build
 
@@ -20,6 +20,11 @@ build:
 
 chdb:
 	@scripts/fetch-chdb.sh >/dev/null
+
+# tools installs what the tests compare against: tshark, the reference decoder.
+tools:
+	@command -v tshark >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
 # run loads testdata/ into a fresh embedded database and a Parquet export,
 # then prints what an analyst looks at first.
@@ -32,7 +37,7 @@ run: build chdb
 
 # test runs every test, with the engine the ClickHouse tests need, then a
 # short run of every fuzz test.
-test: chdb lint
+test: chdb tools lint
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) fuzz FUZZTIME=5s
 

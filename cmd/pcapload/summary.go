@@ -79,6 +79,9 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		for k, v := range f.Rows {
 			s.Rows[k] += v
 		}
+		if n := st.Reasons[packet.LinkUnsupported]; n > 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode", st.Path, n))
+		}
 		fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 			Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
 			Malformed: st.Malformed, Rows: f.Rows}
