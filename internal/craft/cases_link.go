@@ -11,7 +11,7 @@ import (
 func vlanThreeTags() Case {
 	b := newBuilder("vlan-three-tags",
 		"an IPv4 query and response behind three tags: 802.1ad 100, 802.1Q 200, 802.1Q 300",
-		"agrees: ieee8021ad.id 100 and vlan.id 200|300")
+		"agrees: ieee8021ad.id 100, then vlan.id 200 and 300")
 	f := &flow{client: clientV4, server: serverV4,
 		tags: []tag{{ether8021AD, 100}, {ether8021Q, 200}, {ether8021Q, 300}}}
 	q := query(0x1001, "www.example.com", typeA, 1232)

@@ -7,8 +7,9 @@ import "strings"
 func compressionLoop() Case {
 	b := newBuilder("compression-loop",
 		"a valid query, then a response whose two answer owners are compression pointers "+
-			"to each other (offset 30 to 46, 46 to 30): malformed, question kept, no answer",
-		"shows the question, then expert info for the pointer loop")
+			"to each other (offset 30 to 46, 46 to 30): malformed (name_pointer_loop), question kept, no answer",
+		"disagrees: shows the question and both answers, owners named "+
+			"\"<Name contains a pointer that loops>\"; we keep no answer, the owners being unreadable")
 	f := &flow{client: withPort(clientV4, 40070), server: serverV4}
 	q := query(0x7001, "loop.example", typeA, 0)
 	b.send(f, true, 0, q)
@@ -38,8 +39,8 @@ func pointer(off int) []byte { return []byte{0xc0 | byte(off>>8), byte(off)} }
 func labelOver63() Case {
 	b := newBuilder("label-over-63",
 		"a query whose QNAME starts with a 64-octet label: its length octet 0x40 has the "+
-			"top bits 01, a retired extended label type; malformed, no question",
-		"shows the ID and flags; the name is an unknown extended label")
+			"top bits 01, a retired extended label type; malformed (bad_label_type), no question",
+		"agrees: shows the header, then Malformed Packet (exception) where the question starts")
 	f := &flow{client: withPort(clientV4, 40063), server: serverV4}
 	q := query(0x7101, "", typeA, 0)
 	msg := q.pack()
@@ -102,8 +103,9 @@ func threeQuestions() Case {
 func name255() Case {
 	b := newBuilder("name-255",
 		"a query for a name of exactly 255 octets on the wire (labels of 63, 63, 63 and 61 "+
-			"octets), its NXDOMAIN response, then a query for 256 octets (malformed, no question)",
-		"agrees on the 255-octet name; for 256 octets it shows the whole name and flags it")
+			"octets), its NXDOMAIN response, then a query for 256 octets (malformed, name_too_long, no question)",
+		"agrees on 255 octets; for 256 it shows a question named \"<Name too long>\", type A, "+
+			"where we keep none")
 	f := &flow{client: withPort(clientV4, 40255), server: serverV4}
 	name := longName(61)
 	q := query(0x7501, name, typeA, 0)
@@ -131,8 +133,8 @@ func longName(last int) string {
 func snaplenCut() Case {
 	b := newBuilder("snaplen-cut",
 		"a file with snaplen 96: the query fits, the 3-answer response is cut inside its "+
-			"second answer (54 of 78 DNS octets kept); snapped and malformed, 1 answer whole",
-		"shows the question and the first answer, then marks the packet cut short")
+			"second answer (54 of 78 DNS octets kept); snapped and malformed (truncated_rr), 1 answer whole",
+		"agrees: shows the question and the first answer, then \"Packet size limited during capture\"")
 	b.c.Snaplen = 96
 	f := &flow{client: withPort(clientV4, 40096), server: serverV4}
 	q := query(0x7301, "snap.example", typeA, 0)

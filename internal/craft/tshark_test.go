@@ -14,10 +14,12 @@ import (
 
 // tsharkFields are the fields the tshark test prints, in order. tshark
 // names an 802.1ad tag ieee8021ad.id and an 802.1Q tag vlan.id;
-// dns.count.answers is ANCOUNT from the header.
+// dns.count.answers is ANCOUNT from the header. The address and port
+// fields list the outer packet of a tunnel first.
 var tsharkFields = []string{
 	"frame.number", "dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type",
-	"ieee8021ad.id", "vlan.id", "dns.count.answers",
+	"ieee8021ad.id", "vlan.id", "dns.count.answers", "frame.time_epoch",
+	"ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport",
 }
 
 // tshark runs tshark on pcap with the options of issue #4 plus extra, and
@@ -70,8 +72,8 @@ func TestCase_Tshark(t *testing.T) {
 				got := parseTshark(line)
 				if malformed[frame] {
 					t.Logf("frame %s is malformed: tshark shows %q", frame, line)
-					got = tsharkView{ids: got.ids, qrs: got.qrs}
-					w = tsharkView{ids: w.ids, qrs: w.qrs}
+					got = tsharkView{ids: got.ids, qrs: got.qrs, time: got.time, flow: got.flow}
+					w = tsharkView{ids: w.ids, qrs: w.qrs, time: w.time, flow: w.flow}
 				}
 				if got != w {
 					t.Errorf("frame %s: tshark says %+v, want %+v", frame, got, w)
@@ -86,10 +88,12 @@ func TestCase_Tshark(t *testing.T) {
 
 // tsharkView is one frame as tshark prints it, messages of the frame
 // joined by the aggregator, with the VLAN tags reduced to the outermost
-// and the innermost.
+// and the innermost, and the innermost addresses and ports.
 type tsharkView struct {
 	ids, qrs, names, types, answers string
 	outer, inner                    string
+	time                            string // seconds.nanoseconds
+	flow                            string // "transport src.port > dst.port"
 }
 
 // parseTshark reads a line printed with tsharkFields.
@@ -103,8 +107,20 @@ func parseTshark(line string) tsharkView {
 	if len(tags) > 0 {
 		v.outer, v.inner = tags[0], tags[len(tags)-1]
 	}
+	v.time = f[8]
+	src, dst := last(f[9]), last(f[10])
+	if f[11] != "" {
+		src, dst = last(f[11]), last(f[12])
+	}
+	v.flow = fmt.Sprintf("udp %s.%s > %s.%s", src, f[13], dst, f[14])
+	if f[15] != "" {
+		v.flow = fmt.Sprintf("tcp %s.%s > %s.%s", src, f[15], dst, f[16])
+	}
 	return v
 }
+
+// last returns the last of the values tshark aggregated in s.
+func last(s string) string { return s[strings.LastIndexByte(s, '|')+1:] }
 
 // frameViews returns the view of each frame that has rows, and which of
 // them hold a malformed message.
@@ -136,9 +152,12 @@ func rowsView(rows []Row) tsharkView {
 		answers = append(answers, strconv.Itoa(r.Answers))
 	}
 	v := tsharkView{ids: join(ids), qrs: join(qrs), names: join(names), types: join(types), answers: join(answers)}
-	if r := rows[0]; r.VLANOuter != 0 {
+	r := rows[0]
+	if r.VLANOuter != 0 {
 		v.outer, v.inner = strconv.Itoa(int(r.VLANOuter)), strconv.Itoa(int(r.VLANInner))
 	}
+	v.time = fmt.Sprintf("%d.%09d", r.Time/1e9, r.Time%1e9)
+	v.flow = fmt.Sprintf("%s %s.%d > %s.%d", r.Transport, r.Src, r.SrcPort, r.Dst, r.DstPort)
 	return v
 }
 
