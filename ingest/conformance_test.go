@@ -50,13 +50,14 @@ func decodeCorpusFile(t testing.TB, dir, rel string) (map[string][]message, *ing
 
 func tsharkView(r *schema.Row) message {
 	m := message{
-		"time":  fmt.Sprintf("%d.%09d", r.Time/1e9, r.Time%1e9),
-		"src":   r.Net.Src.String(),
-		"dst":   r.Net.Dst.String(),
-		"sport": fmt.Sprint(r.Net.SrcPort),
-		"id":    fmt.Sprintf("0x%04x", r.DNS.ID),
-		"qr":    "0",
-		"vlan":  vlanView(r),
+		"time":      fmt.Sprintf("%d.%09d", r.Time/1e9, r.Time%1e9),
+		"src":       r.Net.Src.String(),
+		"dst":       r.Net.Dst.String(),
+		"sport":     fmt.Sprint(r.Net.SrcPort),
+		"id":        fmt.Sprintf("0x%04x", r.DNS.ID),
+		"qr":        "0",
+		"vlan":      vlanView(r),
+		"malformed": string(r.DNS.Malformed),
 	}
 	if r.DNS.QR {
 		m["qr"] = "1"
