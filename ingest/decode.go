@@ -10,6 +10,7 @@ import (
 	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/ingest/dnsmsg"
 	"github.com/pcapload/pcapload/ingest/packet"
+	"github.com/pcapload/pcapload/ingest/tcpdns"
 	"github.com/pcapload/pcapload/schema"
 )
 
@@ -37,14 +38,18 @@ type FileStats struct {
 	Malformed   uint64 // DNS messages that did not parse whole (still rows)
 	Snapped     uint64 // DNS messages cut by the snaplen (still rows)
 	Fragments   packet.FragmentStats
+	TCP         tcpdns.Stats // stream reassembly; TCP.Messages are rows too
 	Pairs       PairStats
-	First       int64 // earliest packet time, ns since the epoch
-	Last        int64 // latest packet time
-	Err         error // why the file failed, nil when it was read whole
+
+	tcpMessages uint64 // messages reassembled from TCP
+	First       int64  // earliest packet time, ns since the epoch
+	Last        int64  // latest packet time
+	Err         error  // why the file failed, nil when it was read whole
 }
 
-// Messages returns the number of DNS messages found: one row each.
-func (s *FileStats) Messages() uint64 { return s.Reasons[packet.DNS] }
+// Messages returns the number of DNS messages found: one row each. A UDP
+// packet carries one; a TCP segment none, one or several.
+func (s *FileStats) Messages() uint64 { return s.Reasons[packet.DNS] + s.tcpMessages }
 
 // Decoder decodes capture files into rows. It reuses its buffers between
 // files and is not safe for concurrent use: give each worker its own.
@@ -55,6 +60,12 @@ type Decoder struct {
 	frame packet.Frame
 	msg   dnsmsg.Message
 	row   schema.Row
+
+	// TCP stream reassembly: emitTCP is bound once so that handing it to
+	// the reassembler allocates nothing; tcpErr keeps its first error.
+	tcp     *tcpdns.Reassembler
+	emitTCP func([]byte)
+	tcpErr  error
 
 	// Pairing, and the row of a held query being emitted.
 	pair  *pairer
@@ -70,9 +81,11 @@ func NewDecoder(cfg Config) *Decoder {
 	if len(ports) == 0 {
 		ports = DefaultPorts
 	}
-	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports), pair: newPairer(cfg.PairTimeout)}
+	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports), pair: newPairer(cfg.PairTimeout),
+		tcp: tcpdns.New(tcpdns.Config{MaxFlows: tcpFlows})}
 	d.row.Net, d.row.DNS = &d.frame, &d.msg
 	d.qrow.DNS = &d.qmsg
+	d.emitTCP = d.tcpMessage
 	return d
 }
 
@@ -132,7 +145,10 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	d.row.Sensor, d.row.File = d.cfg.Sensor, st.Path
 	d.qrow.Sensor, d.qrow.File = d.cfg.Sensor, st.Path
 	d.fn, d.stats = fn, st
-	defer func() { st.Fragments = d.pd.EndFile() }()
+	defer func() {
+		st.Fragments = d.pd.EndFile()
+		st.TCP = d.tcp.Flush()
+	}()
 	for {
 		if err := cf.Next(&d.pkt); err != nil {
 			// Queries still held are unanswered as far as this file
@@ -166,6 +182,9 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 	}
 	reason := d.pd.Decode(p.LinkType, p.Data, p.Timestamp, &d.frame)
 	st.Reasons[reason]++
+	if reason == packet.TCP {
+		return d.tcpSegment()
+	}
 	if reason != packet.DNS {
 		return nil
 	}
@@ -177,6 +196,37 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 		st.Snapped++
 	}
 	return d.pairAndEmit(p.Timestamp, p.Frame)
+}
+
+// tcpFlows bounds the TCP directions followed at once. Each may buffer up
+// to 128 KiB while a message is incomplete or out of order.
+//
+// TODO(tcp): the bound is per direction, so the worst case is 1 GiB; a
+// budget shared by all directions would bound the total.
+const tcpFlows = 8192
+
+// tcpSegment hands a TCP segment on a DNS port to stream reassembly; every
+// message it completes becomes a row timed by this packet.
+func (d *Decoder) tcpSegment() error {
+	f := &d.frame
+	k := tcpdns.Key{Src: f.Src, Dst: f.Dst, SrcPort: f.SrcPort, DstPort: f.DstPort}
+	d.tcp.Segment(k, d.pkt.Timestamp, f.TCPSeq, f.TCPFlags, f.Payload, d.emitTCP)
+	err := d.tcpErr
+	d.tcpErr = nil
+	return err
+}
+
+func (d *Decoder) tcpMessage(msg []byte) {
+	if d.tcpErr != nil {
+		return
+	}
+	d.stats.tcpMessages++
+	d.frame.Payload = msg
+	d.msg.Unpack(msg)
+	if d.msg.Malformed != "" {
+		d.stats.Malformed++
+	}
+	d.tcpErr = d.pairAndEmit(d.pkt.Timestamp, d.pkt.Frame)
 }
 
 // countingReader counts the bytes read from the file as stored.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/load"
 )
@@ -165,8 +166,11 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			}
 			sinks = append(sinks, load.NewParquetSink(dir))
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
-			// TODO(server): ClickHouse servers and clusters are issue #3.
-			return fail(usagef("load: --to %s: ClickHouse servers are not supported yet", dest))
+			s, err := clickhouse.Open(dest, clickhouse.Options{Sensor: f.sensor, Conns: f.workers})
+			if err != nil {
+				return fail(usagef("load: --to %s: %v", dest, err))
+			}
+			sinks = append(sinks, s)
 		default:
 			return fail(usagef("load: --to %q: want db, db:PATH or parquet:DIR", dest))
 		}

@@ -7,6 +7,7 @@
 //	pcapload sql [--db PATH] QUERY     query the embedded database
 //	pcapload report [--db PATH]        what an analyst looks at first
 //	pcapload schema print|apply        the table definitions
+//	pcapload serve [--db PATH]         serve the embedded database to ClickHouse clients
 //	pcapload version
 package main
 
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := "load", args
 	if len(args) > 0 {
 		switch args[0] {
-		case "load", "sql", "report", "schema", "version", "help", "-h", "--help", "-help":
+		case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
 			cmd, rest = args[0], args[1:]
 		}
 	}
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.report(ctx, rest)
 	case "schema":
 		err = env.schema(ctx, rest)
+	case "serve":
+		err = env.serve(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			err = usagef("version: unexpected argument %q", rest[0])
@@ -143,7 +146,11 @@ Usage:
                                      query the embedded database
   pcapload report [--db PATH]        messages by type, rcode and VLAN; top names and clients
   pcapload schema print              print the ClickHouse DDL
-  pcapload schema apply [--db PATH]  create the tables in the embedded database
+  pcapload schema apply [--db PATH | --to URL]
+                                     create the tables in the embedded database or a server
+  pcapload serve [--db PATH] [--tcp ADDR] [--http ADDR]
+                                     serve the embedded database with ClickHouse's native
+                                     and HTTP protocols (127.0.0.1:9000 and :8123)
   pcapload version
 
 Run 'pcapload load -h' for the load flags.

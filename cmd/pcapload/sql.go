@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/schema"
 )
@@ -70,8 +71,9 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usagef("schema: want print or apply")
 	}
-	fs := e.flagSet("schema "+args[0], "[--db PATH]")
+	fs := e.flagSet("schema "+args[0], "[--db PATH | --to URL]")
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	to := fs.String("to", "", "apply to a server instead: clickhouse://host:port/database or http://host:port/database")
 	if err := e.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -83,6 +85,9 @@ func (e *env) schema(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "%s;\n\n%s;\n", schema.DDL("default"), schema.FilesDDL("default"))
 		return nil
 	case "apply":
+		if *to != "" {
+			return e.applyTo(ctx, *to)
+		}
 		d, err := chdb.Open(*db)
 		if err != nil {
 			return err
@@ -97,4 +102,18 @@ func (e *env) schema(ctx context.Context, args []string) error {
 		return nil
 	}
 	return usagef("schema: %q: want print or apply", args[0])
+}
+
+// applyTo creates the tables on the server named by url.
+func (e *env) applyTo(ctx context.Context, url string) error {
+	s, err := clickhouse.Open(url, clickhouse.Options{})
+	if err != nil {
+		return usagef("schema apply: --to %s: %v", url, err)
+	}
+	defer s.Close()
+	if err := s.ApplySchema(ctx); err != nil {
+		return fmt.Errorf("apply schema to %s: %w", s.Name(), err)
+	}
+	fmt.Fprintf(e.stdout, "schema applied to %s\n", s.Name())
+	return nil
 }

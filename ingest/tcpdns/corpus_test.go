@@ -93,7 +93,8 @@ func TestReassembler_Corpus(t *testing.T) {
 			}
 			extra := extraMessages(got, want)
 			if len(extra) != tt.extra {
-				t.Errorf("got %d messages tshark does not show, want %d: %v", len(extra), tt.extra, extra)
+				t.Errorf("got %d messages tshark does not show, want %d: %v",
+					len(extra), tt.extra, extra)
 			}
 			for frame := range got {
 				if _, ok := want[frame]; !ok {

@@ -95,7 +95,7 @@ func (r *Reassembler) data(f *flow, seq uint32, p []byte, emit func([]byte)) {
 		r.stats.OutOfOrder++
 		f.beyond++
 	}
-	f.store(off, p)
+	f.store(off, p, r.cfg.MaxBuffered)
 	r.drain(f, emit)
 	r.settle(f, emit)
 }
@@ -141,10 +141,10 @@ func (f *flow) fits(s, e int) bool {
 
 // store copies p to window offset off and records the bytes as received.
 // A later copy of the same bytes overwrites the earlier one.
-func (f *flow) store(off int, p []byte) {
+func (f *flow) store(off int, p []byte, limit int) {
 	end := off + len(p)
 	if end > len(f.win) {
-		f.grow(end)
+		f.grow(end, limit)
 	}
 	copy(f.win[off:end], p)
 	if off <= f.have {
@@ -155,13 +155,14 @@ func (f *flow) store(off int, p []byte) {
 	f.absorb()
 }
 
-// grow extends the window to n bytes, doubling capacity to amortise copies.
-func (f *flow) grow(n int) {
+// grow extends the window to n bytes, doubling capacity to amortise copies
+// but never beyond limit.
+func (f *flow) grow(n, limit int) {
 	if n <= cap(f.win) {
 		f.win = f.win[:n]
 		return
 	}
-	w := make([]byte, n, max(n, 2*cap(f.win), 512))
+	w := make([]byte, n, max(n, min(2*cap(f.win), limit), 512))
 	copy(w, f.win)
 	f.win = w
 }
@@ -306,6 +307,9 @@ func (r *Reassembler) settle(f *flow, emit func([]byte)) {
 	if f.nspans == 0 {
 		return
 	}
+	// TODO(tcp): the peer's ACK beyond the hole would prove the bytes were
+	// sent and only the capture lost them; needs the ACK number in
+	// packet.Frame and in Segment.
 	sp := f.spans[0]
 	lost := f.beyond >= reorderSegments
 	if !lost && f.synced && f.have == 0 {

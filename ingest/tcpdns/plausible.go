@@ -46,8 +46,10 @@ func plausible(b []byte) verdict {
 // (RFC 1035 section 4.1.1).
 func header(h []byte, l int) bool {
 	flags := binary.BigEndian.Uint16(h[2:])
+	// QUERY, IQUERY, STATUS, NOTIFY (RFC 1996), UPDATE (RFC 2136), DSO
+	// (RFC 8490).
 	switch opcode := flags >> 11 & 0xf; opcode {
-	case 0, 1, 2, 4, 5, 6: // QUERY, IQUERY, STATUS, NOTIFY (RFC 1996), UPDATE (RFC 2136), DSO (RFC 8490)
+	case 0, 1, 2, 4, 5, 6:
 	default:
 		return false
 	}

@@ -39,9 +39,17 @@ const (
 
 // Config bounds a Reassembler. The zero value uses the defaults.
 type Config struct {
-	MaxFlows    int   // directions tracked at once; the least recently active is evicted beyond it
-	MaxBuffered int   // bytes held per direction, in order and out of order; at least DefaultMaxBuffered
-	Timeout     int64 // ns of packet time after which an idle direction is dropped
+	// MaxFlows is how many directions are tracked at once; beyond it the
+	// least recently active one is evicted.
+	MaxFlows int
+
+	// MaxBuffered is the bytes held per direction, in order and out of
+	// order. Values below DefaultMaxBuffered are raised to it.
+	MaxBuffered int
+
+	// Timeout is the packet time, in ns, after which an idle direction is
+	// dropped.
+	Timeout int64
 }
 
 // Key names one direction of a TCP connection: the sender is Src.
@@ -50,21 +58,40 @@ type Key struct {
 	SrcPort, DstPort uint16
 }
 
-// Stats counts what a Reassembler did since the last Flush.
+// Stats counts what a Reassembler did since the last Flush. Segments and
+// messages are counted once each; the other counters say why data was
+// held, dropped or guessed at.
 type Stats struct {
-	Segments      uint64 // segments passed to Segment, with or without payload
-	Messages      uint64 // messages delivered to emit
-	Retransmitted uint64 // segments carrying bytes already received, wholly or in part
-	OutOfOrder    uint64 // segments held because they arrived beyond a hole
-	LateFilled    uint64 // segments that arrived in a hole already declared a gap, and were delivered
-	Gaps          uint64 // holes given up on: bytes the capture never had, or a jump in sequence numbers
-	GapBytes      uint64 // sequence numbers skipped over by gaps (unknown for jumps, counted as 0)
-	Resyncs       uint64 // times a direction guessed a message boundary: mid-stream start, after a gap or bad prefix
-	SkippedBytes  uint64 // bytes received but dropped while looking for a message boundary
-	Incomplete    uint64 // messages whose start was seen but never their end (gap, FIN, RST, timeout, eviction, Flush)
-	Midstream     uint64 // directions first seen without their SYN
-	Evicted       uint64 // directions dropped to stay within Config.MaxFlows
-	TimedOut      uint64 // directions dropped after Config.Timeout of packet time without a segment
+	Segments uint64 // segments passed to Segment, with or without payload
+	Messages uint64 // messages delivered to emit
+
+	// Retransmitted counts segments carrying bytes already received,
+	// wholly or in part.
+	Retransmitted uint64
+	// OutOfOrder counts segments held because they arrived beyond a hole.
+	OutOfOrder uint64
+	// LateFilled counts segments that arrived in a hole already declared a
+	// gap and were delivered after the messages that followed them.
+	LateFilled uint64
+
+	// Gaps counts holes given up on (bytes the capture never had) and
+	// jumps in sequence numbers (a new stream without its SYN).
+	Gaps uint64
+	// GapBytes counts the sequence numbers skipped over by gaps; jumps add 0.
+	GapBytes uint64
+	// Resyncs counts guessed message boundaries: at a mid-stream start,
+	// after a gap, and after a prefix that did not look like DNS.
+	Resyncs uint64
+	// SkippedBytes counts bytes received but dropped while looking for a
+	// message boundary.
+	SkippedBytes uint64
+	// Incomplete counts messages whose start was received but never their
+	// end: cut by a gap, FIN, RST, timeout, eviction or Flush.
+	Incomplete uint64
+
+	Midstream uint64 // directions first seen without their SYN
+	Evicted   uint64 // directions dropped to stay within Config.MaxFlows
+	TimedOut  uint64 // directions dropped after Config.Timeout without a segment
 }
 
 // Reassembler turns TCP segments into DNS messages. It is not safe for
@@ -104,8 +131,17 @@ func New(cfg Config) *Reassembler {
 // For every DNS message the segment completes, in stream order, Segment
 // calls emit with the message without its length prefix. The slice aliases
 // either payload or the Reassembler's buffer: it is valid only during the
-// call, and emit must not call back into the Reassembler.
-func (r *Reassembler) Segment(k Key, ts int64, seq uint32, flags uint8, payload []byte, emit func(msg []byte)) {
+// call, and emit must not call back into the Reassembler. In a direction
+// whose SYN was seen every prefix is trusted, so a message may be shorter
+// than a DNS header; the DNS decoder reports it as malformed.
+func (r *Reassembler) Segment(
+	k Key,
+	ts int64,
+	seq uint32,
+	flags uint8,
+	payload []byte,
+	emit func(msg []byte),
+) {
 	r.stats.Segments++
 	r.advance(ts)
 	f := r.flows[k]

@@ -76,7 +76,10 @@ func tcpSegment(pkt gopacket.Packet, ports []uint16) (segment, bool) {
 	for _, fl := range []struct {
 		set bool
 		bit uint8
-	}{{tl.FIN, tcpdns.FlagFIN}, {tl.SYN, tcpdns.FlagSYN}, {tl.RST, tcpdns.FlagRST}, {tl.ACK, tcpdns.FlagACK}} {
+	}{
+		{tl.FIN, tcpdns.FlagFIN}, {tl.SYN, tcpdns.FlagSYN},
+		{tl.RST, tcpdns.FlagRST}, {tl.ACK, tcpdns.FlagACK},
+	} {
 		if fl.set {
 			s.flags |= fl.bit
 		}

@@ -1,0 +1,27 @@
+// Package clickhouse loads the Arrow batches of a load into a ClickHouse
+// server: a Sink for load.Run that creates the tables on first use, inserts
+// each capture file's rows and writes the file's load record on Commit.
+//
+// Two protocols are offered, named by the destination URL (see Parse):
+//
+//	clickhouse://[user[:pass]@]host:port/database   native protocol, clickhouse-go/v2
+//	http://[user[:pass]@]host:port/database         HTTP, INSERT ... FORMAT ArrowStream
+//
+// The native sink converts each Arrow column to the Go slice clickhouse-go's
+// columnar append takes (numbers without a copy, strings pointing into the
+// Arrow buffers) and sends LZ4-compressed blocks. The HTTP sink posts the
+// batches as an Arrow IPC stream, compressed, which the server reads as it
+// comes: no conversion in Go at all. BenchmarkSink compares them.
+//
+// Each file's batches are gathered into inserts bounded by rows and bytes
+// (Options). A failed insert is sent again whole after a backoff, a few
+// times (Options.Retries); then the file fails for this destination.
+//
+// # Limitations
+//
+// Inserts are not exactly once: a retry after an insert that reached the
+// server but whose answer was lost adds its rows twice, and rows inserted
+// before a file fails stay. There is no cluster support (Distributed
+// tables, several hosts), no schema migration beyond CREATE TABLE IF NOT
+// EXISTS, and no materialized views.
+package clickhouse

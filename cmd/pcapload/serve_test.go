@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/schema"
+)
+
+const resolverPcap = "../../testdata/resolver.pcap"
+
+// messageRow is what the tests compare of one dns_messages row.
+type messageRow struct {
+	Frame   uint64
+	Time    int64
+	QName   string
+	QType   uint16
+	RCode   uint16
+	SrcPort uint16
+	Answers uint64
+}
+
+// decodedRows decodes path with the loader's own decoder.
+func decodedRows(t *testing.T, path string) []messageRow {
+	t.Helper()
+	var rows []messageRow
+	var st ingest.FileStats
+	err := ingest.NewDecoder(ingest.Config{}).DecodeFile(ingest.Input{Path: path}, &st, nil, func(r *schema.Row) error {
+		m := messageRow{Frame: r.Frame, Time: r.Time, RCode: r.DNS.RCode, SrcPort: r.Net.SrcPort,
+			Answers: uint64(len(r.DNS.Answer))}
+		if len(r.DNS.Questions) > 0 {
+			m.QName, m.QType = string(r.DNS.Questions[0].Name), r.DNS.Questions[0].Type
+		}
+		rows = append(rows, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	return rows
+}
+
+// serverRows reads dns_messages back from the server, by frame.
+func serverRows(t *testing.T, srv *chtest.Server) []messageRow {
+	t.Helper()
+	rows, err := srv.Conn(t).Query(context.Background(), `SELECT frame, toUnixTimestamp64Nano(time),
+		qname, qtype, rcode, src_port, length(answer_data) FROM dns_messages ORDER BY frame`)
+	if err != nil {
+		t.Fatalf("query dns_messages: %v", err)
+	}
+	defer rows.Close()
+	var got []messageRow
+	for rows.Next() {
+		var m messageRow
+		if err := rows.Scan(&m.Frame, &m.Time, &m.QName, &m.QType, &m.RCode, &m.SrcPort, &m.Answers); err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		got = append(got, m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
+	return got
+}
+
+// runBinary runs the built pcapload and returns its exit code and output.
+func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// destinations are the two server URLs a load takes, for a server.
+func destinations(srv *chtest.Server) map[string]string {
+	return map[string]string{
+		"native": "clickhouse://" + srv.TCP + "/default",
+		"http":   "http://" + srv.HTTP + "/default",
+	}
+}
+
+// TestServe_load loads a capture through each protocol into a served
+// database and reads every row back.
+func TestServe_load(t *testing.T) {
+	want := decodedRows(t, resolverPcap)
+	for _, proto := range []string{"native", "http"} {
+		t.Run(proto, func(t *testing.T) {
+			srv := chtest.Start(t)
+			code, out, errOut := runBinary(t, srv.Bin, "load", "--json", "--to", destinations(srv)[proto], resolverPcap)
+			if code != exitOK {
+				t.Fatalf("load exit %d, want 0\n%s%s", code, out, errOut)
+			}
+			got := serverRows(t, srv)
+			if len(got) != len(want) {
+				t.Fatalf("server has %d rows, decoder gave %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("row %d: got %+v, want %+v", i, got[i], want[i])
+				}
+			}
+			checkQTypes(t, srv, want)
+			checkLoadRecord(t, srv, uint64(len(want)))
+		})
+	}
+}
+
+// checkQTypes compares the count by qtype, the analyst's first question.
+func checkQTypes(t *testing.T, srv *chtest.Server, want []messageRow) {
+	t.Helper()
+	wantBy := make(map[uint16]uint64)
+	for _, m := range want {
+		wantBy[m.QType]++
+	}
+	rows, err := srv.Conn(t).Query(context.Background(), "SELECT qtype, count() FROM dns_messages GROUP BY qtype")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	gotBy := make(map[uint16]uint64)
+	for rows.Next() {
+		var qt uint16
+		var n uint64
+		if err := rows.Scan(&qt, &n); err != nil {
+			t.Fatal(err)
+		}
+		gotBy[qt] = n
+	}
+	if fmt.Sprint(gotBy) != fmt.Sprint(wantBy) {
+		t.Errorf("count by qtype = %v, want %v", gotBy, wantBy)
+	}
+}
+
+func checkLoadRecord(t *testing.T, srv *chtest.Server, messages uint64) {
+	t.Helper()
+	var path, status string
+	var n uint64
+	row := srv.Conn(t).QueryRow(context.Background(), "SELECT path, status, messages FROM capture_files")
+	if err := row.Scan(&path, &status, &n); err != nil {
+		t.Fatalf("read load record: %v", err)
+	}
+	if path != resolverPcap || status != "loaded" || n != messages {
+		t.Errorf("load record = %s %s %d, want %s loaded %d", path, status, n, resolverPcap, messages)
+	}
+}
+
+// TestServe_stopped loads into a server that was stopped: after its
+// retries the file fails, named, and the exit status is 1.
+func TestServe_stopped(t *testing.T) {
+	srv := chtest.Start(t)
+	if err := srv.Stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, srv.Stderr())
+	}
+	if !strings.Contains(srv.Stderr(), "pcapload: stopped serving") {
+		t.Errorf("serve stderr = %q, want the stop said", srv.Stderr())
+	}
+	for proto, dest := range destinations(srv) {
+		t.Run(proto, func(t *testing.T) {
+			code, out, errOut := runBinary(t, srv.Bin, "load", "--to", dest, resolverPcap)
+			if code != exitFailure {
+				t.Fatalf("load exit %d, want 1\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(errOut, resolverPcap+": "+strings.TrimSuffix(dest, "")) {
+				t.Errorf("stderr = %q, want the file and the destination named", errOut)
+			}
+		})
+	}
+}
+
+// TestServe_usage checks the listen addresses serve refuses.
+func TestServe_usage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"not loopback", []string{"serve", "--tcp", "0.0.0.0:9000"}},
+		{"two hosts", []string{"serve", "--tcp", "127.0.0.1:9000", "--http", "[::1]:8123"}},
+		{"no port", []string{"serve", "--http", "127.0.0.1:0"}},
+		{"argument", []string{"serve", "extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, _, errOut := runCmd(t, nil, tt.args...); code == exitOK {
+				t.Errorf("%v: exit 0, want a failure; stderr %q", tt.args, errOut)
+			}
+		})
+	}
+}
