@@ -26,12 +26,13 @@ tools:
 	@command -v tshark >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
-# run loads testdata/ into a fresh embedded database and a Parquet export,
+# run loads testdata/'s generated resolver captures into a fresh embedded
+# database and a Parquet export,
 # then prints what an analyst looks at first.
 run: build chdb
 	@rm -rf $(RUN_DIR)
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) load --db $(RUN_DIR)/pcapload.db \
-		--to db --to parquet:$(RUN_DIR)/parquet --sensor testdata testdata/
+		--to db --to parquet:$(RUN_DIR)/parquet --sensor testdata 'testdata/resolver*' 
 	@echo
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) report --db $(RUN_DIR)/pcapload.db
 

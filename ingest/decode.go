@@ -24,7 +24,14 @@ type Config struct {
 	Sensor      string    // stored in every row
 	Stdin       io.Reader // what the input "-" reads; os.Stdin when nil
 	PairTimeout int64     // ns of packet time a query waits for its response; DefaultPairTimeout when 0
+
+	// Done, when closed, stops decoding within a few hundred packets with
+	// ErrCancelled, so that a signal ends a run promptly.
+	Done <-chan struct{}
 }
+
+// ErrCancelled reports a file whose decoding was stopped by Config.Done.
+var ErrCancelled = errors.New("cancelled")
 
 // FileStats accounts for one capture file: every packet read is counted
 // under exactly one reason, so Reasons.Total() == Packets.
@@ -165,6 +172,9 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 		if prog != nil {
 			prog.Packets.Add(1)
 		}
+		if st.Packets&255 == 0 && d.cancelled() {
+			return ErrCancelled
+		}
 		if err := d.packet(st, fn); err != nil {
 			return callbackError{err}
 		}
@@ -196,6 +206,15 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 		st.Snapped++
 	}
 	return d.pairAndEmit(p.Timestamp, p.Frame)
+}
+
+func (d *Decoder) cancelled() bool {
+	select {
+	case <-d.cfg.Done:
+		return true
+	default:
+		return false
+	}
 }
 
 // tcpFlows bounds the TCP directions followed at once. Each may buffer up

@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -74,6 +73,7 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 		opt.BatchRows = 65536
 	}
 	res := &Result{Files: make([]FileResult, len(inputs))}
+	opt.Decode.Done = ctx.Done()
 
 	// Workers take files in order of the jobs channel; results go back to
 	// the file's slot, so the summary keeps the input order.
@@ -86,7 +86,7 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 			w := newWorker(sinks, opt)
 			defer w.release()
 			for i := range jobs {
-				res.Files[i] = w.file(ctx, inputs[i])
+				res.Files[i] = w.file(inputs[i])
 			}
 		}()
 	}
@@ -111,9 +111,6 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	res.Duration = time.Since(start)
 	return res
 }
-
-// errCancelled stops a file's decoding when the load is cancelled.
-var errCancelled = errors.New("load cancelled")
 
 func wrapSinkErr(step string, err error) error {
 	return fmt.Errorf("%s: %w", step, err)

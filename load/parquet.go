@@ -37,7 +37,8 @@ func (s *ParquetSink) Close() error { return nil }
 
 // Begin implements Sink.
 func (s *ParquetSink) Begin(path string) (FileSink, error) {
-	f := &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File)}
+	f := &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File),
+		opened: make(map[parquet.Partition]int)}
 	return f.start(), nil
 }
 
@@ -72,12 +73,13 @@ func outputName(path string) string {
 // work) overlaps with decoding the next batch, and one large capture keeps
 // two cores busy.
 type parquetFile struct {
-	sink  *ParquetSink
-	name  string
-	files map[parquet.Partition]*parquet.File
-	queue chan parquetBatch
-	done  chan error // the writer's first error, sent when the queue closes
-	err   error      // an error already seen by Write
+	sink   *ParquetSink
+	name   string
+	files  map[parquet.Partition]*parquet.File
+	opened map[parquet.Partition]int // times each partition was opened
+	queue  chan parquetBatch
+	done   chan error // the writer's first error, sent when the queue closes
+	err    error      // an error already seen by Write
 }
 
 type parquetBatch struct {
@@ -103,17 +105,43 @@ func (f *parquetFile) writer() {
 	f.done <- first
 }
 
+// maxOpenFiles bounds the Parquet files a capture file keeps open, one per
+// partition: each holds a writer's buffers until it is committed.
+const maxOpenFiles = 8
+
 func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 	pf, ok := f.files[p]
 	if !ok {
+		if len(f.files) >= maxOpenFiles {
+			if err := f.commitOpen(); err != nil {
+				return err
+			}
+		}
+		// A partition opened again gets the next sequence number; the
+		// names stay the same from run to run for the same input.
+		name := f.name
+		if n := f.opened[p]; n > 0 {
+			name = fmt.Sprintf("%s-%d", f.name, n)
+		}
+		f.opened[p]++
 		var err error
-		pf, err = f.sink.dir.Create(p, f.name, f.sink.schema)
+		pf, err = f.sink.dir.Create(p, name, f.sink.schema)
 		if err != nil {
 			return err
 		}
 		f.files[p] = pf
 	}
 	return pf.Write(rec)
+}
+
+// commitOpen commits every open file.
+func (f *parquetFile) commitOpen() error {
+	var errs []error
+	for p, pf := range f.files {
+		errs = append(errs, pf.Commit())
+		delete(f.files, p)
+	}
+	return errors.Join(errs...)
 }
 
 func (f *parquetFile) Write(p parquet.Partition, rec arrow.RecordBatch) error {
@@ -140,12 +168,7 @@ func (f *parquetFile) Commit(*ingest.FileStats) error {
 		f.Abort()
 		return err
 	}
-	var errs []error
-	for p, pf := range f.files {
-		errs = append(errs, pf.Commit())
-		delete(f.files, p)
-	}
-	return errors.Join(errs...)
+	return f.commitOpen()
 }
 
 func (f *parquetFile) Abort() {

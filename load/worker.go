@@ -1,7 +1,6 @@
 package load
 
 import (
-	"context"
 	"errors"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -24,12 +23,11 @@ type worker struct {
 	builders map[parquet.Partition]*schema.Builder
 
 	// State of the current file.
-	open    []FileSink // nil where the sink failed
-	names   []string
-	res     *FileResult
-	cur     parquet.Partition
-	curB    *schema.Builder
-	counter int
+	open  []FileSink // nil where the sink failed
+	names []string
+	res   *FileResult
+	cur   parquet.Partition
+	curB  *schema.Builder
 }
 
 func newWorker(sinks []Sink, opt Options) *worker {
@@ -47,7 +45,7 @@ func (w *worker) release() {
 }
 
 // file loads one capture file into every sink.
-func (w *worker) file(ctx context.Context, in ingest.Input) FileResult {
+func (w *worker) file(in ingest.Input) FileResult {
 	res := FileResult{Rows: make(map[string]uint64)}
 	w.res = &res
 	w.open, w.names = w.open[:0], w.names[:0]
@@ -62,16 +60,9 @@ func (w *worker) file(ctx context.Context, in ingest.Input) FileResult {
 	w.curB = nil
 
 	err := w.dec.DecodeFile(in, &res.Stats, w.opt.Progress, func(r *schema.Row) error {
-		w.counter++
-		if w.counter&1023 == 0 && ctx.Err() != nil {
-			return errCancelled
-		}
 		w.append(r)
 		return nil
 	})
-	if err == errCancelled {
-		err = ctx.Err()
-	}
 
 	// A file found in a directory that is not a capture at all (a README,
 	// a checksum list) is left out and said, not failed.
@@ -88,11 +79,7 @@ func (w *worker) file(ctx context.Context, in ingest.Input) FileResult {
 
 	// Rows read before a fault are kept: a capture cut short by a crash
 	// still loads what it holds, and the file is reported failed.
-	for p, b := range w.builders {
-		if b.Len() > 0 {
-			w.flush(p, b)
-		}
-	}
+	w.flushAll()
 	for i, fs := range w.open {
 		if fs == nil {
 			continue
@@ -112,15 +99,34 @@ func (w *worker) append(r *schema.Row) {
 	if w.curB == nil || p != w.cur {
 		b, ok := w.builders[p]
 		if !ok {
+			if len(w.builders) >= maxPartitions {
+				w.flushAll()
+			}
 			b = schema.NewBuilder()
 			w.builders[p] = b
 		}
 		w.cur, w.curB = p, b
 	}
 	w.curB.Append(r)
-	if w.curB.Len() >= w.opt.BatchRows || w.curB.Len()&255 == 0 && w.curB.Size() >= batchBytes {
+	if w.curB.Len() >= w.opt.BatchRows || w.curB.Size() >= batchBytes {
 		w.flush(p, w.curB)
 	}
+}
+
+// maxPartitions bounds the partitions (days) a worker gathers batches for
+// at once. A capture spans a day or two; one whose packets spread over
+// thousands of days would otherwise hold a builder for each.
+const maxPartitions = 8
+
+// flushAll sends every partition's batch on and forgets the builders.
+func (w *worker) flushAll() {
+	for p, b := range w.builders {
+		if b.Len() > 0 {
+			w.flush(p, b)
+		}
+		delete(w.builders, p)
+	}
+	w.curB = nil
 }
 
 // flush sends a partition's batch to every open sink.
@@ -141,9 +147,13 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 	}
 }
 
+// sinkFailed records a destination's failure on the current file. None of
+// the file's rows count as written there: what a sink got before failing
+// is dropped or, for the embedded database, reloaded by the next run.
 func (w *worker) sinkFailed(name string, err error) {
 	if w.res.SinkErrs == nil {
 		w.res.SinkErrs = make(map[string]error)
 	}
 	w.res.SinkErrs[name] = err
+	w.res.Rows[name] = 0
 }

@@ -136,6 +136,10 @@ func (f *File) Commit() error {
 		err = syncFile(f.f.Name())
 	}
 	if err == nil {
+		// CreateTemp made the file private; output is for readers.
+		err = os.Chmod(f.f.Name(), 0o644)
+	}
+	if err == nil {
 		err = os.Rename(f.f.Name(), f.final)
 	}
 	if err != nil {

@@ -18,8 +18,6 @@ type colBuf interface {
 	// array returns the values gathered so far and starts over. The
 	// array owns the slices it was given; the buffer allocates new ones.
 	array() arrow.Array
-	// size is the number of bytes gathered so far.
-	size() int
 }
 
 // bytesOf views a slice of fixed-width values as the bytes Arrow stores.
@@ -47,7 +45,6 @@ type fixedBuf[T uint8 | uint16 | uint32 | uint64 | int64] struct {
 }
 
 func (b *fixedBuf[T]) append(r *Row) { b.vals = append(b.vals, b.get(r)) }
-func (b *fixedBuf[T]) size() int     { return len(bytesOf(b.vals)) }
 
 func (b *fixedBuf[T]) array() arrow.Array {
 	a := makeArray(b.typ, len(b.vals), []*memory.Buffer{nil, buf(bytesOf(b.vals))}, nil)
@@ -71,8 +68,6 @@ func (b *boolBuf) append(r *Row) {
 	}
 	b.n++
 }
-
-func (b *boolBuf) size() int { return len(b.bits) }
 
 func (b *boolBuf) array() arrow.Array {
 	a := makeArray(arrow.FixedWidthTypes.Boolean, b.n, []*memory.Buffer{nil, buf(b.bits)}, nil)
@@ -103,7 +98,6 @@ func (v *varBuf) addString(s string) {
 }
 
 func (v *varBuf) values() int { return max(len(v.offs)-1, 0) }
-func (v *varBuf) size() int   { return len(v.data) + 4*len(v.offs) }
 
 // data returns the Arrow data of the values and starts over.
 func (v *varBuf) arrayData(typ arrow.DataType) arrow.ArrayData {
@@ -155,8 +149,6 @@ func (b *addrBuf) append(r *Row) {
 	b.data = append(b.data, a[:]...)
 }
 
-func (b *addrBuf) size() int { return len(b.data) }
-
 func (b *addrBuf) array() arrow.Array {
 	a := makeArray(&arrow.FixedSizeBinaryType{ByteWidth: 16}, len(b.data)/16, []*memory.Buffer{nil, buf(b.data)}, nil)
 	b.data = make([]byte, 0, cap(b.data))
@@ -185,8 +177,6 @@ func (b *listBuf[T]) append(r *Row) {
 	b.each(r, b.add)
 	b.offs = append(b.offs, int32(len(b.vals)))
 }
-
-func (b *listBuf[T]) size() int { return len(bytesOf(b.vals)) + 4*len(b.offs) }
 
 func (b *listBuf[T]) array() arrow.Array {
 	if len(b.offs) == 0 {
@@ -220,8 +210,6 @@ func (b *listTextBuf) append(r *Row) {
 	b.each(r, b.add)
 	b.offs = append(b.offs, int32(b.items.values()))
 }
-
-func (b *listTextBuf) size() int { return b.items.size() + 4*len(b.offs) }
 
 func (b *listTextBuf) array() arrow.Array {
 	if len(b.offs) == 0 {

@@ -54,7 +54,12 @@ type Builder struct {
 	schema *arrow.Schema
 	bufs   []colBuf
 	rows   int
+	bytes  int // estimate of the bytes held
 }
+
+// rowOverhead estimates the bytes of a row's fixed-width columns and
+// offsets; the text of names and RDATA comes on top.
+const rowOverhead = 512
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
@@ -71,20 +76,20 @@ func (b *Builder) Append(r *Row) {
 		c.append(r)
 	}
 	b.rows++
+	b.bytes += rowOverhead + r.DNS.TextSize()
+	if r.DNS.Malformed != "" {
+		b.bytes += len(r.Net.Payload)
+	}
 }
 
 // Len returns the number of rows appended since the last NewRecord.
 func (b *Builder) Len() int { return b.rows }
 
-// Size returns the bytes held, so that callers can bound a batch by size
-// as well as by rows (one message can carry 64 KiB).
-func (b *Builder) Size() int {
-	n := 0
-	for _, c := range b.bufs {
-		n += c.size()
-	}
-	return n
-}
+// Size returns an estimate of the bytes held, kept as rows are appended,
+// so that callers can bound a batch by size as well as by rows: one hostile
+// message can expand to megabytes of text, and Arrow's 32-bit offsets must
+// not overflow.
+func (b *Builder) Size() int { return b.bytes }
 
 // NewRecord returns the rows appended so far as a record batch and resets
 // the Builder. The batch owns the memory it was built in; the caller
@@ -98,6 +103,6 @@ func (b *Builder) NewRecord() arrow.RecordBatch {
 	for _, a := range cols {
 		a.Release()
 	}
-	b.rows = 0
+	b.rows, b.bytes = 0, 0
 	return rec
 }

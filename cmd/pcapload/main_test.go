@@ -70,9 +70,26 @@ func TestRun_Usage(t *testing.T) {
 	}
 }
 
+// captureDir copies the generated captures of testdata/ into a folder
+// beside a README, as a user's capture folder looks.
+func captureDir(t *testing.T) string {
+	dir := t.TempDir()
+	paths, _ := filepath.Glob("../../testdata/resolver*")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# captures\n"), 0o644)
+	return dir
+}
+
 func TestRun_LoadParquet(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+out, "../../testdata")
+	in := captureDir(t)
+	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+out, in)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -81,7 +98,7 @@ func TestRun_LoadParquet(t *testing.T) {
 	if s.FilesLoaded != 3 || s.FilesSkipped != 1 || s.Messages != 4000 || s.Rows["parquet:"+out] != 4000 {
 		t.Errorf("summary %+v, want 3 files loaded, README skipped, 4000 messages and rows", s)
 	}
-	if !strings.Contains(stderr, "skipped ../../testdata/README.md: not a capture file") {
+	if !strings.Contains(stderr, "skipped "+filepath.Join(in, "README.md")+": not a capture file") {
 		t.Errorf("stderr %q does not say the README was skipped", stderr)
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=default", "*.parquet"))

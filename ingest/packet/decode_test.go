@@ -325,3 +325,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecoder_ReassemblyBounds: a datagram cut into more pieces than a real
+// one ever is, and a flood of one duplicate piece, cost bounded work.
+func TestDecoder_ReassemblyBounds(t *testing.T) {
+	dgram := udp(53, 40000, make([]byte, 2000))
+	d := NewDecoder([]uint16{53})
+	var f Frame
+	frags := fragments4(dgram, 8)
+	for _, fr := range frags[:len(frags)-1] {
+		d.Decode(capture.LinkIPv4, fr, 0, &f)
+	}
+	if r := d.Decode(capture.LinkIPv4, frags[len(frags)-1], 0, &f); r != Fragment {
+		t.Fatalf("last of %d tiny fragments: %v, want %v", len(frags), r, Fragment)
+	}
+	if st := d.EndFile(); st.Inconsistent == 0 || st.Reassembled != 0 {
+		t.Errorf("stats %+v, want the datagram dropped", st)
+	}
+	big := fragments4(dgram, 1000)
+	for range 10000 {
+		d.Decode(capture.LinkIPv4, big[0], 0, &f)
+	}
+	if r := d.Decode(capture.LinkIPv4, big[1], 0, &f); r != Fragment {
+		t.Fatalf("after duplicates: %v", r)
+	}
+	if r := d.Decode(capture.LinkIPv4, big[2], 0, &f); r != DNS {
+		t.Fatalf("last piece after 10000 duplicates: %v, want %v", r, DNS)
+	}
+}

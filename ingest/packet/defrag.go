@@ -15,6 +15,11 @@ const (
 	fragTimeout   = 30e9 // nanoseconds of packet time, as Linux's ipfrag_time
 	maxDatagram   = 65535
 	sweepInterval = 1e9
+
+	// maxFragments bounds the pieces of one datagram: 64 KiB cut at the
+	// smallest IPv6 MTU is 52 fragments. More is hostile, and checking
+	// coverage and overlaps costs time with every piece.
+	maxFragments = 64
 )
 
 // FragmentStats counts what became of fragmented datagrams.
@@ -107,6 +112,13 @@ func (d *datagram) insert(off int, more bool, payload []byte) {
 			d.bad = true
 			return
 		}
+		if s.from <= off && end <= s.to {
+			return // a duplicate: nothing new
+		}
+	}
+	if len(d.have) == maxFragments {
+		d.bad = true
+		return
 	}
 	copy(d.data[off:], payload)
 	d.have = append(d.have, span{off, end})
