@@ -10,8 +10,14 @@
 // The native sink converts each Arrow column to the Go slice clickhouse-go's
 // columnar append takes (numbers without a copy, strings pointing into the
 // Arrow buffers) and sends LZ4-compressed blocks. The HTTP sink posts the
-// batches as an Arrow IPC stream, compressed, which the server reads as it
-// comes: no conversion in Go at all. BenchmarkSink compares them.
+// batches as a zstd-compressed Arrow IPC stream, which the server reads as
+// it comes: no conversion in Go at all.
+//
+// BenchmarkSink, 1,000,000 generated messages decoded and loaded on one
+// worker into `pcapload serve` on the same 2-core machine: HTTP with zstd
+// about 240,000 messages/s (uncompressed 267,000, LZ4 frame 132,000),
+// native with LZ4 about 148,000 (uncompressed 171,000). The decoder and the
+// engine share the two cores; see the TODO on fileSink.
 //
 // Each file's batches are gathered into inserts bounded by rows and bytes
 // (Options). A failed insert is sent again whole after a backoff, a few

@@ -26,6 +26,7 @@ type summary struct {
 	Malformed    uint64            `json:"malformed"`
 	Snapped      uint64            `json:"snapped"`
 	Rows         map[string]uint64 `json:"rows"`
+	Reassembly   reassembly        `json:"reassembly"`
 	Seconds      float64           `json:"seconds"`
 	Rate         float64           `json:"messages_per_second"`
 	Errors       []string          `json:"errors"`
@@ -42,7 +43,59 @@ type fileSummary struct {
 	Messages    uint64            `json:"dns_messages"`
 	Malformed   uint64            `json:"malformed"`
 	Rows        map[string]uint64 `json:"rows"`
+	Reassembly  reassembly        `json:"reassembly"`
 	Error       string            `json:"error,omitempty"`
+}
+
+// reassembly is what became of fragmented datagrams, TCP streams and
+// query/response pairs in a file.
+type reassembly struct {
+	Fragments fragmentSummary `json:"ip_fragments"`
+	TCP       tcpSummary      `json:"tcp"`
+	Pairs     pairSummary     `json:"pairs"`
+}
+
+type fragmentSummary struct {
+	Reassembled  uint64 `json:"reassembled"`
+	Inconsistent uint64 `json:"dropped_inconsistent"`
+	Expired      uint64 `json:"never_completed"`
+}
+
+type tcpSummary struct {
+	Segments   uint64 `json:"segments"`
+	Messages   uint64 `json:"messages"`
+	Gaps       uint64 `json:"gaps"`
+	Resyncs    uint64 `json:"resyncs"`
+	Incomplete uint64 `json:"incomplete_messages"`
+}
+
+type pairSummary struct {
+	Paired      uint64 `json:"paired"`
+	Unanswered  uint64 `json:"unanswered"`
+	Unsolicited uint64 `json:"unsolicited"`
+}
+
+func (r *reassembly) add(o reassembly) {
+	r.Fragments.Reassembled += o.Fragments.Reassembled
+	r.Fragments.Inconsistent += o.Fragments.Inconsistent
+	r.Fragments.Expired += o.Fragments.Expired
+	r.TCP.Segments += o.TCP.Segments
+	r.TCP.Messages += o.TCP.Messages
+	r.TCP.Gaps += o.TCP.Gaps
+	r.TCP.Resyncs += o.TCP.Resyncs
+	r.TCP.Incomplete += o.TCP.Incomplete
+	r.Pairs.Paired += o.Pairs.Paired
+	r.Pairs.Unanswered += o.Pairs.Unanswered
+	r.Pairs.Unsolicited += o.Pairs.Unsolicited
+}
+
+func reassemblyOf(st *ingest.FileStats) reassembly {
+	return reassembly{
+		Fragments: fragmentSummary{st.Fragments.Reassembled, st.Fragments.Inconsistent, st.Fragments.Expired},
+		TCP: tcpSummary{st.TCP.Segments, st.TCP.Messages, st.TCP.Gaps, st.TCP.Resyncs,
+			st.TCP.Incomplete},
+		Pairs: pairSummary{st.Pairs.Paired, st.Pairs.Unanswered, st.Pairs.Unsolicited},
+	}
 }
 
 func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *summary {
@@ -84,7 +137,8 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		}
 		fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 			Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
-			Malformed: st.Malformed, Rows: f.Rows}
+			Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st)}
+		s.Reassembly.add(fs.Reassembly)
 		if f.Failed() {
 			s.FilesFailed++
 			fs.Error = fileErrors(f, &s.Errors)
@@ -133,6 +187,12 @@ func (s *summary) writeText(w io.Writer) {
 	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped\n", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
 	fmt.Fprintf(tw, "packets\t%d\t%s\n", s.Packets, formatCounts(s.Reasons))
 	fmt.Fprintf(tw, "dns messages\t%d\tmalformed %d, snapped %d\n", s.Messages, s.Malformed, s.Snapped)
+	r := &s.Reassembly
+	fmt.Fprintf(tw, "reassembly\t\tfragmented datagrams %d (dropped %d, never completed %d); "+
+		"tcp messages %d (gaps %d, incomplete %d)\n", r.Fragments.Reassembled, r.Fragments.Inconsistent,
+		r.Fragments.Expired, r.TCP.Messages, r.TCP.Gaps, r.TCP.Incomplete)
+	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d\n",
+		r.Pairs.Paired, r.Pairs.Unanswered, r.Pairs.Unsolicited)
 	fmt.Fprintf(tw, "rows\t\t%s\n", formatCounts(s.Rows))
 	fmt.Fprintf(tw, "time\t%.2fs\t%.0f messages/s\n", s.Seconds, s.Rate)
 	tw.Flush()

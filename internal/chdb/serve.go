@@ -46,6 +46,16 @@ type ServeConfig struct {
 // pipe; the query then sees the end of its input and ends without error,
 // and the call returns, closing the listeners. (KILL QUERY works too, but
 // the engine prints the cancellation to stderr and needs a client.)
+//
+// The engine stops like clickhouse-server: it waits for running queries,
+// and when client connections (an idle keep-alive HTTP connection, a
+// pooled native one) are still open about 5 s after the stop, it ends the
+// whole process with exit status 0. Close clients before Close when the
+// process has more to do.
+//
+// TODO(serve): the forced exit skips the caller's cleanup; passing
+// shutdown_wait_unfinished through a --config-file, or closing client
+// connections from inside, would let Close always return.
 type Server struct {
 	path string
 	cfg  ServeConfig
