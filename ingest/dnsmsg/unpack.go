@@ -45,24 +45,28 @@ func (m *Message) Unpack(b []byte) {
 }
 
 // reset empties m, keeping the capacity of its storage unless it is too big.
+// It sets the fields one by one: assigning a whole new Message would clear
+// and copy the name cache and the RDATA reader too, which cost more than
+// decoding a small query.
 func (m *Message) reset(size int) {
 	arena := m.arena[:0]
 	if cap(arena) > maxKeptArena {
 		arena = nil
 	}
-	*m = Message{
-		Questions:  trim(m.Questions),
-		Answer:     trim(m.Answer),
-		Authority:  trim(m.Authority),
-		Additional: trim(m.Additional),
-		EDNS: EDNS{
-			Options:  m.EDNS.Options[:0],
-			EDECodes: m.EDNS.EDECodes[:0],
-			EDETexts: trim(m.EDNS.EDETexts),
-		},
-		Size:  size,
-		arena: arena,
-	}
+	m.ID, m.Opcode, m.RCode = 0, 0, 0
+	m.QR, m.AA, m.TC, m.RD, m.RA, m.Z, m.AD, m.CD = false, false, false, false, false, false, false, false
+	m.QDCount, m.ANCount, m.NSCount, m.ARCount = 0, 0, 0, 0
+	m.Questions = trim(m.Questions)
+	m.Answer = trim(m.Answer)
+	m.Authority = trim(m.Authority)
+	m.Additional = trim(m.Additional)
+	e := &m.EDNS
+	e.Present, e.UDPSize, e.Version, e.DO = false, 0, 0, false
+	e.Options, e.EDECodes, e.EDETexts = e.Options[:0], e.EDECodes[:0], trim(e.EDETexts)
+	e.ECSFamily, e.ECSSourcePrefix, e.ECSScopePrefix = 0, 0, 0
+	e.ECSAddress, e.ClientCookie, e.ServerCookie, e.NSID = nil, nil, nil, nil
+	m.Size, m.Malformed, m.arena = size, "", arena
+	m.names.n = 0
 }
 
 // trim empties s, dropping its storage when it is too big to keep.
