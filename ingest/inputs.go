@@ -47,10 +47,15 @@ type expander struct {
 	inputs  []Input
 	skipped []Skipped
 	seen    map[string]bool
+	stdin   bool
 }
 
 func (e *expander) arg(a string) error {
 	if a == Stdin {
+		if e.stdin {
+			return fmt.Errorf("standard input (-) given twice")
+		}
+		e.stdin = true
 		e.inputs = append(e.inputs, Input{Path: Stdin, Size: -1})
 		return nil
 	}
@@ -95,7 +100,13 @@ func (e *expander) path(p string) error {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() || isSidecar(q) {
+		if d.IsDir() || isSidecar(q) {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			// Symbolic links are not followed inside a walk (they can loop),
+			// and FIFOs or devices would block; both are said.
+			e.skipped = append(e.skipped, Skipped{Path: q, Reason: "not a regular file"})
 			return nil
 		}
 		info, err := d.Info()

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/ingest"
@@ -68,7 +69,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 		return usagef("load: %v", err)
 	}
 	for _, s := range skipped {
-		fmt.Fprintf(e.stderr, "pcapload: skipped %s: %s\n", s.Path, s.Reason)
+		fmt.Fprintf(e.stderr, "pcapload: skipped %s: %s\n", oneLine(s.Path), s.Reason)
 	}
 	if len(inputs) == 0 {
 		return usagef("load: nothing to load in %s", strings.Join(fs.Args(), " "))
@@ -91,10 +92,10 @@ func (e *env) load(ctx context.Context, args []string) error {
 
 	sum := summarize(res, skipped, sinks)
 	for _, msg := range sum.Notes[len(skipped):] {
-		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
+		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
 	for _, msg := range sum.Errors {
-		fmt.Fprintf(e.stderr, "pcapload: %s\n", msg)
+		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
 	if f.json {
 		err = sum.writeJSON(e.stdout)
@@ -108,6 +109,17 @@ func (e *env) load(ctx context.Context, args []string) error {
 		return errFailed
 	}
 	return nil
+}
+
+// oneLine escapes control characters, so that a message stays one line
+// whatever the file names in it hold (a newline in a name must not forge a
+// second message).
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 func parsePorts(s string) ([]uint16, error) {

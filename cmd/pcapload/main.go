@@ -91,10 +91,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errFailed):
 		return exitFailure // already reported file by file
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "pcapload: %v\nTry 'pcapload help'.\n", err)
+		fmt.Fprintf(stderr, "pcapload: %s\nTry 'pcapload help'.\n", oneLine(err.Error()))
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "pcapload: %v\n", err)
+	fmt.Fprintf(stderr, "pcapload: %s\n", oneLine(err.Error()))
 	return exitFailure
 }
 

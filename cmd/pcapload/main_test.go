@@ -50,6 +50,7 @@ func TestRun_Usage(t *testing.T) {
 		{"load", "--no-such-flag", "x"},
 		{"load", "--ports", "53,abc", "../../testdata/resolver.pcap"},
 		{"load", "--to", "db:", "../../testdata/resolver.pcap"},
+		{"load", "-", "-"},
 		{"load", "--to", "parquet:x", "--to", "parquet:x", "../../testdata/resolver.pcap"},
 		{"load", "--progress", "sometimes", "../../testdata/resolver.pcap"},
 		{"sql", "SELECT 1", "--format", "tsv"},
@@ -122,7 +123,7 @@ func TestRun_BrokenFiles(t *testing.T) {
 	os.WriteFile(notCapture, []byte("not a capture\n"), 0o644)
 	os.WriteFile(part, whole, 0o644)
 
-	missing := filepath.Join(dir, "missing.pcap")
+	missing := filepath.Join(dir, "missing\n.pcap")
 	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "parquet:"+filepath.Join(dir, "out"),
 		cut, notCapture, "../../testdata/resolver.pcap", part, missing)
 	if code != exitFailure {
@@ -134,7 +135,8 @@ func TestRun_BrokenFiles(t *testing.T) {
 		t.Errorf("files loaded %d failed %d skipped %d, want 1 3 1", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	wantLines := map[string]string{cut: "offset ", notCapture: "offset 0", part: "skipped", missing: "no such file"}
+	wantLines := map[string]string{cut: "offset ", notCapture: "offset 0", part: "skipped",
+		oneLine(missing): "no such file"}
 	for path, want := range wantLines {
 		found := false
 		for _, l := range lines {

@@ -106,6 +106,16 @@ func TestFile_NextPcapErrors(t *testing.T) {
 	}
 }
 
+// TestOpen_DamagedSectionHeader: the pcapng block type with a bad
+// byte-order magic is a damaged capture, which a directory walk must not
+// skip as "not a capture".
+func TestOpen_DamagedSectionHeader(t *testing.T) {
+	_, err := Open(bytes.NewReader([]byte("\n\r\r\n\x1c\x00\x00\x00xxxxxxxxxxxxxxxxxxxx")))
+	if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotCapture) {
+		t.Errorf("got %v, want ErrCorrupt", err)
+	}
+}
+
 func TestOpen_NotCapture(t *testing.T) {
 	tests := []struct {
 		name string
@@ -114,7 +124,6 @@ func TestOpen_NotCapture(t *testing.T) {
 		{"empty", nil},
 		{"short", []byte{0xa1, 0xb2}},
 		{"text", []byte("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n")},
-		{"pcapng magic, bad byte order", []byte("\n\r\r\n\x1c\x00\x00\x00xxxxxxxxxxxxxxxxxxxx")},
 		{"gzip of text", gzipBytes(t, []byte("hello, world"))},
 		{"zstd of nothing", zstdBytes(t, nil)},
 	}

@@ -9,8 +9,13 @@ import (
 // Option codes read from IDBs and ISBs (draft-ietf-opsawg-pcapng,
 // sections 4.2 and 4.6).
 const (
-	optEndOfOpt   = 0
-	optIfName     = 2
+	optEndOfOpt = 0
+	optIfName   = 2
+
+	// Bounds on what a file's interface descriptions may make the reader
+	// keep; real captures have a handful of interfaces with short names.
+	maxIfaces     = 1 << 16
+	maxIfName     = 256
 	optIfTSResol  = 9
 	optIfFCSLen   = 13
 	optIfTSOffset = 14
@@ -37,9 +42,9 @@ func (r *pcapngReader) readSHB(off int64) error {
 	case binary.BigEndian.Uint32(bom) == byteOrderMagic:
 		r.order = bigEndian
 	default:
-		if r.section < 0 {
-			return &FormatError{Offset: off, Err: fmt.Errorf("read section header: byte-order magic: %w", ErrNotCapture)}
-		}
+		// The block type already says pcapng (its bytes were chosen to
+		// survive nothing but a binary transfer), so a bad byte-order
+		// magic is a damaged capture, never "not a capture".
 		return &FormatError{Offset: off, Err: fmt.Errorf("read section header: byte-order magic: %w", ErrCorrupt)}
 	}
 
@@ -147,7 +152,11 @@ func (r *pcapngReader) readIDB(off int64, body []byte) error {
 	err := r.options(body[idbFixedLen:], func(code uint16, v []byte) error {
 		switch {
 		case code == optIfName:
-			ifc.Name = string(trimNUL(v))
+			name := trimNUL(v)
+			if len(name) > maxIfName {
+				name = name[:maxIfName]
+			}
+			ifc.Name = string(name)
 		case code == optIfTSResol && len(v) == 1:
 			resol = v[0]
 		case code == optIfFCSLen && len(v) == 1:
@@ -167,6 +176,9 @@ func (r *pcapngReader) readIDB(off int64, body []byte) error {
 		return r.corrupt(off, 0, "read interface description", err)
 	}
 
+	if len(r.ifaces) >= maxIfaces {
+		return r.corrupt(off, 0, "read interface description", fmt.Errorf("more than %d interfaces", maxIfaces))
+	}
 	r.cur = append(r.cur, ngIface{index: len(r.ifaces), link: ifc.LinkType, snap: ifc.Snaplen, conv: conv})
 	r.ifaces = append(r.ifaces, ifc)
 	return nil
