@@ -12,7 +12,8 @@ var Columns = []Column{
 
 	// Network.
 	u16("vlan_outer", "outermost VLAN ID, 0 when untagged", func(r *Row) uint16 { return r.Net.VLANOuter }),
-	u16("vlan_inner", "innermost VLAN ID, equal to vlan_outer with one tag", func(r *Row) uint16 { return r.Net.VLANInner }),
+	u16("vlan_inner", "innermost VLAN ID, equal to vlan_outer with one tag",
+		func(r *Row) uint16 { return r.Net.VLANInner }),
 	u8("vlan_depth", "number of VLAN tags", func(r *Row) uint8 { return r.Net.VLANDepth }),
 	u8("ip_version", "4 or 6", func(r *Row) uint8 { return r.Net.IPVersion }),
 	addr("src_addr", "source address, IPv4 as ::ffff:a.b.c.d", func(r *Row) [16]byte { return r.Net.Src.As16() }),
@@ -20,7 +21,8 @@ var Columns = []Column{
 	u16("src_port", "source port", func(r *Row) uint16 { return r.Net.SrcPort }),
 	u16("dst_port", "destination port", func(r *Row) uint16 { return r.Net.DstPort }),
 	label("transport", "udp or tcp", func(r *Row) string { return transportName(r.Net.Protocol) }),
-	flag("snapped", "the packet was cut by the snaplen before the message ended", func(r *Row) bool { return r.Net.Snapped }),
+	flag("snapped", "the packet was cut by the snaplen before the message ended",
+		func(r *Row) bool { return r.Net.Snapped }),
 
 	// Header (RFC 1035 section 4.1.1, RFC 2535, RFC 6891).
 	u32("size", "message size in bytes", func(r *Row) uint32 { return uint32(r.DNS.Size) }),
@@ -140,7 +142,8 @@ var ednsColumns = []Column{
 	}),
 	u16("ecs_family", "client subnet address family, 0 when absent (RFC 7871)",
 		func(r *Row) uint16 { return r.DNS.EDNS.ECSFamily }),
-	u8("ecs_source_prefix", "client subnet source prefix length", func(r *Row) uint8 { return r.DNS.EDNS.ECSSourcePrefix }),
+	u8("ecs_source_prefix", "client subnet source prefix length",
+		func(r *Row) uint8 { return r.DNS.EDNS.ECSSourcePrefix }),
 	u8("ecs_scope_prefix", "client subnet scope prefix length", func(r *Row) uint8 { return r.DNS.EDNS.ECSScopePrefix }),
 	text("ecs_address", "client subnet address", func(r *Row) []byte { return r.DNS.EDNS.ECSAddress }),
 	blob("cookie_client", "client cookie (RFC 7873)", func(r *Row) []byte { return r.DNS.EDNS.ClientCookie }),

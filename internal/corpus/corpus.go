@@ -96,5 +96,6 @@ func Reference(tb testing.TB, dir, rel string) []Frame {
 
 // String prints a frame's key fields, for failure messages.
 func (f Frame) String() string {
-	return fmt.Sprintf("frame %s id %s qr %s qname %q", f["frame.number"], f["dns.id"], f["dns.flags.response"], f["dns.qry.name"])
+	return fmt.Sprintf("frame %s id %s qr %s qname %q",
+		f["frame.number"], f["dns.id"], f["dns.flags.response"], f["dns.qry.name"])
 }
