@@ -52,7 +52,7 @@ type pairer struct {
 	slab       []pending
 	free       []int32
 	head, tail int32 // oldest and newest held; -1 when none
-	keyBuf     [48]byte
+	keyBuf     []byte
 }
 
 func newPairer(timeout int64) *pairer {
@@ -76,11 +76,9 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 	b = append(b, sa[:]...)
 	b = append(b, byte(cport>>8), byte(cport), byte(sport>>8), byte(sport), f.Protocol,
 		byte(m.ID>>8), byte(m.ID), byte(q.Type>>8), byte(q.Type), byte(q.Class>>8), byte(q.Class))
-	var h maphash.Hash
-	h.SetSeed(p.seed)
-	h.Write(b)
-	h.Write(q.Name)
-	return h.Sum64()
+	b = append(b, q.Name...)
+	p.keyBuf = b[:0]
+	return maphash.Bytes(p.seed, b)
 }
 
 // full reports whether no more queries can be held.
