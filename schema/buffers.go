@@ -217,7 +217,7 @@ func (b *listTextBuf) array() arrow.Array {
 	}
 	child := b.items.arrayData(arrow.BinaryTypes.String)
 	defer child.Release()
-	a := makeArray(arrow.ListOf(arrow.BinaryTypes.String), len(b.offs)-1,
+	a := makeArray(arrow.ListOfNonNullable(arrow.BinaryTypes.String), len(b.offs)-1,
 		[]*memory.Buffer{nil, buf(bytesOf(b.offs))}, []arrow.ArrayData{child})
 	b.offs = make([]int32, 0, cap(b.offs))
 	return a

@@ -84,18 +84,18 @@ func addr(name, doc string, get func(*Row) [16]byte) Column {
 }
 
 func listU16(name, doc string, each func(*Row, func(uint16))) Column {
-	typ := arrow.ListOf(arrow.PrimitiveTypes.Uint16)
+	typ := arrow.ListOfNonNullable(arrow.PrimitiveTypes.Uint16)
 	return Column{Name: name, Type: "Array(UInt16)", Arrow: typ, Doc: doc,
 		newBuf: func() colBuf { return newListBuf(typ, each) }}
 }
 
 func listU32(name, doc string, each func(*Row, func(uint32))) Column {
-	typ := arrow.ListOf(arrow.PrimitiveTypes.Uint32)
+	typ := arrow.ListOfNonNullable(arrow.PrimitiveTypes.Uint32)
 	return Column{Name: name, Type: "Array(UInt32)", Arrow: typ, Doc: doc,
 		newBuf: func() colBuf { return newListBuf(typ, each) }}
 }
 
 func listText(name, doc string, each func(*Row, func([]byte))) Column {
-	return Column{Name: name, Type: "Array(String)", Arrow: arrow.ListOf(arrow.BinaryTypes.String), Doc: doc,
+	return Column{Name: name, Type: "Array(String)", Arrow: arrow.ListOfNonNullable(arrow.BinaryTypes.String), Doc: doc,
 		newBuf: func() colBuf { return newListTextBuf(each) }}
 }

@@ -27,9 +27,9 @@ var arrowFor = map[string]arrow.DataType{
 	"LowCardinality(String)": arrow.BinaryTypes.String,
 	"IPv6":                   &arrow.FixedSizeBinaryType{ByteWidth: 16},
 	"DateTime64(9, 'UTC')":   &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"},
-	"Array(UInt16)":          arrow.ListOf(arrow.PrimitiveTypes.Uint16),
-	"Array(UInt32)":          arrow.ListOf(arrow.PrimitiveTypes.Uint32),
-	"Array(String)":          arrow.ListOf(arrow.BinaryTypes.String),
+	"Array(UInt16)":          arrow.ListOfNonNullable(arrow.PrimitiveTypes.Uint16),
+	"Array(UInt32)":          arrow.ListOfNonNullable(arrow.PrimitiveTypes.Uint32),
+	"Array(String)":          arrow.ListOfNonNullable(arrow.BinaryTypes.String),
 }
 
 var ddlColumn = regexp.MustCompile("^    `([a-z0-9_]+)` (.+?) COMMENT '.*'(?: CODEC\\(.*\\))?,?$")
