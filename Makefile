@@ -21,10 +21,13 @@ build:
 chdb:
 	@scripts/fetch-chdb.sh >/dev/null
 
-# tools installs what the tests compare against: tshark, the reference decoder.
+# tools installs what the tests compare against: tshark, the reference decoder;
+# and what rotate's live test needs: ip (iproute2) for its network namespace.
 tools:
 	@command -v tshark >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
+	@command -v ip >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
 
 # run loads testdata/'s generated resolver captures into a fresh embedded
 # database and a Parquet export,

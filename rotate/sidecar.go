@@ -1,0 +1,93 @@
+package rotate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Sidecar is the content of NAME.json, written next to each finished file
+// NAME. The loader cross-checks its packet count against it.
+type Sidecar struct {
+	File        string `json:"file"`         // base name of the capture file
+	Sensor      string `json:"sensor"`       // Config.Sensor
+	Packets     uint64 `json:"packets"`      // packets in the file
+	Bytes       int64  `json:"bytes"`        // size of the file on disk
+	PacketBytes uint64 `json:"packet_bytes"` // captured bytes of all packets
+	Drops       uint64 `json:"drops"`        // kernel drops while the file was open
+	FirstNS     int64  `json:"first_ns"`     // time of the first packet, ns since the epoch
+	LastNS      int64  `json:"last_ns"`      // time of the last packet
+	LinkType    uint16 `json:"link_type"`    // LINKTYPE_ value of every packet
+	Snaplen     uint32 `json:"snaplen"`
+	Format      string `json:"format"`      // pcapng or pcap
+	Compression string `json:"compression"` // zstd, gzip or none
+	SHA256      string `json:"sha256"`      // hex digest of the file's bytes
+	Recovered   bool   `json:"recovered"`   // rewritten by Recover after a crash
+}
+
+// sidecarPath returns the sidecar path of the finished file path.
+func sidecarPath(path string) string { return path + ".json" }
+
+// ReadSidecar reads the sidecar of the finished file path.
+func ReadSidecar(path string) (Sidecar, error) {
+	var s Sidecar
+	b, err := os.ReadFile(sidecarPath(path))
+	if err != nil {
+		return s, fmt.Errorf("read sidecar: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("decode sidecar %s: %w", sidecarPath(path), err)
+	}
+	return s, nil
+}
+
+// writeSidecar writes the sidecar of path durably: to NAME.json.part (which
+// the loader skips), fsynced, then renamed. The caller fsyncs the directory.
+func writeSidecar(path string, s Sidecar) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode sidecar: %w", err)
+	}
+	final := sidecarPath(path)
+	tmp := final + ".part"
+	if err := writeFileSync(tmp, append(b, '\n')); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("rename sidecar: %w", err)
+	}
+	return nil
+}
+
+// writeFileSync writes b to a new file at path and fsyncs it.
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create sidecar: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write sidecar: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync sidecar: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close sidecar: %w", err)
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory so that renames in it survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
+}
