@@ -23,11 +23,15 @@
 // (Options). A failed insert is sent again whole after a backoff, a few
 // times (Options.Retries); then the file fails for this destination.
 //
+// Loads are exactly once, with load.Ledger: a file already loaded is left
+// out, every insert carries a deduplication token of the file's hash and
+// the insert's sequence number (retries and reruns send the same inserts,
+// which the server drops), and the load record is written last.
+//
 // # Limitations
 //
-// Inserts are not exactly once: a retry after an insert that reached the
-// server but whose answer was lost adds its rows twice, and rows inserted
-// before a file fails stay. There is no cluster support (Distributed
-// tables, several hosts), no schema migration beyond CREATE TABLE IF NOT
-// EXISTS, and no materialized views.
+// There is no cluster support (Distributed tables, several hosts, Replicated
+// engines, whose deduplication window is replicated_deduplication_window),
+// no schema migration beyond CREATE TABLE IF NOT EXISTS and the columns
+// exactly-once loading added (schema.UpgradeDDL), and no materialized views.
 package clickhouse

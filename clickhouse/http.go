@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/pcapload/pcapload/schema"
 )
 
 // httpInserter posts statements to ClickHouse's HTTP interface; inserts
@@ -48,15 +50,30 @@ func newHTTP(t Target, opt Options) (*httpInserter, error) {
 }
 
 func (h *httpInserter) exec(ctx context.Context, query string) error {
-	return h.post(ctx, "", strings.NewReader(query), "")
+	_, err := h.post(ctx, "", strings.NewReader(query), "")
+	return err
+}
+
+func (h *httpInserter) query(ctx context.Context, query string) (string, error) {
+	out, err := h.post(ctx, "", strings.NewReader(query+" FORMAT TSVRaw"), "")
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(out, "\n")
+	return line, nil
 }
 
 // insert streams the IPC encoding through a pipe, so memory stays at one
 // encoded batch whatever the insert's size.
-func (h *httpInserter) insert(ctx context.Context, table string, s *arrow.Schema, recs []arrow.RecordBatch) error {
+func (h *httpInserter) insert(ctx context.Context, table, token string, s *arrow.Schema,
+	recs []arrow.RecordBatch) error {
+	q := insertSQL(table, s)
+	if token != "" {
+		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
+	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(h.encode(pw, s, recs)) }()
-	err := h.post(ctx, insertSQL(table, s)+" FORMAT ArrowStream", pr, h.encoding)
+	_, err := h.post(ctx, q+" FORMAT ArrowStream", pr, h.encoding)
 	pr.Close()
 	return err
 }
@@ -94,16 +111,16 @@ func (h *httpInserter) encode(w io.Writer, s *arrow.Schema, recs []arrow.RecordB
 }
 
 // post sends body to the server, with query in the URL when not empty
-// (then the body is the insert's data), and returns the server's
-// exception as the error.
-func (h *httpInserter) post(ctx context.Context, query string, body io.Reader, encoding string) error {
+// (then the body is the insert's data), and returns the first 4 KiB of the
+// answer, or the server's exception as the error.
+func (h *httpInserter) post(ctx context.Context, query string, body io.Reader, encoding string) (string, error) {
 	u := h.endpoint
 	if query != "" {
 		u += "&query=" + url.QueryEscape(query)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if encoding != "" {
 		req.Header.Set("Content-Encoding", encoding)
@@ -113,14 +130,14 @@ func (h *httpInserter) post(ctx context.Context, query string, body io.Reader, e
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return &ServerError{Status: resp.StatusCode, Message: strings.TrimSpace(string(msg))}
+		return "", &ServerError{Status: resp.StatusCode, Message: strings.TrimSpace(string(msg))}
 	}
-	return nil
+	return string(msg), nil
 }
 
 func (h *httpInserter) close() error {

@@ -45,7 +45,25 @@ func (n *native) exec(ctx context.Context, query string) error {
 	return n.conn.Exec(ctx, query)
 }
 
-func (n *native) insert(ctx context.Context, table string, s *arrow.Schema, recs []arrow.RecordBatch) error {
+func (n *native) query(ctx context.Context, query string) (string, error) {
+	rows, err := n.conn.Query(ctx, query)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var out string
+	if rows.Next() {
+		if err := rows.Scan(&out); err != nil {
+			return "", err
+		}
+	}
+	return out, rows.Err()
+}
+
+func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schema, recs []arrow.RecordBatch) error {
+	if token != "" {
+		ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": token}))
+	}
 	batch, err := n.conn.PrepareBatch(ctx, insertSQL(table, s))
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)

@@ -50,8 +50,12 @@ func (o *Options) defaults() {
 type inserter interface {
 	// exec runs a statement that returns nothing.
 	exec(ctx context.Context, query string) error
-	// insert sends recs, all of schema s, as one INSERT into table.
-	insert(ctx context.Context, table string, s *arrow.Schema, recs []arrow.RecordBatch) error
+	// query runs a query of one String column and returns the first
+	// row's value, "" when there is none.
+	query(ctx context.Context, query string) (string, error)
+	// insert sends recs, all of schema s, as one INSERT into table, with
+	// token as its insert_deduplication_token when not empty.
+	insert(ctx context.Context, table, token string, s *arrow.Schema, recs []arrow.RecordBatch) error
 	close() error
 }
 
@@ -62,6 +66,7 @@ type Sink struct {
 	ins    inserter
 	schema *arrow.Schema
 	table  string // database.dns_messages, quoted
+	ledger *load.Ledger
 
 	mu     sync.Mutex
 	tables bool // the tables were created
@@ -93,10 +98,29 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t, err)
 	}
-	return &Sink{
+	s := &Sink{
 		target: t, opt: opt, ins: ins, schema: schema.Arrow(),
 		table: quoteIdent(t.Database) + "." + schema.Table,
-	}, nil
+	}
+	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
+	return s, nil
+}
+
+// retryConn is the Ledger's way to the server: every statement retried.
+type retryConn struct{ s *Sink }
+
+func (c retryConn) Exec(ctx context.Context, q string) error {
+	return c.s.retry(ctx, func() error { return c.s.ins.exec(ctx, q) })
+}
+
+func (c retryConn) QueryString(ctx context.Context, q string) (string, error) {
+	var out string
+	err := c.s.retry(ctx, func() error {
+		var err error
+		out, err = c.s.ins.query(ctx, q)
+		return err
+	})
+	return out, err
 }
 
 // Name implements load.Sink.
@@ -106,11 +130,16 @@ func (s *Sink) Name() string { return s.target.String() }
 func (s *Sink) Close() error { return s.ins.close() }
 
 // Begin implements load.Sink; it creates the tables on first use.
-func (s *Sink) Begin(string) (load.FileSink, error) {
-	if err := s.ensureTables(context.Background()); err != nil {
+func (s *Sink) Begin(f load.File) (load.FileSink, error) {
+	ctx := context.Background()
+	if err := s.ensureTables(ctx); err != nil {
 		return nil, err
 	}
-	return &fileSink{sink: s}, nil
+	g, err := s.ledger.Begin(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &fileSink{sink: s, file: f, generation: g}, nil
 }
 
 // ensureTables creates the tables once; a failure is tried again by the
@@ -121,7 +150,7 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 	if s.tables {
 		return nil
 	}
-	for _, ddl := range []string{schema.DDL(s.target.Database), schema.FilesDDL(s.target.Database)} {
+	for _, ddl := range schema.Setup(s.target.Database) {
 		err := s.retry(ctx, func() error { return s.ins.exec(ctx, ddl) })
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)
@@ -162,14 +191,18 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 // TODO(speed): inserts run on the worker, so decoding waits for the server;
 // an insert goroutine per file with one batch in flight would overlap them.
 //
-// TODO(exactly-once): a retry after a lost answer inserts twice; an
-// insert_deduplication_token per insert (file hash and sequence) would
-// make retries and reruns idempotent.
+// Each insert carries a deduplication token of the file's hash, generation
+// and the insert's sequence number (see load.Ledger): the same file cut
+// into the same batches makes the same inserts, so a retry after a lost
+// answer, or a rerun after a crash, is dropped by the server.
 type fileSink struct {
-	sink  *Sink
-	recs  []arrow.RecordBatch
-	rows  int
-	bytes int64
+	sink       *Sink
+	file       load.File
+	generation uint32
+	seq        int // inserts sent
+	recs       []arrow.RecordBatch
+	rows       int
+	bytes      int64
 }
 
 func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
@@ -190,7 +223,14 @@ func (f *fileSink) flush() error {
 		return nil
 	}
 	s, ctx := f.sink, context.Background()
-	return s.retry(ctx, func() error { return s.ins.insert(ctx, s.table, s.schema, f.recs) })
+	f.seq++
+	token := load.Token(f.file.Hash, f.generation, f.seq)
+	err := s.retry(ctx, func() error { return s.ins.insert(ctx, s.table, token, s.schema, f.recs) })
+	if err != nil {
+		return err
+	}
+	f.file.Reached("insert", f.seq)
+	return nil
 }
 
 func (f *fileSink) release() {
@@ -205,33 +245,10 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 	if err := f.flush(); err != nil {
 		return err
 	}
-	s, ctx := f.sink, context.Background()
-	q := fileRecord(st, s.opt.Sensor).InsertSQL(s.target.Database)
-	if err := s.retry(ctx, func() error { return s.ins.exec(ctx, q) }); err != nil {
-		return fmt.Errorf("write load record: %w", err)
-	}
-	return nil
+	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
 }
 
 func (f *fileSink) Abort() { f.release() }
-
-// fileRecord turns a file's accounting into its load record, as the
-// embedded sink does.
-//
-// TODO(load): this repeats load's unexported fileRecord; exporting it
-// from load would keep the two destinations' records equal by construction.
-func fileRecord(st *ingest.FileStats, sensor string) *schema.FileRecord {
-	rec := &schema.FileRecord{
-		Path: st.Path, Sensor: sensor, Format: st.Format, Compression: st.Compression,
-		Bytes: uint64(st.Bytes), Packets: st.Packets, Messages: st.Messages(),
-		Malformed: st.Malformed, Snapped: st.Snapped, Reasons: st.Reasons.Map(),
-		First: st.First, Last: st.Last, Status: "loaded", LoadedAt: time.Now(),
-	}
-	if st.Err != nil {
-		rec.Status, rec.Error = "failed", st.Err.Error()
-	}
-	return rec
-}
 
 // quoteIdent quotes a name with backticks, escaping as ClickHouse reads it.
 func quoteIdent(s string) string {

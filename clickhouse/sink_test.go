@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pcapload/pcapload/load"
 )
 
 // closedAddr returns a loopback address nothing listens on.
@@ -30,7 +32,7 @@ func TestSink_Begin_retries(t *testing.T) {
 			}
 			defer s.Close()
 			start := time.Now()
-			if _, err := s.Begin("f.pcap"); err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
+			if _, err := s.Begin(load.File{Path: "f.pcap"}); err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
 				t.Errorf("Begin = %v, want a failure after 3 attempts", err)
 			}
 			if d := time.Since(start); d < 150*time.Millisecond {

@@ -37,6 +37,7 @@ var ErrCancelled = errors.New("cancelled")
 // under exactly one reason, so Reasons.Total() == Packets.
 type FileStats struct {
 	Path        string
+	Hash        string // Input.Hash
 	Format      string
 	Compression string
 	Bytes       int64 // bytes read from the file as stored (compressed)
@@ -108,7 +109,7 @@ type Progress struct {
 // file and the byte offset, after fn has seen every message before the
 // fault. prog may be nil.
 func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
-	*st = FileStats{Path: in.Path}
+	*st = FileStats{Path: in.Path, Hash: in.Hash}
 	r := d.cfg.Stdin
 	if r == nil {
 		r = os.Stdin
@@ -149,8 +150,8 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	}
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
-	d.row.Sensor, d.row.File = d.cfg.Sensor, st.Path
-	d.qrow.Sensor, d.qrow.File = d.cfg.Sensor, st.Path
+	d.row.Sensor, d.row.File, d.row.FileHash = d.cfg.Sensor, st.Path, st.Hash
+	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = d.cfg.Sensor, st.Path, st.Hash
 	d.fn, d.stats = fn, st
 	defer func() {
 		st.Fragments = d.pd.EndFile()

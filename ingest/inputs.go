@@ -17,6 +17,10 @@ type Input struct {
 	Path   string // as given or found; Stdin for standard input
 	Size   int64  // bytes on disk, -1 when unknown
 	Walked bool   // found by walking a directory rather than named
+
+	// Hash is the file's content hash (HashFile), stored in every row;
+	// empty when not computed, as for standard input.
+	Hash string
 }
 
 // Skipped is a file Expand left out, and why.

@@ -3,6 +3,7 @@ package load_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -94,6 +95,20 @@ func BenchmarkDecode(b *testing.B) {
 	reportRate(b, msgs, path, cpu0)
 }
 
+// BenchmarkHashFile is the pre-pass that identifies a capture file: SHA-256
+// of its bytes as stored, to compare with BenchmarkDecode.
+func BenchmarkHashFile(b *testing.B) {
+	path, msgs := generatedCapture(b)
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		if _, err := ingest.HashFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, msgs, path, cpu0)
+}
+
 // BenchmarkRun_Parquet is the whole load of one file on one core: read,
 // decode, build Arrow batches, write Parquet.
 func BenchmarkRun_Parquet(b *testing.B) {
@@ -109,33 +124,35 @@ func BenchmarkRun_Parquet(b *testing.B) {
 	reportRate(b, msgs, path, cpu0)
 }
 
-// BenchmarkRun_Embedded loads one file into the embedded ClickHouse.
+// BenchmarkRun_Embedded loads one file into the embedded ClickHouse, a new
+// database each time: the same file loaded again into one would be left
+// out as already loaded.
 func BenchmarkRun_Embedded(b *testing.B) {
 	testenv.RequireCHDB(b)
 	path, msgs := generatedCapture(b)
 	dir := b.TempDir()
-	emb, err := load.OpenEmbedded(context.Background(), filepath.Join(dir, "db"), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink := keepOpen{emb}
 	b.ReportAllocs()
 	cpu0 := cpuSeconds()
+	n := 0
 	for b.Loop() {
-		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{sink}, load.Options{Workers: 1})
+		b.StopTimer()
+		n++
+		emb, err := load.OpenEmbedded(context.Background(), filepath.Join(dir, fmt.Sprint("db", n)), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{emb}, load.Options{Workers: 1})
 		checkBench(b, res, msgs)
 	}
 	reportRate(b, msgs, path, cpu0)
-	emb.Close()
 }
-
-// keepOpen keeps a sink open across the benchmark's runs.
-type keepOpen struct{ load.Sink }
-
-func (keepOpen) Close() error { return nil }
 
 func checkBench(b *testing.B, res *load.Result, msgs uint64) {
 	f := res.Files[0]
+	if f.Skipped != "" {
+		b.Fatalf("load left the file out: %s", f.Skipped)
+	}
 	if f.Failed() {
 		b.Fatalf("load failed: %v %v", f.Stats.Err, f.SinkErrs)
 	}

@@ -1,9 +1,25 @@
 // Package load runs a load: it shards capture files across workers, decodes
 // each file once and feeds the same Arrow batches to every destination.
 //
-// A destination is a Sink. For each capture file a worker asks every Sink to
-// Begin a FileSink, writes the file's batches to all of them, and Commits
-// each when the file is read. A Sink that fails on a file fails that file
-// for that Sink only; the other destinations and files go on, and the
-// failure is in the Result.
+// A destination is a Sink. For each capture file a worker hashes the file
+// (SHA-256 of its bytes as stored, its identity), asks every Sink to Begin a
+// FileSink, writes the file's batches to all of them, and Commits each when
+// the file is read. A Sink that already holds the file says ErrLoaded and is
+// left out; a file every Sink holds is not decoded at all. A Sink that fails
+// on a file fails that file for that Sink only; the other destinations and
+// files go on, and the failure is in the Result.
+//
+// The ClickHouse destinations (EmbeddedSink here, clickhouse.Sink for
+// servers) load exactly once through a Ledger; see its doc. The Parquet
+// destination names its files after the hash, so a file loaded again
+// replaces them.
+//
+// # Limitations
+//
+// Standard input has no hash before it is read: it is never recognised as
+// loaded, and its inserts carry no deduplication token.
+//
+// Batches, and so the inserts and their tokens, are cut by Options.BatchRows
+// and the sinks' insert size: a rerun that completes a failed load must use
+// the same values, or it may insert some rows twice.
 package load

@@ -3,7 +3,6 @@ package load
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -20,11 +19,17 @@ const database = "default"
 // fewer, larger inserts make fewer parts for the engine to merge.
 const insertRows = 256 << 10
 
-// EmbeddedSink loads into the embedded ClickHouse engine.
+// EmbeddedSink loads into the embedded ClickHouse engine, exactly once
+// (see Ledger).
 type EmbeddedSink struct {
+	// InsertRows is how many rows are gathered before an insert; insertRows
+	// when 0. Loads that must deduplicate each other's inserts must use
+	// the same value (and the same batch rows), or the inserts differ.
+	InsertRows int
+
 	db     *chdb.DB
 	schema *arrow.Schema
-	sensor string
+	ledger *Ledger
 }
 
 // OpenEmbedded opens (creating when needed) the embedded database at path
@@ -34,13 +39,25 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 	if err != nil {
 		return nil, err
 	}
-	for _, ddl := range []string{schema.DDL(database), schema.FilesDDL(database)} {
-		if err := db.Exec(ctx, ddl); err != nil {
+	for _, q := range schema.Setup(database) {
+		if err := db.Exec(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("create tables in %s: %w", path, err)
 		}
 	}
-	return &EmbeddedSink{db: db, schema: schema.Arrow(), sensor: sensor}, nil
+	s := &EmbeddedSink{db: db, schema: schema.Arrow()}
+	s.ledger = NewLedger(embeddedConn{db}, database, sensor)
+	return s, nil
+}
+
+// embeddedConn is the Ledger's way to the embedded engine.
+type embeddedConn struct{ db *chdb.DB }
+
+func (c embeddedConn) Exec(ctx context.Context, q string) error { return c.db.Exec(ctx, q) }
+
+func (c embeddedConn) QueryString(ctx context.Context, q string) (string, error) {
+	out, err := c.db.Query(ctx, q, "TSVRaw")
+	return string(out), err
 }
 
 // Name implements Sink.
@@ -50,24 +67,36 @@ func (s *EmbeddedSink) Name() string { return "db:" + s.db.Path() }
 func (s *EmbeddedSink) Close() error { return s.db.Close() }
 
 // Begin implements Sink.
-func (s *EmbeddedSink) Begin(string) (FileSink, error) { return &embeddedFile{sink: s}, nil }
+func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
+	g, err := s.ledger.Begin(context.Background(), f)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.InsertRows
+	if limit <= 0 {
+		limit = insertRows
+	}
+	return &embeddedFile{sink: s, file: f, generation: g, limit: int64(limit)}, nil
+}
 
-// embeddedFile gathers a file's batches into inserts of insertRows rows.
-//
-// TODO(exactly-once): rows inserted before a failure stay, and a rerun adds
-// them again; issue #3 makes loads exactly once with a load record checked
-// before loading and insert deduplication tokens.
+// embeddedFile gathers a file's batches into inserts of about limit rows.
+// The worker cuts the same batches from the same file, so the inserts and
+// their tokens are the same from run to run.
 type embeddedFile struct {
-	sink *EmbeddedSink
-	recs []arrow.RecordBatch
-	rows int64
+	sink       *EmbeddedSink
+	file       File
+	generation uint32
+	limit      int64
+	seq        int // inserts sent
+	recs       []arrow.RecordBatch
+	rows       int64
 }
 
 func (f *embeddedFile) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
 	rec.Retain()
 	f.recs = append(f.recs, rec)
 	f.rows += rec.NumRows()
-	if f.rows >= insertRows {
+	if f.rows >= f.limit {
 		return f.insert()
 	}
 	return nil
@@ -78,7 +107,15 @@ func (f *embeddedFile) insert() error {
 	if len(f.recs) == 0 {
 		return nil
 	}
-	return f.sink.db.InsertArrow(context.Background(), database+"."+schema.Table, f.sink.schema, f.recs...)
+	f.seq++
+	token := Token(f.file.Hash, f.generation, f.seq)
+	table := database + "." + schema.Table
+	err := f.sink.db.InsertArrowToken(context.Background(), table, token, f.sink.schema, f.recs...)
+	if err != nil {
+		return err
+	}
+	f.file.Reached("insert", f.seq)
+	return nil
 }
 
 func (f *embeddedFile) release() {
@@ -92,22 +129,7 @@ func (f *embeddedFile) Commit(st *ingest.FileStats) error {
 	if err := f.insert(); err != nil {
 		return err
 	}
-	rec := fileRecord(st, f.sink.sensor)
-	return f.sink.db.Exec(context.Background(), rec.InsertSQL(database))
+	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
 }
 
 func (f *embeddedFile) Abort() { f.release() }
-
-// fileRecord turns a file's accounting into its load record.
-func fileRecord(st *ingest.FileStats, sensor string) *schema.FileRecord {
-	rec := &schema.FileRecord{
-		Path: st.Path, Sensor: sensor, Format: st.Format, Compression: st.Compression,
-		Bytes: uint64(st.Bytes), Packets: st.Packets, Messages: st.Messages(),
-		Malformed: st.Malformed, Snapped: st.Snapped, Reasons: st.Reasons.Map(),
-		First: st.First, Last: st.Last, Status: "loaded", LoadedAt: time.Now(),
-	}
-	if st.Err != nil {
-		rec.Status, rec.Error = "failed", st.Err.Error()
-	}
-	return rec
-}

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -18,10 +19,35 @@ type Sink interface {
 	// Name identifies the destination in summaries ("parquet:DIR", ...).
 	Name() string
 	// Begin starts loading one capture file. It is called from several
-	// workers at once.
-	Begin(path string) (FileSink, error)
+	// workers at once. A destination that already holds the file (the
+	// same hash, loaded) returns ErrLoaded unless f.Force is set.
+	Begin(f File) (FileSink, error)
 	// Close finishes the destination after the last file.
 	Close() error
+}
+
+// ErrLoaded reports a capture file a destination already holds; the file
+// is left out there.
+var ErrLoaded = errors.New("already loaded")
+
+// File is the capture file a Sink begins.
+type File struct {
+	Path  string
+	Hash  string // hex SHA-256 of the bytes as stored; empty for standard input
+	Force bool   // replace the file's rows if the destination holds them
+
+	// Checkpoint, when not nil, is called at the steps of a load that a
+	// crash test stops the loader at: "replace" (a replacement recorded,
+	// rows not yet deleted), "insert" after insert n (from 1), "record"
+	// before the load record is written and "recorded" after.
+	Checkpoint func(step string, n int)
+}
+
+// Reached calls f.Checkpoint, when it is set, at step n of the load.
+func (f *File) Reached(step string, n int) {
+	if f.Checkpoint != nil {
+		f.Checkpoint(step, n)
+	}
 }
 
 // FileSink receives the batches of one capture file, from one goroutine.
@@ -37,16 +63,19 @@ type FileSink interface {
 
 // Options configure a load.
 type Options struct {
-	Workers   int           // concurrent files; all cores when 0
-	BatchRows int           // rows per Arrow batch (and Parquet row group); 65536 when 0
-	Decode    ingest.Config // how to decode
-	Progress  *ingest.Progress
+	Workers    int           // concurrent files; all cores when 0
+	BatchRows  int           // rows per Arrow batch (and Parquet row group); 65536 when 0
+	Decode     ingest.Config // how to decode
+	Progress   *ingest.Progress
+	Force      bool                     // replace files the destinations already hold
+	Checkpoint func(step string, n int) // see File.Checkpoint; nil outside tests
 }
 
 // FileResult is the outcome of one capture file.
 type FileResult struct {
 	Stats    ingest.FileStats
 	Skipped  string            // why the file was left out; empty when it was loaded
+	Loaded   []string          // sinks that already held the file and were left out
 	Rows     map[string]uint64 // rows written, by sink name
 	SinkErrs map[string]error  // sinks that failed on this file
 }

@@ -248,3 +248,59 @@ func queryRows(t *testing.T, db *chdb.DB, q string) []string {
 	slices.Sort(rows)
 	return rows
 }
+
+// oldFilesDDL is capture_files as versions before content hashes made it.
+const oldFilesDDL = `CREATE TABLE default.capture_files (
+    path String, sensor LowCardinality(String), format LowCardinality(String),
+    compression LowCardinality(String), bytes UInt64, packets UInt64, messages UInt64,
+    malformed UInt64, snapped UInt64, reasons Map(LowCardinality(String), UInt64),
+    first_time DateTime64(9, 'UTC'), last_time DateTime64(9, 'UTC'),
+    status LowCardinality(String), error String, loaded_at DateTime64(3, 'UTC')
+) ENGINE = MergeTree ORDER BY (path, loaded_at)`
+
+// TestOpenEmbedded_upgrade opens a database made before content hashes:
+// the tables gain their columns and settings, and loading is exactly once.
+func TestOpenEmbedded_upgrade(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []string
+	for _, line := range strings.Split(schema.DDL("default"), "\n") {
+		if !strings.Contains(line, "`file_hash`") && !strings.HasPrefix(line, "SETTINGS") {
+			old = append(old, line)
+		}
+	}
+	for _, q := range []string{strings.Join(old, "\n"), oldFilesDDL} {
+		if err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	db.Close()
+
+	in := []ingest.Input{{Path: "../testdata/resolver.pcap"}}
+	for range 2 {
+		emb, err := load.OpenEmbedded(ctx, path, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := load.Run(ctx, in, []load.Sink{emb}, load.Options{}); res.Files[0].Failed() {
+			t.Fatalf("load: %v %v", res.Files[0].Stats.Err, res.Files[0].SinkErrs)
+		}
+	}
+	if db, err = chdb.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out, err := db.Query(ctx, "SELECT (SELECT count() FROM dns_messages WHERE file_hash != ''), "+
+		"(SELECT count() FROM capture_files WHERE status = 'loaded' AND length(file_hash) = 64)", "CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "1000,1\n"; string(out) != want {
+		t.Errorf("rows with a hash, files loaded = %q, want %q", out, want)
+	}
+}

@@ -1,12 +1,8 @@
 package load
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,8 +13,9 @@ import (
 )
 
 // ParquetSink writes Parquet files under a directory: one file per capture
-// file and partition, named after the capture file, so that loading the
-// same file again replaces its Parquet files instead of adding to them.
+// file and partition, named after the capture file's content hash, so that
+// loading the same file again, even renamed or moved, replaces its Parquet
+// files instead of adding to them.
 type ParquetSink struct {
 	dir    parquet.Dir
 	schema *arrow.Schema
@@ -36,36 +33,23 @@ func (s *ParquetSink) Name() string { return "parquet:" + s.dir.Root }
 func (s *ParquetSink) Close() error { return nil }
 
 // Begin implements Sink.
-func (s *ParquetSink) Begin(path string) (FileSink, error) {
-	f := &parquetFile{sink: s, name: outputName(path), files: make(map[parquet.Partition]*parquet.File),
+func (s *ParquetSink) Begin(in File) (FileSink, error) {
+	f := &parquetFile{sink: s, name: outputName(in), files: make(map[parquet.Partition]*parquet.File),
 		opened: make(map[parquet.Partition]int)}
 	return f.start(), nil
 }
 
-// outputName names a capture file's output: its base name, made safe, and
-// a hash of its absolute path so that equal names in different folders do
-// not collide.
-//
-// TODO(exactly-once): key on the content hash instead of the path, so that a
-// renamed or moved file replaces its own output (issue #3).
-func outputName(path string) string {
-	if path == ingest.Stdin {
+// outputName names a capture file's output after its content hash alone,
+// so that a renamed or moved file replaces its own output; the rows'
+// file column still says where each came from. 128 bits of the hash are
+// plenty to keep different files apart.
+func outputName(in File) string {
+	if in.Hash == "" {
 		// Nothing identifies a stream; a name per load keeps two loads
 		// from standard input from replacing each other's rows.
 		return fmt.Sprintf("stdin-%d", time.Now().UnixNano())
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
-	}
-	sum := sha256.Sum256([]byte(abs))
-	base := strings.Map(func(r rune) rune {
-		if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '_'
-	}, filepath.Base(path))
-	return base + "-" + hex.EncodeToString(sum[:6])
+	return in.Hash[:32]
 }
 
 // parquetFile writes one capture file's batches on a goroutine of its own,

@@ -48,14 +48,18 @@ func (w *worker) release() {
 func (w *worker) file(in ingest.Input) FileResult {
 	res := FileResult{Rows: make(map[string]uint64)}
 	w.res = &res
-	w.open, w.names = w.open[:0], w.names[:0]
-	for _, s := range w.sinks {
-		fs, err := s.Begin(in.Path)
+	if in.Path != ingest.Stdin && in.Hash == "" {
+		h, err := ingest.HashFile(in.Path)
 		if err != nil {
-			w.sinkFailed(s.Name(), wrapSinkErr("begin", err))
+			res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+			return res
 		}
-		w.open = append(w.open, fs)
-		w.names = append(w.names, s.Name())
+		in.Hash = h
+	}
+	if !w.begin(in) {
+		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
+		res.Skipped = "already loaded"
+		return res
 	}
 	w.curB = nil
 
@@ -90,6 +94,34 @@ func (w *worker) file(in ingest.Input) FileResult {
 		}
 	}
 	return res
+}
+
+// begin begins the file in every sink, and reports whether any sink is
+// to load it: false when every one already holds it.
+//
+// TODO(exactly-once): two inputs of one run with the same content are both
+// loaded; the engine drops the second's inserts by their tokens, so the
+// rows are stored once (naming either path), but both files count as
+// loaded. Skipping a hash already begun in this run would say it.
+func (w *worker) begin(in ingest.Input) bool {
+	w.open, w.names = w.open[:0], w.names[:0]
+	f := File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint}
+	loading := len(w.sinks) == 0
+	for _, s := range w.sinks {
+		fs, err := s.Begin(f)
+		switch {
+		case errors.Is(err, ErrLoaded):
+			w.res.Loaded = append(w.res.Loaded, s.Name())
+		case err != nil:
+			w.sinkFailed(s.Name(), wrapSinkErr("begin", err))
+			loading = true
+		default:
+			loading = true
+		}
+		w.open = append(w.open, fs)
+		w.names = append(w.names, s.Name())
+	}
+	return loading
 }
 
 // append adds a row to its partition's batch, sending the batch on when

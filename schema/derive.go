@@ -41,7 +41,43 @@ func DDL(database string) string {
 	}
 	b.WriteString("    , INDEX src_addr_idx src_addr TYPE bloom_filter GRANULARITY 4\n")
 	b.WriteString(")\nENGINE = MergeTree\nPARTITION BY toDate(time)\nORDER BY (qname, qtype, time)\n")
+	fmt.Fprintf(&b, "SETTINGS non_replicated_deduplication_window = %d\n", DedupWindow)
 	return b.String()
+}
+
+// DedupWindow is how many of the most recent inserted blocks a table
+// remembers the deduplication tokens of, so that a batch inserted again
+// after a retry or a crash is dropped (insert_deduplication_token). It must
+// cover every block inserted between a crashed load and its rerun; a block
+// is one insert's rows of one day, so 100,000 is a generous, arbitrary
+// bound that costs the engine a log of a few megabytes.
+const DedupWindow = 100_000
+
+// Setup returns the statements that create the tables in database, or bring
+// ones an earlier version made up to date: DDL, FilesDDL, then UpgradeDDL.
+func Setup(database string) []string {
+	return append([]string{DDL(database), FilesDDL(database)}, UpgradeDDL(database)...)
+}
+
+// UpgradeDDL returns the statements that bring tables made by an earlier
+// version to the current schema: columns added since, and the settings
+// exactly-once loading needs. They do nothing on current tables.
+//
+// Rows and load records from before have an empty file_hash, so their
+// files are not known as loaded: loaded again, they are stored twice.
+// Hashing the files still at their recorded paths and filling file_hash in
+// would let the loader recognise them.
+func UpgradeDDL(database string) []string {
+	db := quoteIdent(database)
+	dedup := fmt.Sprintf("MODIFY SETTING non_replicated_deduplication_window = %d", DedupWindow)
+	return []string{
+		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash LowCardinality(String) AFTER file",
+			db, Table),
+		fmt.Sprintf("ALTER TABLE %s.%s %s", db, Table, dedup),
+		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash String FIRST", db, FilesTable),
+		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS generation UInt32 AFTER file_hash", db, FilesTable),
+		fmt.Sprintf("ALTER TABLE %s.%s %s", db, FilesTable, dedup),
+	}
 }
 
 func quoteIdent(s string) string {

@@ -15,6 +15,8 @@ const FilesTable = "capture_files"
 func FilesDDL(database string) string {
 	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s.%s
 (
+    file_hash String COMMENT 'hex SHA-256 of the file as stored: its identity',
+    generation UInt32 COMMENT 'times the file was replaced (--force); tokens differ per generation',
     path String COMMENT 'capture file as given to the loader',
     sensor LowCardinality(String),
     format LowCardinality(String) COMMENT 'pcap, nsecpcap or pcapng',
@@ -27,17 +29,31 @@ func FilesDDL(database string) string {
     reasons Map(LowCardinality(String), UInt64) COMMENT 'packets by reason; sums to packets',
     first_time DateTime64(9, 'UTC'),
     last_time DateTime64(9, 'UTC'),
-    status LowCardinality(String) COMMENT 'loaded or failed',
+    status LowCardinality(String) COMMENT 'loaded, failed, replacing or replaced',
     error String,
     loaded_at DateTime64(3, 'UTC')
 )
 ENGINE = MergeTree
-ORDER BY (path, loaded_at)
-`, quoteIdent(database), FilesTable)
+ORDER BY (file_hash, generation, loaded_at)
+SETTINGS non_replicated_deduplication_window = %d
+`, quoteIdent(database), FilesTable, DedupWindow)
 }
+
+// Load record statuses. A file is loaded in a generation when that
+// generation has a StatusLoaded record; --force starts the next generation
+// with StatusReplacing, deletes the file's rows, and records
+// StatusReplaced before loading again.
+const (
+	StatusLoaded    = "loaded"
+	StatusFailed    = "failed"
+	StatusReplacing = "replacing"
+	StatusReplaced  = "replaced"
+)
 
 // FileRecord is one row of capture_files.
 type FileRecord struct {
+	Hash                              string
+	Generation                        uint32
 	Path, Sensor, Format, Compression string
 	Bytes, Packets, Messages          uint64
 	Malformed, Snapped                uint64
@@ -47,8 +63,10 @@ type FileRecord struct {
 	LoadedAt                          time.Time
 }
 
-// InsertSQL returns the INSERT statement that stores r in database.
-func (r *FileRecord) InsertSQL(database string) string {
+// InsertSQL returns the INSERT statement that stores r in database. A
+// non-empty token is the insert's deduplication token: the record inserted
+// again with the same token is dropped.
+func (r *FileRecord) InsertSQL(database, token string) string {
 	keys := make([]string, 0, len(r.Reasons))
 	for k := range r.Reasons {
 		keys = append(keys, k)
@@ -61,10 +79,14 @@ func (r *FileRecord) InsertSQL(database string) string {
 		}
 		fmt.Fprintf(&m, "%s: %d", Quote(k), r.Reasons[k])
 	}
-	return fmt.Sprintf("INSERT INTO %s.%s VALUES (%s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
+	settings := ""
+	if token != "" {
+		settings = " SETTINGS insert_deduplication_token = " + Quote(token)
+	}
+	return fmt.Sprintf("INSERT INTO %s.%s%s VALUES (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
 		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, "+
 		"fromUnixTimestamp64Milli(%d, 'UTC'))",
-		quoteIdent(database), FilesTable,
+		quoteIdent(database), FilesTable, settings, Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
 		r.First, r.Last, Quote(r.Status), Quote(r.Error), r.LoadedAt.UnixMilli())

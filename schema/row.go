@@ -11,9 +11,12 @@ type Row struct {
 	Time   int64  // packet time, nanoseconds since the epoch, UTC
 	Sensor string // name of the sensor that captured the file
 	File   string // path of the capture file
-	Frame  uint64 // 1-based frame number in the file
-	Net    *packet.Frame
-	DNS    *dnsmsg.Message
+	// FileHash is the hex SHA-256 of the capture file as stored: its
+	// identity across renames. Empty for standard input.
+	FileHash string
+	Frame    uint64 // 1-based frame number in the file
+	Net      *packet.Frame
+	DNS      *dnsmsg.Message
 
 	// Pairing: a query that got a response, or a response that answered a
 	// held query, is Paired; Latency is the response's time minus the

@@ -62,8 +62,35 @@ func Start(tb testing.TB) *Server {
 	testenv.RequireCHDB(tb)
 	s := &Server{
 		Bin: Binary(tb), DB: filepath.Join(tb.TempDir(), "db"),
-		TCP: FreeAddr(tb), HTTP: FreeAddr(tb), stderr: &syncBuffer{},
+		TCP: FreeAddr(tb), HTTP: FreeAddr(tb),
 	}
+	return s.start(tb)
+}
+
+// Restart stops s, if it still runs, and serves its database again on the
+// same addresses, as a new Server.
+func (s *Server) Restart(tb testing.TB) *Server {
+	tb.Helper()
+	if err := s.Stop(); err != nil {
+		tb.Fatalf("stop pcapload serve: %v\n%s", err, s.Stderr())
+	}
+	n := &Server{Bin: s.Bin, DB: s.DB, TCP: s.TCP, HTTP: s.HTTP}
+	return n.start(tb)
+}
+
+// Kill stops the server with SIGKILL, as a crash would, and waits for it;
+// Stop does nothing after it.
+func (s *Server) Kill() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	})
+}
+
+// start runs serve on s's database and addresses until the test ends.
+func (s *Server) start(tb testing.TB) *Server {
+	tb.Helper()
+	s.stderr = &syncBuffer{}
 	s.cmd = exec.Command(s.Bin, "serve", "--db", s.DB, "--tcp", s.TCP, "--http", s.HTTP)
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {

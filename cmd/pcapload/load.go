@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"unicode"
 
 	"github.com/pcapload/pcapload/clickhouse"
@@ -16,14 +19,16 @@ import (
 
 // loadFlags are the flags of the load command.
 type loadFlags struct {
-	to        multiFlag
-	db        string
-	workers   int
-	sensor    string
-	ports     string
-	batchRows int
-	json      bool
-	progress  string
+	to         multiFlag
+	db         string
+	workers    int
+	sensor     string
+	ports      string
+	batchRows  int
+	insertRows int
+	force      bool
+	json       bool
+	progress   string
 }
 
 type multiFlag []string
@@ -40,6 +45,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row")
 	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
+	fs.IntVar(&f.insertRows, "insert-rows", 256<<10,
+		"rows gathered into one ClickHouse insert (keep it, and --batch-rows, when rerunning a failed load)")
+	fs.BoolVar(&f.force, "force", false, "load files the destinations already hold again, replacing their rows")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
 	if err := e.parse(fs, args); err != nil {
@@ -52,8 +60,8 @@ func (e *env) load(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.workers < 1 || f.batchRows < 1 {
-		return usagef("load: --workers and --batch-rows must be positive")
+	if f.workers < 1 || f.batchRows < 1 || f.insertRows < 1 {
+		return usagef("load: --workers, --batch-rows and --insert-rows must be positive")
 	}
 	if f.sensor == "" {
 		return usagef("load: --sensor must not be empty")
@@ -83,10 +91,12 @@ func (e *env) load(ctx context.Context, args []string) error {
 	prog := &ingest.Progress{}
 	bar := startProgress(e.stderr, f.progress, inputs, prog)
 	res := load.Run(ctx, inputs, sinks, load.Options{
-		Workers:   f.workers,
-		BatchRows: f.batchRows,
-		Decode:    ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
-		Progress:  prog,
+		Workers:    f.workers,
+		BatchRows:  f.batchRows,
+		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
+		Progress:   prog,
+		Force:      f.force,
+		Checkpoint: testCheckpoint(e.stderr),
 	})
 	bar.stop()
 
@@ -167,6 +177,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			if err != nil {
 				return fail(err)
 			}
+			s.InsertRows = f.insertRows
 			sinks = append(sinks, s)
 		case strings.HasPrefix(dest, "parquet:"):
 			dir := strings.TrimPrefix(dest, "parquet:")
@@ -178,7 +189,9 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			}
 			sinks = append(sinks, load.NewParquetSink(dir))
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
-			s, err := clickhouse.Open(dest, clickhouse.Options{Sensor: f.sensor, Conns: f.workers})
+			s, err := clickhouse.Open(dest, clickhouse.Options{
+				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows,
+			})
 			if err != nil {
 				return fail(usagef("load: --to %s: %v", dest, err))
 			}
@@ -188,4 +201,40 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		}
 	}
 	return sinks, nil
+}
+
+// The environment variables of the crash tests, each set to STEP:N (see
+// load.File.Checkpoint, e.g. "insert:3", "record:0"): when any file
+// reaches step N the loader kills itself with SIGKILL (crashEnv) or stops
+// itself with SIGSTOP until the test continues it (stopEnv). They exist so
+// that tests can crash a load, or a server under it, at a chosen moment;
+// nothing else sets them.
+const (
+	crashEnv = "PCAPLOAD_TEST_CRASH_AT"
+	stopEnv  = "PCAPLOAD_TEST_STOP_AT"
+)
+
+// testCheckpoint returns the load.Options.Checkpoint the crash test
+// variables ask for, nil when neither is set.
+func testCheckpoint(stderr io.Writer) func(string, int) {
+	crash, stop := os.Getenv(crashEnv), os.Getenv(stopEnv)
+	if crash == "" && stop == "" {
+		return nil
+	}
+	var stopped sync.Once
+	return func(step string, n int) {
+		at := fmt.Sprintf("%s:%d", step, n)
+		switch at {
+		case crash:
+			fmt.Fprintf(stderr, "pcapload: %s=%s: killing the loader\n", crashEnv, at)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		case stop:
+			// Once: the test continues the loader for the rest of the load.
+			stopped.Do(func() {
+				fmt.Fprintf(stderr, "pcapload: %s=%s: stopping the loader\n", stopEnv, at)
+				_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+			})
+		}
+	}
 }

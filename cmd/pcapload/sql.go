@@ -93,7 +93,7 @@ func (e *env) schema(ctx context.Context, args []string) error {
 			return err
 		}
 		defer d.Close()
-		for _, ddl := range []string{schema.DDL("default"), schema.FilesDDL("default")} {
+		for _, ddl := range schema.Setup("default") {
 			if err := d.Exec(ctx, ddl); err != nil {
 				return fmt.Errorf("apply schema to %s: %w", *db, err)
 			}

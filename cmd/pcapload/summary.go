@@ -123,6 +123,9 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 			s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
 			continue
 		}
+		for _, name := range f.Loaded {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s", st.Path, name))
+		}
 		s.Bytes += st.Bytes
 		s.Packets += st.Packets
 		reasons.Add(&st.Reasons)

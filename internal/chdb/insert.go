@@ -31,7 +31,28 @@ func (db *DB) InsertArrow(ctx context.Context, table string, schema *arrow.Schem
 	return nil
 }
 
+// InsertArrowToken is InsertArrow with an insert_deduplication_token: on a
+// table with non_replicated_deduplication_window set, the same batches
+// inserted again with the same token are dropped, block by block. An empty
+// token inserts without one.
+func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema *arrow.Schema,
+	recs ...arrow.RecordBatch) error {
+	query := insertSQL(table, schema)
+	if token != "" {
+		query += " SETTINGS insert_deduplication_token = " + quoteString(token)
+	}
+	if err := db.insertArrowSQL(ctx, query, schema, recs); err != nil {
+		return fmt.Errorf("chdb insert into %s: %w", table, err)
+	}
+	return nil
+}
+
 func (db *DB) insertArrow(ctx context.Context, table string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+	return db.insertArrowSQL(ctx, insertSQL(table, schema), schema, recs)
+}
+
+// insertArrowSQL runs query, an INSERT without its FORMAT, with recs as data.
+func (db *DB) insertArrowSQL(ctx context.Context, query string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -40,7 +61,7 @@ func (db *DB) insertArrow(ctx context.Context, table string, schema *arrow.Schem
 	if db.conn == nil {
 		return ErrClosed
 	}
-	st, err := db.beginInsert(insertSQL(table, schema), "ArrowStream")
+	st, err := db.beginInsert(query, "ArrowStream")
 	if err != nil {
 		return err
 	}

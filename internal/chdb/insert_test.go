@@ -38,6 +38,37 @@ func TestDB_InsertArrow_wide(t *testing.T) {
 	}
 }
 
+// TestDB_InsertArrowToken inserts the same batches under several tokens
+// into a table that keeps a deduplication window: an insert with a token
+// seen before is dropped, one with a new token is not.
+func TestDB_InsertArrowToken(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	mustExec(t, db, wideDDL("wide")+" SETTINGS non_replicated_deduplication_window = 100")
+	recs := wideBatches(1_000, 300)
+	defer releaseAll(recs)
+
+	tests := []struct {
+		token string
+		want  string // rows after the insert
+	}{
+		{"file:0:1", "1000\n"},
+		{"file:0:1", "1000\n"},
+		{"file:0:2", "2000\n"},
+		{"it's quoted", "3000\n"},
+		{"it's quoted", "3000\n"},
+		{"file:0:1", "3000\n"},
+	}
+	for i, tt := range tests {
+		if err := db.InsertArrowToken(ctx, "wide", tt.token, wideSchema(), recs...); err != nil {
+			t.Fatalf("insert %d (%q): %v", i, tt.token, err)
+		}
+		if got := mustQuery(t, db, "SELECT count() FROM wide", "TSV"); got != tt.want {
+			t.Errorf("after insert %d (%q): count = %q, want %q", i, tt.token, got, tt.want)
+		}
+	}
+}
+
 func TestDB_InsertArrow_cancelled(t *testing.T) {
 	db := openTemp(t)
 	mustExec(t, db, wideDDL("wide"))

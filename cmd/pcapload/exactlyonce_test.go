@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// crashLoadArgs cut the generated captures into many batches and inserts,
+// so that a crash can land between any two of them.
+var crashLoadArgs = []string{"--progress", "never", "--workers", "2", "--batch-rows", "500", "--insert-rows", "1500"}
+
+// writeCaptures generates two captures of n messages each into a new
+// directory. They start just before midnight, so their inserts hold rows
+// of two days (two partitions, two blocks an insert).
+func writeCaptures(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	start := time.Date(2026, 11, 2, 23, 59, 59, 700_000_000, time.UTC).UnixNano()
+	for i, name := range []string{"a.pcap", "b.pcap"} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		_, err = gen.Write(w, gen.Config{Seed: int64(i + 1), Messages: n, Start: start}, gen.Pcap, nil)
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// contentSQL checksums the dns_messages rows: their count and the sum of a
+// hash of every column but those in except.
+func contentSQL(except ...string) string {
+	var cols []string
+	for _, c := range schema.Columns {
+		if !strings.Contains(" "+strings.Join(except, " ")+" ", " "+c.Name+" ") {
+			cols = append(cols, "`"+c.Name+"`")
+		}
+	}
+	return "SELECT count(), sum(cityHash64(" + strings.Join(cols, ", ") + ")) FROM dns_messages"
+}
+
+// loadedSQL counts the files whose latest generation has exactly one
+// loaded record, and all the files recorded.
+const loadedSQL = `SELECT
+	(SELECT count() FROM (SELECT file_hash FROM capture_files
+		WHERE status = 'loaded' AND (file_hash, generation) IN
+			(SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)
+		GROUP BY file_hash HAVING count() = 1)),
+	(SELECT uniqExact(file_hash) FROM capture_files)`
+
+// query runs the sql command of bin on db and returns its CSV rows, the
+// header left out.
+func query(t *testing.T, bin, db, q string) string {
+	t.Helper()
+	code, out, errOut := runBinary(t, bin, "sql", "--db", db, "--format", "csv", q)
+	if code != exitOK {
+		t.Fatalf("sql %q: exit %d: %s", q, code, errOut)
+	}
+	_, rows, _ := strings.Cut(out, "\n")
+	return rows
+}
+
+// crashCase is one moment at which the loader is killed.
+type crashCase struct {
+	name    string
+	crashAt string  // PCAPLOAD_TEST_CRASH_AT; empty for none
+	killAt  float64 // SIGKILL from the test at this share of a clean load's time; 0 for none
+	preload bool    // load cleanly first
+	force   bool    // the killed run is a --force load
+}
+
+// TestLoad_killedAndRerun kills the loader with SIGKILL at several moments
+// and runs it again: the rows equal a clean load's, by count and content,
+// and every file has one load record.
+func TestLoad_killedAndRerun(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	caps := writeCaptures(t, 12_000)
+
+	clean := filepath.Join(t.TempDir(), "db")
+	start := time.Now()
+	loadOK(t, bin, clean, caps)
+	took := time.Since(start)
+	want, wantFiles := query(t, bin, clean, contentSQL()), query(t, bin, clean, loadedSQL)
+	if wantFiles != "2,2\n" || strings.HasPrefix(want, "0,") {
+		t.Fatalf("clean load: rows %q, load records %q", want, wantFiles)
+	}
+
+	tests := []crashCase{
+		{name: "right at start", killAt: 0.01},
+		{name: "after the first insert", crashAt: "insert:1"},
+		{name: "after the third insert", crashAt: "insert:3"},
+		{name: "before the load record", crashAt: "record:0"},
+		{name: "after the load record", crashAt: "recorded:0"},
+		{name: "a third into the load", killAt: 0.33},
+		{name: "two thirds into the load", killAt: 0.67},
+		{name: "force before the delete", crashAt: "replace:0", preload: true, force: true},
+		{name: "force mid-load", crashAt: "insert:2", preload: true, force: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "db")
+			if tt.preload {
+				loadOK(t, bin, db, caps)
+			}
+			killedLoad(t, bin, db, caps, tt, time.Duration(tt.killAt*float64(took)))
+			loadOK(t, bin, db, caps)
+			if got := query(t, bin, db, contentSQL()); got != want {
+				t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
+			}
+			if got := query(t, bin, db, loadedSQL); got != wantFiles {
+				t.Errorf("files loaded once, files recorded = %q, want %q", got, wantFiles)
+			}
+		})
+	}
+}
+
+// loadOK loads caps into db and fails the test unless the load succeeds.
+func loadOK(t *testing.T, bin, db, caps string) {
+	t.Helper()
+	args := append([]string{"load", "--db", db}, crashLoadArgs...)
+	if code, out, errOut := runBinary(t, bin, append(args, caps)...); code != exitOK {
+		t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// killedLoad runs a load that tt kills, and checks that it was killed
+// (a timed kill may come after a short load ended).
+func killedLoad(t *testing.T, bin, db, caps string, tt crashCase, killAfter time.Duration) {
+	t.Helper()
+	args := append([]string{"load", "--db", db}, crashLoadArgs...)
+	if tt.force {
+		args = append(args, "--force")
+	}
+	cmd := exec.Command(bin, append(args, caps)...)
+	cmd.Env = append(os.Environ(), crashEnv+"="+tt.crashAt)
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if killAfter > 0 {
+		time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+	}
+	err := cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+	case killAfter > 0 && err == nil:
+		t.Logf("the load ended before the kill")
+	default:
+		t.Fatalf("load was not killed: %v\n%s", err, errOut.String())
+	}
+}
+
+// TestLoad_again loads the same capture again, renamed and moved: the
+// database adds nothing and the Parquet export keeps one set of files;
+// with --force the rows are replaced, not added.
+func TestLoad_again(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir, other := writeCaptures(t, 3000), t.TempDir()
+	first, moved := filepath.Join(dir, "a.pcap"), filepath.Join(other, "renamed.pcap")
+	db, pq := filepath.Join(t.TempDir(), "db"), t.TempDir()
+
+	steps := []struct {
+		name     string
+		path     string
+		force    bool
+		wantRows uint64 // rows the load writes to the database
+		wantFile string // every row's file afterwards
+	}{
+		{"first load", first, false, 3000, first},
+		{"same file again", first, false, 0, first},
+		{"renamed and moved", moved, false, 0, first},
+		{"forced", moved, true, 3000, moved},
+		{"forced again", moved, true, 3000, moved},
+	}
+	var wantContent string
+	var wantParquet []string
+	for i, st := range steps {
+		if st.path == moved && i > 0 && steps[i-1].path != moved {
+			if err := os.Rename(first, moved); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := []string{"load", "--json", "--db", db, "--to", "db", "--to", "parquet:" + pq}
+		if st.force {
+			args = append(args, "--force")
+		}
+		code, out, errOut := runCmd(t, nil, append(args, st.path)...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", st.name, code, errOut)
+		}
+		if got := loadJSON(t, out).Rows["db:"+db]; got != st.wantRows {
+			t.Errorf("%s: wrote %d rows to the database, want %d", st.name, got, st.wantRows)
+		}
+		content := sqlCSV(t, db, contentSQL("file"))
+		files := sqlCSV(t, db, "SELECT uniqExact(file), any(file) FROM dns_messages")
+		if wantFiles := "1,\"" + st.wantFile + "\"\n"; files != wantFiles {
+			t.Errorf("%s: files in the rows %q, want %q", st.name, files, wantFiles)
+		}
+		parquet, _ := filepath.Glob(filepath.Join(pq, "*", "*", "*.parquet"))
+		if i == 0 {
+			wantContent, wantParquet = content, parquet
+			continue
+		}
+		if content != wantContent {
+			t.Errorf("%s: rows (count, checksum) %q, want %q", st.name, content, wantContent)
+		}
+		if !slices.Equal(parquet, wantParquet) {
+			t.Errorf("%s: parquet files %v, want %v", st.name, parquet, wantParquet)
+		}
+	}
+}
+
+// sqlCSV runs a query with the sql command in-process and returns its CSV
+// rows, the header left out.
+func sqlCSV(t *testing.T, db, q string) string {
+	t.Helper()
+	code, out, errOut := runCmd(t, nil, "sql", "--db", db, "--format", "csv", q)
+	if code != exitOK {
+		t.Fatalf("sql %q: exit %d: %s", q, code, errOut)
+	}
+	_, rows, _ := strings.Cut(out, "\n")
+	return rows
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+)
+
+// serverQuery runs a query of two UInt64 columns on srv and returns them
+// as sql --format csv prints them.
+func serverQuery(t *testing.T, srv *chtest.Server, q string) string {
+	t.Helper()
+	var a, b uint64
+	if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&a, &b); err != nil {
+		t.Fatalf("query %q: %v", q, err)
+	}
+	return fmt.Sprintf("%d,%d\n", a, b)
+}
+
+// stoppedLoad starts a load into dest that stops itself after its second
+// insert, runs between on the server meanwhile, continues the load and
+// returns its exit code and stderr. flags go before the captures.
+func stoppedLoad(t *testing.T, bin, dest, caps string, between func(), flags ...string) (int, string) {
+	t.Helper()
+	args := append([]string{"load", "--to", dest}, crashLoadArgs...)
+	cmd := exec.Command(bin, append(append(args, flags...), caps)...)
+	cmd.Env = append(os.Environ(), stopEnv+"=insert:2")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "stopping the loader") {
+			break
+		}
+	}
+	if !strings.Contains(errOut.String(), "stopping the loader") {
+		_ = cmd.Wait()
+		t.Fatalf("the load never reached its second insert:\n%s", errOut.String())
+	}
+	between()
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("continue the loader: %v\n%s", err, errOut.String())
+	}
+	rest, _ := io.ReadAll(pipe)
+	errOut.Write(rest)
+	_ = cmd.Wait()
+	return cmd.ProcessState.ExitCode(), errOut.String()
+}
+
+// TestServe_exactlyOnce loads into a server that crashes under the load:
+// the loader retries, fails naming the file, and the next run completes
+// it; a server restarted within the retries loses nothing; and loading
+// again adds nothing while --force replaces. The rows always equal a clean
+// load's, by count and content.
+func TestServe_exactlyOnce(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := writeCaptures(t, 12_000)
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, srv.Bin, clean, caps)
+	want := query(t, srv.Bin, clean, contentSQL())
+
+	for _, proto := range []string{"native", "http"} {
+		t.Run(proto, func(t *testing.T) {
+			srv := chtest.Start(t)
+			dest := destinations(srv)[proto]
+			check := func(step string) {
+				t.Helper()
+				if got := serverQuery(t, srv, contentSQL()); got != want {
+					t.Errorf("%s: rows (count, checksum) = %q, want %q", step, got, want)
+				}
+				if got := serverQuery(t, srv, loadedSQL); got != "2,2\n" {
+					t.Errorf("%s: files loaded once, files recorded = %q, want 2,2", step, got)
+				}
+			}
+
+			code, errOut := stoppedLoad(t, srv.Bin, dest, caps, srv.Kill)
+			if code != exitFailure || !strings.Contains(errOut, ".pcap: "+dest) {
+				t.Fatalf("load into a killed server: exit %d, want 1 naming the file\n%s", code, errOut)
+			}
+			srv = srv.Restart(t)
+			args := append([]string{"load", "--json", "--to", dest}, crashLoadArgs...)
+			if code, out, errOut := runBinary(t, srv.Bin, append(args, caps)...); code != exitOK {
+				t.Fatalf("rerun: exit %d\n%s%s", code, out, errOut)
+			}
+			check("rerun after the crash")
+
+			// Forced, so that the load inserts into the loaded database.
+			code, errOut = stoppedLoad(t, srv.Bin, dest, caps, func() { srv = srv.Restart(t) }, "--force")
+			if code != exitOK {
+				t.Fatalf("load through a restart: exit %d, want 0 after retries\n%s", code, errOut)
+			}
+			check("load retried through a restart")
+
+			for _, force := range []bool{false, true} {
+				args := args
+				if force {
+					args = append(args, "--force")
+				}
+				code, out, errOut := runBinary(t, srv.Bin, append(args, caps)...)
+				if code != exitOK {
+					t.Fatalf("load again (force %v): exit %d\n%s", force, code, errOut)
+				}
+				if rows := loadJSON(t, out).Rows[dest]; rows != map[bool]uint64{false: 0, true: 24_000}[force] {
+					t.Errorf("load again (force %v) wrote %d rows", force, rows)
+				}
+				check(fmt.Sprintf("load again (force %v)", force))
+			}
+		})
+	}
+}
