@@ -48,6 +48,7 @@ type FileStats struct {
 	Fragments   packet.FragmentStats
 	TCP         tcpdns.Stats // stream reassembly; TCP.Messages are rows too
 	Pairs       PairStats
+	KernelDrops uint64 // packets the kernel dropped while rotate wrote the file, from its sidecar
 
 	tcpMessages uint64 // messages reassembled from TCP
 	First       int64  // earliest packet time, ns since the epoch
@@ -131,6 +132,11 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 	if err != nil && st.Compression != "" && st.Compression != "none" {
 		// Offsets count bytes of the decompressed stream; say so.
 		err = fmt.Errorf("decompressed %s: %w", st.Compression, err)
+	}
+	if err == nil {
+		// rotate's sidecar says how many packets it wrote; fewer or more
+		// here means the file changed or lost data since.
+		err = checkSidecar(in.Path, st)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.Path, err)

@@ -44,6 +44,7 @@ type fileSummary struct {
 	Malformed   uint64            `json:"malformed"`
 	Rows        map[string]uint64 `json:"rows"`
 	Reassembly  reassembly        `json:"reassembly"`
+	KernelDrops uint64            `json:"kernel_drops"` // from rotate's sidecar: packets never captured
 	Error       string            `json:"error,omitempty"`
 }
 
@@ -140,7 +141,8 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		}
 		fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 			Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
-			Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st)}
+			Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
+			KernelDrops: st.KernelDrops}
 		s.Reassembly.add(fs.Reassembly)
 		if f.Failed() {
 			s.FilesFailed++

@@ -1,0 +1,40 @@
+package ingest_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+)
+
+// TestExpand_RotateFolder: in a folder rotate writes to, finished files
+// load, their sidecars and hidden files are not inputs, and files still
+// being written are skipped and said.
+func TestExpand_RotateFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"s-1.pcapng.zst", "s-1.pcapng.zst.json", "s-2.pcapng.zst.part",
+		"s-2.pcapng.zst.json.part", ".hidden", "notes.json"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
+	}
+	inputs, skipped, err := ingest.Expand([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range inputs {
+		got = append(got, filepath.Base(in.Path))
+		if !in.Walked {
+			t.Errorf("%s not marked as found by walking", in.Path)
+		}
+	}
+	if len(got) != 2 || got[0] != "notes.json" || got[1] != "s-1.pcapng.zst" {
+		t.Errorf("inputs %v, want notes.json (no capture beside it) and s-1.pcapng.zst", got)
+	}
+	if len(skipped) != 2 {
+		t.Errorf("skipped %v, want the two .part files", skipped)
+	}
+	if _, _, err := ingest.Expand([]string{"-", "-"}); err == nil {
+		t.Error("standard input twice: no error")
+	}
+}

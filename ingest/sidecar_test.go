@@ -1,0 +1,48 @@
+package ingest_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// TestDecoder_Sidecar: the packet count of a file that rotate finished is
+// checked against its sidecar; a file that lost packets since fails.
+func TestDecoder_Sidecar(t *testing.T) {
+	data, err := os.ReadFile("../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		sidecar string
+		wantErr error
+		drops   uint64
+	}{
+		{"none", "", nil, 0},
+		{"agrees", `{"packets": 1020, "drops": 7}`, nil, 7},
+		{"disagrees", `{"packets": 1021, "drops": 0}`, ingest.ErrSidecarMismatch, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s-20261102T080000Z-000001.pcap")
+			os.WriteFile(path, data, 0o644)
+			if tt.sidecar != "" {
+				os.WriteFile(path+".json", []byte(tt.sidecar), 0o644)
+			}
+			var st ingest.FileStats
+			err := ingest.NewDecoder(ingest.Config{}).DecodeFile(ingest.Input{Path: path}, &st, nil,
+				func(*schema.Row) error { return nil })
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			}
+			if st.KernelDrops != tt.drops || st.Packets != 1020 {
+				t.Errorf("drops %d packets %d, want %d and 1020", st.KernelDrops, st.Packets, tt.drops)
+			}
+		})
+	}
+}
