@@ -39,6 +39,10 @@ func startProgress(w io.Writer, mode string, inputs []ingest.Input, prog *ingest
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionClearOnFinish(),
+		// The bar's own spinner goroutine (unknown totals, e.g. stdin)
+		// reads its state without the lock, a data race under -race;
+		// this loop redraws it instead.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	p.done, p.end = make(chan struct{}), make(chan struct{})
 	go p.loop(bar, prog)
