@@ -35,14 +35,14 @@ tools:
 run: build chdb
 	@rm -rf $(RUN_DIR)
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) load --db $(RUN_DIR)/pcapload.db \
-		--to db --to parquet:$(RUN_DIR)/parquet --sensor testdata 'testdata/resolver*' 
+		--to db --to parquet:$(RUN_DIR)/parquet --sensor testdata 'testdata/resolver*'
 	@echo
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(BIN) report --db $(RUN_DIR)/pcapload.db
 
-# test runs every test, with the engine the ClickHouse tests need, then a
-# short run of every fuzz test.
+# test runs every test under the race detector, with the engine and the tools
+# the tests need, then a short run of every fuzz test.
 test: chdb tools lint
-	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -count=1 -timeout 15m ./...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) fuzz FUZZTIME=5s
 
 # fuzz runs each native fuzz test for FUZZTIME.
