@@ -28,10 +28,28 @@
 // the insert's sequence number (retries and reruns send the same inserts,
 // which the server drops), and the load record is written last.
 //
+// # Clusters
+//
+// A URL ending in ?cluster=NAME loads across the shards that the server's
+// remote_servers names NAME (see `pcapload serve --config-file`). The
+// schema's tables are created on every shard one by one, since the engine
+// refuses ON CLUSTER without ZooKeeper ("Replicated DDL queries are
+// disabled"), and over each MergeTree table T a Distributed table
+// T_all (DistributedSuffix) on every shard, for queries. Each capture file
+// goes whole, rows and load records, to the shard that cityHash64 of its
+// hash picks, the key the Distributed tables shard by, and is loaded there
+// by the single-server protocol: exactly once holds per shard, and so for
+// the cluster. Shards are reached by the native protocol at the addresses
+// remote_servers gives, with the URL's user, password and database.
+//
 // # Limitations
 //
-// There is no cluster support (Distributed tables, several hosts, Replicated
-// engines, whose deduplication window is replicated_deduplication_window),
-// no schema migration beyond CREATE TABLE IF NOT EXISTS and the columns
-// exactly-once loading added (schema.UpgradeDDL), and no materialized views.
+// A cluster has no replicas: only each shard's first replica is loaded
+// (Replicated engines, whose deduplication window is
+// replicated_deduplication_window, need ZooKeeper). Shards added later
+// change where a file's hash points: a file loaded before is then not
+// found by its hash and would be loaded again; asking every shard's load
+// records would fix it. There is no schema migration beyond CREATE TABLE IF
+// NOT EXISTS and the columns exactly-once loading added
+// (schema.UpgradeDDL), and no materialized views.
 package clickhouse

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -25,6 +26,7 @@ type Options struct {
 	Retries     int           // attempts after the first failed one; 3 when 0, none when < 0
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 for native, zstd for HTTP when empty
+	Retention   int           // days rows are kept after loading (schema.RetentionDDL); unchanged when 0
 }
 
 func (o *Options) defaults() {
@@ -68,8 +70,9 @@ type Sink struct {
 	table  string // database.dns_messages, quoted
 	ledger *load.Ledger
 
-	mu     sync.Mutex
-	tables bool // the tables were created
+	mu      sync.Mutex
+	tables  bool     // the tables were created
+	cluster *cluster // the shards, once found; nil for one server
 }
 
 var _ load.Sink = (*Sink)(nil)
@@ -127,13 +130,22 @@ func (c retryConn) QueryString(ctx context.Context, q string) (string, error) {
 func (s *Sink) Name() string { return s.target.String() }
 
 // Close implements load.Sink.
-func (s *Sink) Close() error { return s.ins.close() }
+func (s *Sink) Close() error {
+	err := s.ins.close()
+	if s.cluster != nil {
+		err = errors.Join(err, s.cluster.close())
+	}
+	return err
+}
 
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	ctx := context.Background()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, err
+	}
+	if s.target.Cluster != "" {
+		return s.beginShard(ctx, f)
 	}
 	g, err := s.ledger.Begin(ctx, f)
 	if err != nil {
@@ -150,7 +162,18 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 	if s.tables {
 		return nil
 	}
-	for _, ddl := range schema.Setup(s.target.Database) {
+	if s.target.Cluster != "" {
+		if err := s.setupCluster(ctx); err != nil {
+			return fmt.Errorf("set up cluster %s: %w", s.target.Cluster, err)
+		}
+		s.tables = true
+		return nil
+	}
+	ddls := schema.Setup(s.target.Database)
+	if s.opt.Retention > 0 {
+		ddls = append(ddls, schema.RetentionDDL(s.target.Database, s.opt.Retention))
+	}
+	for _, ddl := range ddls {
 		err := s.retry(ctx, func() error { return s.ins.exec(ctx, ddl) })
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)

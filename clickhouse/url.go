@@ -24,14 +24,16 @@ type Target struct {
 	User     string // empty for the server's default user
 	Password string
 	Database string // "default" when the URL names none
+	Cluster  string // the cluster (remote_servers) to load across; empty for one server
 }
 
 // ErrBadURL reports a destination URL Parse cannot use.
 var ErrBadURL = errors.New("bad ClickHouse URL")
 
 // Parse parses clickhouse://[user[:pass]@]host:port/database and
-// http(s)://[user[:pass]@]host:port/database. The port is required: the
-// native and HTTP defaults differ and guessing wrong fails late.
+// http(s)://[user[:pass]@]host:port/database, each optionally followed by
+// ?cluster=NAME. The port is required: the native and HTTP defaults differ
+// and guessing wrong fails late.
 func Parse(raw string) (Target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -49,8 +51,8 @@ func Parse(raw string) (Target, error) {
 	if u.Port() == "" || u.Hostname() == "" {
 		return Target{}, fmt.Errorf("%w: %s: want host:port", ErrBadURL, raw)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return Target{}, fmt.Errorf("%w: %s: no query or fragment expected", ErrBadURL, raw)
+	if err := t.parseQuery(u); err != nil {
+		return Target{}, fmt.Errorf("%w: %s: %w", ErrBadURL, raw, err)
 	}
 	t.Addr = u.Host
 	t.User = u.User.Username()
@@ -65,18 +67,46 @@ func Parse(raw string) (Target, error) {
 	return t, nil
 }
 
+// parseQuery takes the one parameter a URL may have, cluster.
+func (t *Target) parseQuery(u *url.URL) error {
+	if u.Fragment != "" {
+		return errors.New("no fragment expected")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return err
+	}
+	for k, v := range q {
+		if k != "cluster" || len(v) != 1 || v[0] == "" {
+			return errors.New("want no query but one cluster=NAME")
+		}
+		t.Cluster = v[0]
+	}
+	return nil
+}
+
 // String returns the target as a URL without its password.
-func (t Target) String() string {
-	scheme := "clickhouse"
+func (t Target) String() string { return t.format(false) }
+
+// url returns the target as a URL Parse reads back, password included.
+func (t Target) url() string { return t.format(true) }
+
+func (t Target) format(password bool) string {
+	u := url.URL{Scheme: "clickhouse", Host: t.Addr, Path: "/" + t.Database}
 	if t.Protocol == HTTP {
-		scheme = "http"
+		u.Scheme = "http"
 		if t.TLS {
-			scheme = "https"
+			u.Scheme = "https"
 		}
 	}
-	user := ""
-	if t.User != "" {
-		user = t.User + "@"
+	switch {
+	case t.User != "" && password && t.Password != "":
+		u.User = url.UserPassword(t.User, t.Password)
+	case t.User != "":
+		u.User = url.User(t.User)
 	}
-	return scheme + "://" + user + t.Addr + "/" + t.Database
+	if t.Cluster != "" {
+		u.RawQuery = url.Values{"cluster": {t.Cluster}}.Encode()
+	}
+	return u.String()
 }

@@ -1,11 +1,14 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -160,4 +163,62 @@ func isSidecar(p string) bool {
 // early and workers finish together.
 func SortBySize(in []Input) {
 	sort.SliceStable(in, func(i, j int) bool { return in[i].Size > in[j].Size })
+}
+
+// Shard is one machine's share of an archive: K of N, K counted from 1.
+// The zero Shard takes every file.
+//
+// A file belongs to shard 1 + FNV-1a(base name) mod N. The base name is
+// the key because it is the same wherever the archive is mounted and
+// costs no read, so N loaders over one archive agree on the split with no
+// coordinator; rotate names its files by time, which spreads them evenly.
+// Two copies of one capture under different base names can fall to two
+// shards; the destinations' load records still leave the second out when
+// the loaders run one after the other.
+type Shard struct {
+	K, N int
+}
+
+// ErrBadShard reports a --shard value ParseShard cannot use.
+var ErrBadShard = errors.New("bad shard")
+
+// ParseShard parses "K/N" with 1 <= K <= N.
+func ParseShard(s string) (Shard, error) {
+	k, n, ok := strings.Cut(s, "/")
+	kv, kerr := strconv.Atoi(k)
+	nv, nerr := strconv.Atoi(n)
+	if !ok || kerr != nil || nerr != nil || nv < 1 || kv < 1 || kv > nv {
+		return Shard{}, fmt.Errorf("%w %q: want K/N with 1 <= K <= N", ErrBadShard, s)
+	}
+	return Shard{K: kv, N: nv}, nil
+}
+
+// String returns "K/N", or "all" for the zero Shard.
+func (s Shard) String() string {
+	if s.N == 0 {
+		return "all"
+	}
+	return fmt.Sprintf("%d/%d", s.K, s.N)
+}
+
+// Holds reports whether the file at path belongs to the shard.
+func (s Shard) Holds(path string) bool {
+	if s.N <= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(filepath.Base(path)))
+	return int(h.Sum64()%uint64(s.N)) == s.K-1
+}
+
+// Take returns the inputs that belong to the shard, in their order. It
+// reuses in's storage.
+func (s Shard) Take(in []Input) []Input {
+	out := in[:0]
+	for _, i := range in {
+		if s.Holds(i.Path) {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -133,3 +133,15 @@ func (f *embeddedFile) Commit(st *ingest.FileStats) error {
 }
 
 func (f *embeddedFile) Abort() { f.release() }
+
+// SetRetention makes the database drop rows days after they were loaded
+// (schema.RetentionDDL); 0 leaves the retention as it is.
+func (s *EmbeddedSink) SetRetention(ctx context.Context, days int) error {
+	if days <= 0 {
+		return nil
+	}
+	if err := s.db.Exec(ctx, schema.RetentionDDL(database, days)); err != nil {
+		return fmt.Errorf("set retention: %w", err)
+	}
+	return nil
+}

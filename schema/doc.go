@@ -13,4 +13,17 @@
 // stored as parallel arrays, one element per record in wire order. The OPT
 // pseudo-record is not in the additional arrays; its fields are the edns_
 // columns.
+//
+// Setup makes the ClickHouse side: dns_messages, sorted by OrderBy (the
+// first question's name with its labels reversed, so that a domain and its
+// subdomains are one range) and partitioned by day; capture_files, the load
+// records; passive_dns and message_counts, filled by materialized views
+// (ViewsDDL); and schema_version, which records Version. It also upgrades
+// tables an earlier version made (UpgradeDDL). Retention, when asked for
+// (RetentionDDL), counts from loaded_at, the time a row was loaded, which
+// the engine fills.
+//
+// Limitations: a table made before version 3 keeps its old sorting key;
+// the views count a file replaced with --force twice, and hold nothing
+// from before they were created.
 package schema

@@ -42,6 +42,8 @@ type Server struct {
 	DB   string // data directory served
 	TCP  string // native protocol address
 	HTTP string // HTTP interface address
+	// Config is the server configuration file serve reads; empty for none.
+	Config string
 
 	cmd     *exec.Cmd
 	stderr  *syncBuffer
@@ -74,7 +76,7 @@ func (s *Server) Restart(tb testing.TB) *Server {
 	if err := s.Stop(); err != nil {
 		tb.Fatalf("stop pcapload serve: %v\n%s", err, s.Stderr())
 	}
-	n := &Server{Bin: s.Bin, DB: s.DB, TCP: s.TCP, HTTP: s.HTTP}
+	n := &Server{Bin: s.Bin, DB: s.DB, TCP: s.TCP, HTTP: s.HTTP, Config: s.Config}
 	return n.start(tb)
 }
 
@@ -91,7 +93,11 @@ func (s *Server) Kill() {
 func (s *Server) start(tb testing.TB) *Server {
 	tb.Helper()
 	s.stderr = &syncBuffer{}
-	s.cmd = exec.Command(s.Bin, "serve", "--db", s.DB, "--tcp", s.TCP, "--http", s.HTTP)
+	args := []string{"serve", "--db", s.DB, "--tcp", s.TCP, "--http", s.HTTP}
+	if s.Config != "" {
+		args = append(args, "--config-file", s.Config)
+	}
+	s.cmd = exec.Command(s.Bin, args...)
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start pcapload serve: %v", err)

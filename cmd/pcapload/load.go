@@ -29,6 +29,8 @@ type loadFlags struct {
 	force      bool
 	json       bool
 	progress   string
+	retention  int
+	shard      string
 }
 
 type multiFlag []string
@@ -50,6 +52,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.force, "force", false, "load files the destinations already hold again, replacing their rows")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
+	fs.IntVar(&f.retention, "retention", 0,
+		"ClickHouse destinations drop rows this many days after they were loaded; 0 keeps the table's setting")
+	fs.StringVar(&f.shard, "shard", "", "K/N: load only this machine's share of the files, chosen by base name")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +67,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	}
 	if f.workers < 1 || f.batchRows < 1 || f.insertRows < 1 {
 		return usagef("load: --workers, --batch-rows and --insert-rows must be positive")
+	}
+	if f.retention < 0 {
+		return usagef("load: --retention must not be negative")
 	}
 	if f.sensor == "" {
 		return usagef("load: --sensor must not be empty")
@@ -81,6 +89,10 @@ func (e *env) load(ctx context.Context, args []string) error {
 	}
 	if len(inputs) == 0 {
 		return usagef("load: nothing to load in %s", strings.Join(fs.Args(), " "))
+	}
+	// After the check above: a shard may rightly be empty.
+	if inputs, err = e.takeShard(f.shard, inputs); err != nil {
+		return err
 	}
 	ingest.SortBySize(inputs)
 
@@ -119,6 +131,27 @@ func (e *env) load(ctx context.Context, args []string) error {
 		return errFailed
 	}
 	return nil
+}
+
+// takeShard leaves out the inputs of other shards when --shard is given,
+// and says how many files this shard took.
+func (e *env) takeShard(flag string, inputs []ingest.Input) ([]ingest.Input, error) {
+	if flag == "" {
+		return inputs, nil
+	}
+	sh, err := ingest.ParseShard(flag)
+	if err != nil {
+		return nil, usagef("load: --shard: %v", err)
+	}
+	for _, in := range inputs {
+		if in.Path == ingest.Stdin {
+			return nil, usagef("load: --shard takes files, not standard input")
+		}
+	}
+	all := len(inputs)
+	inputs = sh.Take(inputs)
+	fmt.Fprintf(e.stderr, "pcapload: shard %s: %d of %d files\n", sh, len(inputs), all)
+	return inputs, nil
 }
 
 // oneLine escapes control characters, so that a message stays one line
@@ -179,6 +212,9 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			}
 			s.InsertRows = f.insertRows
 			sinks = append(sinks, s)
+			if err := s.SetRetention(ctx, f.retention); err != nil {
+				return fail(err)
+			}
 		case strings.HasPrefix(dest, "parquet:"):
 			dir := strings.TrimPrefix(dest, "parquet:")
 			if dir == "" {
@@ -190,7 +226,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			sinks = append(sinks, load.NewParquetSink(dir))
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
 			s, err := clickhouse.Open(dest, clickhouse.Options{
-				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows,
+				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
 			})
 			if err != nil {
 				return fail(usagef("load: --to %s: %v", dest, err))

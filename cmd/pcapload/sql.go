@@ -82,7 +82,10 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "print":
-		fmt.Fprintf(e.stdout, "%s;\n\n%s;\n", schema.DDL("default"), schema.FilesDDL("default"))
+		for _, q := range append([]string{schema.DDL("default"), schema.FilesDDL("default")},
+			schema.ViewsDDL("default")...) {
+			fmt.Fprintf(e.stdout, "%s;\n\n", strings.TrimSpace(q))
+		}
 		return nil
 	case "apply":
 		if *to != "" {
@@ -98,7 +101,7 @@ func (e *env) schema(ctx context.Context, args []string) error {
 				return fmt.Errorf("apply schema to %s: %w", *db, err)
 			}
 		}
-		fmt.Fprintf(e.stdout, "schema applied to %s\n", *db)
+		fmt.Fprintf(e.stdout, "schema version %d applied to %s\n", schema.Version, *db)
 		return nil
 	}
 	return usagef("schema: %q: want print or apply", args[0])

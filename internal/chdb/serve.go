@@ -33,6 +33,11 @@ var (
 type ServeConfig struct {
 	TCP  string // native protocol, e.g. "127.0.0.1:9000"
 	HTTP string // HTTP interface, e.g. "127.0.0.1:8123"
+
+	// ConfigFile, when set, is a ClickHouse server configuration (XML or
+	// YAML) the engine reads at start, as clickhouse-local's --config-file:
+	// remote_servers in it makes the server one shard of a cluster.
+	ConfigFile string
 }
 
 // Server is the embedded engine serving one data path with ClickHouse's
@@ -174,7 +179,19 @@ func serveArgs(cfg ServeConfig) ([]string, error) {
 		host = ap.Addr()
 		args = append(args, a.flag+strconv.Itoa(int(ap.Port())))
 	}
-	return append(args, "--listen_host="+host.String()), nil
+	args = append(args, "--listen_host="+host.String())
+	if cfg.ConfigFile != "" {
+		// The engine starts without a word when the file is missing.
+		abs, err := filepath.Abs(cfg.ConfigFile)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		args = append(args, "--config-file="+abs)
+	}
+	return args, nil
 }
 
 // run calls query_stable_v2 and records its outcome. The thread stays

@@ -1,0 +1,73 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+)
+
+// TestSink_shardOf checks that the loader sends a file to the shard that
+// the Distributed table, sharded by cityHash64(file_hash), sends its
+// load record to, and that both shards get some.
+func TestSink_shardOf(t *testing.T) {
+	servers := chtest.StartCluster(t, 2)
+	s, err := Open("clickhouse://"+servers[0].TCP+"/default?cluster="+chtest.ClusterName, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.ApplySchema(ctx); err != nil {
+		t.Fatalf("ApplySchema: %v", err)
+	}
+	if got := len(s.cluster.shards); got != len(servers) {
+		t.Fatalf("found %d shards, want %d", got, len(servers))
+	}
+
+	conn := servers[1].Conn(t)
+	fg := ch.Context(ctx, ch.WithSettings(ch.Settings{"distributed_foreground_insert": 1}))
+	used := make(map[int]bool)
+	for i := range 16 {
+		hash := fmt.Sprintf("%064x", i)
+		sh, err := s.shardOf(ctx, hash)
+		if err != nil {
+			t.Fatalf("shardOf(%s): %v", hash, err)
+		}
+		err = conn.Exec(fg, "INSERT INTO capture_files"+DistributedSuffix+" (file_hash) VALUES (?)", hash)
+		if err != nil {
+			t.Fatalf("insert through the Distributed table: %v", err)
+		}
+		var shardNum uint32
+		err = conn.QueryRow(ctx, "SELECT _shard_num FROM capture_files"+DistributedSuffix+
+			" WHERE file_hash = ?", hash).Scan(&shardNum)
+		if err != nil {
+			t.Fatalf("find the record of %s: %v", hash, err)
+		}
+		if got, want := sh.target.Addr, servers[shardNum-1].TCP; got != want {
+			t.Errorf("file %s: loader picks shard %s, Distributed picks %s", hash, got, want)
+		}
+		used[int(shardNum)] = true
+	}
+	if len(used) != len(servers) {
+		t.Errorf("16 files went to shards %v, want all %d", used, len(servers))
+	}
+}
+
+// TestSink_unknownCluster checks that a cluster the server does not know
+// fails the schema with ErrNoCluster.
+func TestSink_unknownCluster(t *testing.T) {
+	srv := chtest.Start(t)
+	s, err := Open("clickhouse://"+srv.TCP+"/default?cluster=nowhere", Options{Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.ApplySchema(context.Background()); !errors.Is(err, ErrNoCluster) {
+		t.Errorf("ApplySchema = %v, want ErrNoCluster", err)
+	}
+}

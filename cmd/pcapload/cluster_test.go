@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse"
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+)
+
+// distributed turns a query of the local tables into one of their
+// Distributed tables. A file's rows and records share a shard, so an IN
+// subquery may run on each shard alone (distributed_product_mode local).
+func distributed(q string) string {
+	for _, table := range []string{"dns_messages", "capture_files"} {
+		q = strings.ReplaceAll(q, "FROM "+table, "FROM "+table+clickhouse.DistributedSuffix)
+	}
+	return q + " SETTINGS distributed_product_mode = 'local'"
+}
+
+// TestLoad_cluster loads an archive into a cluster of two servers through
+// one of them: every file lands whole on one shard, both shards hold
+// files, the Distributed tables read back exactly the rows and load
+// records of a load into one database from either server, and loading
+// again through the other server and the HTTP interface adds nothing.
+func TestLoad_cluster(t *testing.T) {
+	const files = 8
+	servers := chtest.StartCluster(t, 2)
+	caps := writeArchive(t, files, 1500)
+	full := filepath.Join(t.TempDir(), "db")
+	loadOK(t, servers[0].Bin, full, caps)
+	want := query(t, servers[0].Bin, full, contentSQL())
+
+	dest := "clickhouse://" + servers[0].TCP + "/default?cluster=" + chtest.ClusterName
+	code, out, errOut := runBinary(t, servers[0].Bin, "load", "--json", "--progress", "never", "--to", dest, caps)
+	if code != exitOK {
+		t.Fatalf("load into the cluster: exit %d\n%s", code, errOut)
+	}
+	wantRows, _, _ := strings.Cut(want, ",")
+	if got := loadJSON(t, out).Rows[dest]; strconv.FormatUint(got, 10) != wantRows {
+		t.Errorf("load into the cluster wrote %d rows, want %s", got, wantRows)
+	}
+	wantFiles := fmt.Sprintf("%d,%d\n", files, files)
+	check := func(step string) {
+		t.Helper()
+		for i, srv := range servers {
+			if got := serverQuery(t, srv, distributed(contentSQL())); got != want {
+				t.Errorf("%s: server %d: rows (count, checksum) = %q, want %q", step, i+1, got, want)
+			}
+			if got := serverQuery(t, srv, distributed(loadedSQL)); got != wantFiles {
+				t.Errorf("%s: server %d: files loaded once, recorded = %q, want %q", step, i+1, got, wantFiles)
+			}
+		}
+	}
+	check("load")
+
+	q := "SELECT countIf(shards != 1), count() FROM (SELECT file_hash, uniqExact(_shard_num) AS shards " +
+		"FROM dns_messages" + clickhouse.DistributedSuffix + " GROUP BY file_hash)"
+	if got := serverQuery(t, servers[1], q); got != fmt.Sprintf("0,%d\n", files) {
+		t.Errorf("files on more than one shard, files = %q, want 0,%d", got, files)
+	}
+	for i, srv := range servers {
+		local := serverQuery(t, srv, "SELECT count(), uniqExact(file_hash) FROM capture_files")
+		if strings.HasPrefix(local, "0,") {
+			t.Errorf("shard %d holds no file; the split should use both", i+1)
+		}
+	}
+
+	again := "http://" + servers[1].HTTP + "/default?cluster=" + chtest.ClusterName
+	code, out, errOut = runBinary(t, servers[0].Bin, "load", "--json", "--progress", "never", "--to", again, caps)
+	if code != exitOK {
+		t.Fatalf("load again: exit %d\n%s", code, errOut)
+	}
+	if got := loadJSON(t, out).Rows[again]; got != 0 {
+		t.Errorf("load again wrote %d rows, want 0", got)
+	}
+	check("load again")
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// v1FilesDDL is capture_files as schema version 1 made it, before content
+// hashes.
+const v1FilesDDL = `CREATE TABLE default.capture_files (
+    path String, sensor LowCardinality(String), format LowCardinality(String),
+    compression LowCardinality(String), bytes UInt64, packets UInt64, messages UInt64,
+    malformed UInt64, snapped UInt64, reasons Map(LowCardinality(String), UInt64),
+    first_time DateTime64(9, 'UTC'), last_time DateTime64(9, 'UTC'),
+    status LowCardinality(String), error String, loaded_at DateTime64(3, 'UTC')
+) ENGINE = MergeTree ORDER BY (path, loaded_at)`
+
+// v1MessagesDDL is dns_messages as schema version 1 made it: today's
+// columns but file_hash and loaded_at, without the deduplication window.
+func v1MessagesDDL() string {
+	var old []string
+	for _, line := range strings.Split(schema.DDL("default"), "\n") {
+		if !strings.Contains(line, "`file_hash`") && !strings.Contains(line, "`loaded_at`") &&
+			!strings.HasPrefix(line, "SETTINGS") {
+			old = append(old, line)
+		}
+	}
+	return strings.Join(old, "\n")
+}
+
+// createV1 makes a version 1 database at path.
+func createV1(t *testing.T, path string) {
+	t.Helper()
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{v1MessagesDDL(), v1FilesDDL} {
+		if err := db.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+}
+
+// TestSchema_applyMigrates applies the schema twice to a version 1
+// database: it gains the columns, views and version of today, the second
+// apply changes nothing, and loading then works with retention.
+func TestSchema_applyMigrates(t *testing.T) {
+	testenv.RequireCHDB(t)
+	path := filepath.Join(t.TempDir(), "db")
+	createV1(t, path)
+	for range 2 {
+		if code, _, stderr := runCmd(t, nil, "schema", "apply", "--db", path); code != 0 {
+			t.Fatalf("schema apply: exit %d: %s", code, stderr)
+		}
+	}
+	want := map[string]string{
+		"SELECT groupArray(version) FROM schema_version": "[3]",
+		namesSQL("columns", "table = 'dns_messages' AND name IN ('file_hash', 'loaded_at', 'qname_rev')"): "" +
+			"['file_hash','loaded_at','qname_rev']",
+		namesSQL("columns", "table = 'capture_files' AND name IN ('file_hash', 'generation')"): "" +
+			"['file_hash','generation']",
+		namesSQL("tables", "engine = 'MaterializedView'"): "['message_counts_mv','passive_dns_mv']",
+	}
+	checkQueries(t, path, want)
+
+	code, _, stderr := runCmd(t, nil, "load", "--db", path, "--retention", "30", "../../testdata/resolver.pcap")
+	if code != 0 {
+		t.Fatalf("load: exit %d: %s", code, stderr)
+	}
+	checkQueries(t, path, map[string]string{
+		"SELECT count() FROM dns_messages WHERE length(file_hash) = 64":                   "1000",
+		"SELECT sum(messages) FROM message_counts":                                        "1000",
+		"SELECT count() > 0 FROM passive_dns":                                             "1",
+		"SELECT countIf(status = 'loaded' AND length(file_hash) = 64) FROM capture_files": "1",
+		"SELECT position(engine_full, 'TTL loaded_at + toIntervalDay(30)') > 0 FROM system.tables " +
+			"WHERE database = 'default' AND name = 'dns_messages'": "1",
+	})
+}
+
+// namesSQL is the query of the sorted names in system.columns or
+// system.tables of the default database that match where.
+func namesSQL(system, where string) string {
+	return "SELECT groupArray(name) FROM (SELECT name FROM system." + system +
+		" WHERE database = 'default' AND " + where + " ORDER BY name)"
+}
+
+// checkQueries runs each query on the database at path and compares its
+// one-value answer.
+func checkQueries(t *testing.T, path string, want map[string]string) {
+	t.Helper()
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for q, w := range want {
+		out, err := db.Query(context.Background(), q, "TSVRaw")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+		if got := strings.TrimSpace(string(out)); got != w {
+			t.Errorf("%s\n got  %s\n want %s", q, got, w)
+		}
+	}
+}

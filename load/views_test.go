@@ -1,0 +1,126 @@
+package load_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/load"
+)
+
+// writeCapture generates a pcap of cfg into dir and returns its path.
+func writeCapture(t testing.TB, dir, name string, cfg gen.Config) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := gen.Write(f, cfg, gen.Pcap, nil); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// loadEmbedded loads inputs into a new embedded database at path with
+// small inserts, so that the views receive many partial aggregates.
+func loadEmbedded(t *testing.T, path string, inputs []ingest.Input, retention int) {
+	t.Helper()
+	ctx := context.Background()
+	emb, err := load.OpenEmbedded(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emb.SetRetention(ctx, retention); err != nil {
+		t.Fatal(err)
+	}
+	emb.InsertRows = 2000
+	res := load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 2, BatchRows: 500})
+	for _, f := range res.Files {
+		if f.Failed() || f.Skipped != "" {
+			t.Fatalf("%s: %v %v %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
+		}
+	}
+}
+
+func queryText(t *testing.T, db *chdb.DB, q string) string {
+	t.Helper()
+	out, err := db.Query(context.Background(), q, "TSV")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	return string(out)
+}
+
+// TestViews_MatchDirect loads generated captures and holds the passive DNS
+// and per-minute count views equal to the same aggregates computed
+// directly from dns_messages.
+func TestViews_MatchDirect(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir := t.TempDir()
+	inputs := []ingest.Input{
+		{Path: writeCapture(t, dir, "a.pcap", gen.Config{Seed: 1, Messages: 20_000})},
+		{Path: writeCapture(t, dir, "b.pcap", gen.Config{Seed: 2, Messages: 20_000, Rate: 100})},
+	}
+	path := filepath.Join(dir, "db")
+	loadEmbedded(t, path, inputs, 0)
+
+	// A rerun that the load records do not stop, as after a crash before
+	// them: its inserts carry the same tokens and must reach no view.
+	forgetLoads(t, path)
+	loadEmbedded(t, path, inputs, 0)
+
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	tests := []struct{ name, view, direct string }{
+		{"passive dns",
+			`SELECT name, type, data, min(first_seen), max(last_seen), sum(count) FROM passive_dns
+			GROUP BY name, type, data ORDER BY name, type, data`,
+			`SELECT name, type, data, min(time), max(time), count() FROM dns_messages
+			ARRAY JOIN answer_names AS name, answer_types AS type, answer_data AS data WHERE qr
+			GROUP BY name, type, data ORDER BY name, type, data`},
+		{"counts",
+			`SELECT minute, sensor, qtype, rcode, transport, qr, sum(messages), sum(bytes) FROM message_counts
+			GROUP BY ALL ORDER BY ALL`,
+			`SELECT toStartOfMinute(time) AS minute, sensor, qtype, rcode, transport, qr, count(), sum(size)
+			FROM dns_messages GROUP BY ALL ORDER BY ALL`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, want := queryText(t, db, tc.view), queryText(t, db, tc.direct)
+			if len(want) < 1000 {
+				t.Fatalf("direct query gives too little to compare: %q", want)
+			}
+			if got != want {
+				t.Errorf("view differs from direct query:\n got  %.500s\n want %.500s", got, want)
+			}
+		})
+	}
+	rows := queryText(t, db, "SELECT count() FROM dns_messages")
+	if rows != "40000\n" {
+		t.Errorf("dns_messages holds %q rows after the rerun, want 40000", rows)
+	}
+}
+
+// forgetLoads deletes the load records of the database at path.
+func forgetLoads(t *testing.T, path string) {
+	t.Helper()
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(context.Background(), "TRUNCATE TABLE capture_files"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,92 @@
+package schema
+
+import "fmt"
+
+// Tables filled by materialized views from every insert into dns_messages.
+const (
+	// PassiveDNSTable holds one row per answer record seen (owner name,
+	// type, RDATA), with when it was first and last seen and how often.
+	PassiveDNSTable = "passive_dns"
+	// CountsTable holds message counts per minute, sensor, QTYPE, rcode,
+	// transport and direction (query or response).
+	CountsTable = "message_counts"
+)
+
+// ViewsDDL returns the statements that create the passive DNS and
+// per-minute count tables and the materialized views that fill them.
+//
+// Both tables keep partial aggregates, one per insert, that the engine
+// merges in the background: queries aggregate again (min of first_seen,
+// max of last_seen, sum of count and messages) rather than trusting that
+// merges are done.
+//
+// The tables keep a deduplication window like dns_messages: a view's
+// insert carries a token derived from the insert into dns_messages, so an
+// insert sent again by a retry or a rerun, dropped there, is dropped here
+// too and counted once (TestViews_MatchDirect holds this; without the
+// window the rerun is counted twice).
+//
+// Views see inserts only: rows from before the views existed are not in
+// them, and the rows of a file replaced with --force are deleted from
+// dns_messages but stay counted here.
+// TODO(views): --force double-counts a replaced file in the views; a
+// sign column (CollapsingMergeTree) or rebuilding the file's days would fix it.
+func ViewsDDL(database string) []string {
+	db := quoteIdent(database)
+	return []string{
+		fmt.Sprintf(passiveDNSDDL, db, PassiveDNSTable, DedupWindow),
+		fmt.Sprintf(passiveDNSView, db, PassiveDNSTable, db, PassiveDNSTable, db, Table),
+		fmt.Sprintf(countsDDL, db, CountsTable, DedupWindow),
+		fmt.Sprintf(countsView, db, CountsTable, db, CountsTable, db, Table),
+	}
+}
+
+// passiveDNSDDL keys by name first: the passive DNS question is "what did
+// this name resolve to".
+const passiveDNSDDL = `CREATE TABLE IF NOT EXISTS %s.%s
+(
+    name String COMMENT 'answer record owner name',
+    type UInt16 COMMENT 'answer record type',
+    data String COMMENT 'RDATA in presentation form',
+    first_seen SimpleAggregateFunction(min, DateTime64(9, 'UTC')) COMMENT 'earliest packet time',
+    last_seen SimpleAggregateFunction(max, DateTime64(9, 'UTC')) COMMENT 'latest packet time',
+    count SimpleAggregateFunction(sum, UInt64) COMMENT 'responses that carried the record'
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (name, type, data)
+SETTINGS non_replicated_deduplication_window = %d
+`
+
+// passiveDNSView reads the answer section of responses only: a query's
+// answer section is empty but for odd or hostile messages.
+const passiveDNSView = `CREATE MATERIALIZED VIEW IF NOT EXISTS %s.%s_mv TO %s.%s AS
+SELECT name, type, data, min(time) AS first_seen, max(time) AS last_seen, count() AS count
+FROM %s.%s
+ARRAY JOIN answer_names AS name, answer_types AS type, answer_data AS data
+WHERE qr
+GROUP BY name, type, data
+`
+
+const countsDDL = `CREATE TABLE IF NOT EXISTS %s.%s
+(
+    minute DateTime('UTC') COMMENT 'packet time rounded down to the minute',
+    sensor LowCardinality(String),
+    qtype UInt16,
+    rcode UInt16,
+    transport LowCardinality(String),
+    qr Bool COMMENT 'true for responses',
+    messages UInt64,
+    bytes UInt64 COMMENT 'sum of message sizes'
+)
+ENGINE = SummingMergeTree((messages, bytes))
+PARTITION BY toDate(minute)
+ORDER BY (minute, sensor, qtype, rcode, transport, qr)
+SETTINGS non_replicated_deduplication_window = %d
+`
+
+const countsView = `CREATE MATERIALIZED VIEW IF NOT EXISTS %s.%s_mv TO %s.%s AS
+SELECT toStartOfMinute(time) AS minute, sensor, qtype, rcode, transport, qr,
+    count() AS messages, sum(size) AS bytes
+FROM %s.%s
+GROUP BY minute, sensor, qtype, rcode, transport, qr
+`
