@@ -58,7 +58,7 @@ fuzz:
 	done
 
 bench: chdb
-	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./ingest/... ./rotate/... ./cmd/rotate/...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./ingest/... ./clickhouse/... ./rotate/... ./cmd/rotate/...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
