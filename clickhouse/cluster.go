@@ -124,7 +124,7 @@ func (s *Sink) createDistributed(ctx context.Context, clusterName string) error 
 		}
 		q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s.%[2]s AS %[1]s.%[3]s "+
 			"ENGINE = Distributed(%[4]s, %[5]s, %[6]s, %[7]s)",
-			quoteIdent(db), quoteIdent(table+DistributedSuffix), quoteIdent(table),
+			schema.QuoteIdent(db), schema.QuoteIdent(table+DistributedSuffix), schema.QuoteIdent(table),
 			schema.Quote(clusterName), schema.Quote(db), schema.Quote(table), key)
 		if err := conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("create distributed table: %w", err)

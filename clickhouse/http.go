@@ -67,7 +67,7 @@ func (h *httpInserter) query(ctx context.Context, query string) (string, error) 
 // encoded batch whatever the insert's size.
 func (h *httpInserter) insert(ctx context.Context, table, token string, s *arrow.Schema,
 	recs []arrow.RecordBatch) error {
-	q := insertSQL(table, s)
+	q := schema.InsertSQL(table, s)
 	if token != "" {
 		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
 	}

@@ -8,6 +8,8 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/pcapload/pcapload/schema"
 )
 
 // native inserts through clickhouse-go's native protocol, converting each
@@ -64,7 +66,7 @@ func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schem
 	if token != "" {
 		ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplication_token": token}))
 	}
-	batch, err := n.conn.PrepareBatch(ctx, insertSQL(table, s))
+	batch, err := n.conn.PrepareBatch(ctx, schema.InsertSQL(table, s))
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -103,7 +102,7 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	}
 	s := &Sink{
 		target: t, opt: opt, ins: ins, schema: schema.Arrow(),
-		table: quoteIdent(t.Database) + "." + schema.Table,
+		table: schema.QuoteIdent(t.Database) + "." + schema.Table,
 	}
 	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
 	return s, nil
@@ -272,28 +271,6 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 }
 
 func (f *fileSink) Abort() { f.release() }
-
-// quoteIdent quotes a name with backticks, escaping as ClickHouse reads it.
-func quoteIdent(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
-}
-
-// insertSQL builds "INSERT INTO table (`a`, `b`)" from the schema's names.
-func insertSQL(table string, s *arrow.Schema) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO ")
-	b.WriteString(table)
-	b.WriteString(" (")
-	for i, f := range s.Fields() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(f.Name))
-	}
-	b.WriteString(")")
-	return b.String()
-}
 
 // recordBytes is the size of rec's buffers, children included.
 func recordBytes(rec arrow.RecordBatch) int64 {

@@ -62,7 +62,7 @@ func (l *Ledger) state(ctx context.Context, hash string) (fileState, error) {
 		"toString(max(status = %s))) FROM %s.%s WHERE file_hash = %s "+
 		"GROUP BY generation ORDER BY generation DESC LIMIT 1",
 		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusReplaced),
-		quoteIdent(l.database), schema.FilesTable, schema.Quote(hash))
+		schema.QuoteIdent(l.database), schema.FilesTable, schema.Quote(hash))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil || strings.TrimSpace(out) == "" {
 		return fileState{}, err
@@ -114,7 +114,7 @@ func (l *Ledger) replace(ctx context.Context, f File, g uint32) error {
 	// against 1.9 s for ALTER TABLE ... DELETE with mutations_sync = 2,
 	// which rewrites the part; queries afterwards cost the same.
 	q := fmt.Sprintf("DELETE FROM %s.%s WHERE file_hash = %s",
-		quoteIdent(l.database), schema.Table, schema.Quote(f.Hash))
+		schema.QuoteIdent(l.database), schema.Table, schema.Quote(f.Hash))
 	if err := l.conn.Exec(ctx, q); err != nil {
 		return fmt.Errorf("delete rows of replaced file: %w", err)
 	}
@@ -169,10 +169,4 @@ func FileRecord(st *ingest.FileStats, sensor string) *schema.FileRecord {
 		rec.Status, rec.Error = schema.StatusFailed, st.Err.Error()
 	}
 	return rec
-}
-
-// quoteIdent quotes a name with backticks, escaping as ClickHouse reads it.
-func quoteIdent(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
 }

@@ -27,9 +27,9 @@ func Arrow() *arrow.Schema {
 // and sorted by OrderBy.
 func DDL(database string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", quoteIdent(database), Table)
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", QuoteIdent(database), Table)
 	for i, c := range Columns {
-		fmt.Fprintf(&b, "    %s %s COMMENT %s", quoteIdent(c.Name), c.Type, Quote(c.Doc))
+		fmt.Fprintf(&b, "    %s %s COMMENT %s", QuoteIdent(c.Name), c.Type, Quote(c.Doc))
 		if c.Codec != "" {
 			fmt.Fprintf(&b, " CODEC(%s)", c.Codec)
 		}
@@ -105,7 +105,7 @@ func Setup(database string) []string {
 // them, so they expire only once a merge has written it.
 func RetentionDDL(database string, days int) string {
 	return fmt.Sprintf("ALTER TABLE %s.%s MODIFY TTL loaded_at + INTERVAL %d DAY "+
-		"SETTINGS materialize_ttl_after_modify = 0", quoteIdent(database), Table, days)
+		"SETTINGS materialize_ttl_after_modify = 0", QuoteIdent(database), Table, days)
 }
 
 // UpgradeDDL returns the statements that bring tables made by an earlier
@@ -123,7 +123,7 @@ func RetentionDDL(database string, days int) string {
 // TODO(schema): migrate the key; creating dns_messages anew, INSERT ...
 // SELECT the old rows and EXCHANGE TABLES would, at the cost of a copy.
 func UpgradeDDL(database string) []string {
-	db := quoteIdent(database)
+	db := QuoteIdent(database)
 	dedup := fmt.Sprintf("MODIFY SETTING non_replicated_deduplication_window = %d", DedupWindow)
 	return []string{
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash LowCardinality(String) AFTER file",
@@ -142,8 +142,27 @@ func trimColumn(line string) string {
 	return strings.TrimPrefix(strings.TrimSpace(line), ", ")
 }
 
-func quoteIdent(s string) string {
+// QuoteIdent quotes a name with backticks, escaping as ClickHouse reads it.
+func QuoteIdent(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
 	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
+}
+
+// InsertSQL returns "INSERT INTO table (`a`, `b`, ...)" naming the columns
+// of s, so that an insert matches columns by name, never by position.
+func InsertSQL(table string, s *arrow.Schema) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(table)
+	b.WriteString(" (")
+	for i, f := range s.Fields() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(QuoteIdent(f.Name))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // Builder builds Arrow record batches of dns_messages rows. It is not safe

@@ -36,7 +36,7 @@ func FilesDDL(database string) string {
 ENGINE = MergeTree
 ORDER BY (file_hash, generation, loaded_at)
 SETTINGS non_replicated_deduplication_window = %d
-`, quoteIdent(database), FilesTable, DedupWindow)
+`, QuoteIdent(database), FilesTable, DedupWindow)
 }
 
 // Load record statuses. A file is loaded in a generation when that
@@ -86,7 +86,7 @@ func (r *FileRecord) InsertSQL(database, token string) string {
 	return fmt.Sprintf("INSERT INTO %s.%s%s VALUES (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
 		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, "+
 		"fromUnixTimestamp64Milli(%d, 'UTC'))",
-		quoteIdent(database), FilesTable, settings, Quote(r.Hash), r.Generation,
+		QuoteIdent(database), FilesTable, settings, Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
 		r.First, r.Last, Quote(r.Status), Quote(r.Error), r.LoadedAt.UnixMilli())

@@ -19,7 +19,7 @@ const VersionTable = "schema_version"
 // versionDDL returns the statements that create schema_version and record
 // Version in it, once however often they run.
 func versionDDL(database string) []string {
-	db := quoteIdent(database)
+	db := QuoteIdent(database)
 	return []string{
 		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s\n(\n"+
 			"    version UInt32,\n"+
@@ -34,5 +34,5 @@ func versionDDL(database string) []string {
 // VersionSQL returns the query of the database's schema version, 0 when
 // none was recorded.
 func VersionSQL(database string) string {
-	return fmt.Sprintf("SELECT max(version) FROM %s.%s", quoteIdent(database), VersionTable)
+	return fmt.Sprintf("SELECT max(version) FROM %s.%s", QuoteIdent(database), VersionTable)
 }

@@ -32,7 +32,7 @@ const (
 // TODO(views): --force double-counts a replaced file in the views; a
 // sign column (CollapsingMergeTree) or rebuilding the file's days would fix it.
 func ViewsDDL(database string) []string {
-	db := quoteIdent(database)
+	db := QuoteIdent(database)
 	return []string{
 		fmt.Sprintf(passiveDNSDDL, db, PassiveDNSTable, DedupWindow),
 		fmt.Sprintf(passiveDNSView, db, PassiveDNSTable, db, PassiveDNSTable, db, Table),
