@@ -20,7 +20,7 @@ type Rotator struct {
 	link     capture.LinkType
 	seq      uint64 // sequence number of the last file opened
 	boundary int64  // time, ns, at which the current file rotates; 0: none
-	atOpen   uint64 // cumulative kernel drops when the current file opened
+	atOpen   uint64 // cumulative kernel drops already recorded in finished files
 	read     uint64 // packets written since New, for statistics blocks without Stats
 	hooks    sync.WaitGroup
 	tot      totals
@@ -135,7 +135,6 @@ func (r *Rotator) open(p *capture.Packet) error {
 	r.seq++
 	r.cur, r.link = f, p.LinkType
 	r.cur.side.Sensor = r.cfg.Sensor
-	_, r.atOpen = r.kernelStats()
 	r.boundary = 0
 	if every := r.cfg.Every.Nanoseconds(); every > 0 {
 		t := r.clock(p.Timestamp)
@@ -178,7 +177,10 @@ func (r *Rotator) Rotate() error {
 	if r.cfg.Now != nil {
 		ts = r.cfg.Now().UnixNano()
 	}
+	// Drops since the last file finished go to this one, those while no
+	// file was open included, so the sidecars add up to the kernel's count.
 	side, err := f.finish(ts, received, dropped, dropped-r.atOpen)
+	r.atOpen = dropped
 	if err != nil {
 		return fmt.Errorf("finish %s: %w", f.path, err)
 	}
