@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,38 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 func (e *env) load(ctx context.Context, args []string) error {
+	f, fs, err := e.loadFlags(args)
+	if err != nil {
+		return err
+	}
+	ports, err := f.check(fs)
+	if err != nil {
+		return err
+	}
+	inputs, skipped, err := e.loadInputs(f, fs.Args())
+	if err != nil {
+		return err
+	}
+	sinks, err := openSinks(ctx, f)
+	if err != nil {
+		return err
+	}
+	prog := &ingest.Progress{}
+	bar := startProgress(e.stderr, f.progress, inputs, prog)
+	res := load.Run(ctx, inputs, sinks, load.Options{
+		Workers:    f.workers,
+		BatchRows:  f.batchRows,
+		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
+		Progress:   prog,
+		Force:      f.force,
+		Checkpoint: testCheckpoint(e.stderr),
+	})
+	bar.stop()
+	return e.printSummary(summarize(res, skipped, sinks), len(skipped), f.json)
+}
+
+// loadFlags parses the load command's flags.
+func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	var f loadFlags
 	fs := e.flagSet("load", "[flags] INPUT...")
 	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH or parquet:DIR")
@@ -56,76 +89,69 @@ func (e *env) load(ctx context.Context, args []string) error {
 		"ClickHouse destinations drop rows this many days after they were loaded; 0 keeps the table's setting")
 	fs.StringVar(&f.shard, "shard", "", "K/N: load only this machine's share of the files, chosen by base name")
 	if err := e.parse(fs, args); err != nil {
-		return err
+		return f, nil, err
 	}
+	return f, fs, nil
+}
+
+// check validates the flags and returns the DNS ports.
+func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 	if fs.NArg() == 0 {
-		return usagef("load: no input given")
+		return nil, usagef("load: no input given")
 	}
 	ports, err := parsePorts(f.ports)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if f.workers < 1 || f.batchRows < 1 || f.insertRows < 1 {
-		return usagef("load: --workers, --batch-rows and --insert-rows must be positive")
+	switch {
+	case f.workers < 1 || f.batchRows < 1 || f.insertRows < 1:
+		return nil, usagef("load: --workers, --batch-rows and --insert-rows must be positive")
+	case f.retention < 0:
+		return nil, usagef("load: --retention must not be negative")
+	case f.sensor == "":
+		return nil, usagef("load: --sensor must not be empty")
+	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
+		return nil, usagef("load: --progress %q: want auto, always or never", f.progress)
 	}
-	if f.retention < 0 {
-		return usagef("load: --retention must not be negative")
-	}
-	if f.sensor == "" {
-		return usagef("load: --sensor must not be empty")
-	}
-	switch f.progress {
-	case "auto", "always", "never":
-	default:
-		return usagef("load: --progress %q: want auto, always or never", f.progress)
-	}
+	return ports, nil
+}
 
-	inputs, skipped, err := ingest.Expand(fs.Args())
+// loadInputs expands the arguments into this shard's inputs, largest
+// first, saying what it skipped.
+func (e *env) loadInputs(f loadFlags, args []string) ([]ingest.Input, []ingest.Skipped, error) {
+	inputs, skipped, err := ingest.Expand(args)
 	if err != nil {
-		return usagef("load: %v", err)
+		return nil, nil, usagef("load: %v", err)
 	}
 	for _, s := range skipped {
 		fmt.Fprintf(e.stderr, "pcapload: skipped %s: %s\n", oneLine(s.Path), s.Reason)
 	}
 	if len(inputs) == 0 {
-		return usagef("load: nothing to load in %s", strings.Join(fs.Args(), " "))
+		return nil, nil, usagef("load: nothing to load in %s", strings.Join(args, " "))
 	}
 	// After the check above: a shard may rightly be empty.
 	if inputs, err = e.takeShard(f.shard, inputs); err != nil {
-		return err
+		return nil, nil, err
 	}
 	ingest.SortBySize(inputs)
+	return inputs, skipped, nil
+}
 
-	sinks, err := openSinks(ctx, f)
-	if err != nil {
-		return err
-	}
-	prog := &ingest.Progress{}
-	bar := startProgress(e.stderr, f.progress, inputs, prog)
-	res := load.Run(ctx, inputs, sinks, load.Options{
-		Workers:    f.workers,
-		BatchRows:  f.batchRows,
-		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
-		Progress:   prog,
-		Force:      f.force,
-		Checkpoint: testCheckpoint(e.stderr),
-	})
-	bar.stop()
-
-	sum := summarize(res, skipped, sinks)
-	for _, msg := range sum.Notes[len(skipped):] {
+// printSummary prints the summary: notes and errors one line each on stderr
+// (the first skipped ones were said already), the summary on stdout.
+func (e *env) printSummary(sum *summary, said int, asJSON bool) error {
+	for _, msg := range sum.Notes[said:] {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
 	for _, msg := range sum.Errors {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
-	if f.json {
-		err = sum.writeJSON(e.stdout)
+	if asJSON {
+		if err := sum.writeJSON(e.stdout); err != nil {
+			return err
+		}
 	} else {
 		sum.writeText(e.stdout)
-	}
-	if err != nil {
-		return err
 	}
 	if len(sum.Errors) > 0 {
 		return errFailed

@@ -116,41 +116,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	}
 	var reasons packet.Counts
 	for i := range res.Files {
-		f := &res.Files[i]
-		st := &f.Stats
-		if f.Skipped != "" {
-			s.Files--
-			s.FilesSkipped++
-			s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
-			continue
-		}
-		for _, name := range f.Loaded {
-			s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s", st.Path, name))
-		}
-		s.Bytes += st.Bytes
-		s.Packets += st.Packets
-		reasons.Add(&st.Reasons)
-		s.Messages += st.Messages()
-		s.Malformed += st.Malformed
-		s.Snapped += st.Snapped
-		for k, v := range f.Rows {
-			s.Rows[k] += v
-		}
-		if n := st.Reasons[packet.LinkUnsupported]; n > 0 {
-			s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode", st.Path, n))
-		}
-		fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
-			Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
-			Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
-			KernelDrops: st.KernelDrops}
-		s.Reassembly.add(fs.Reassembly)
-		if f.Failed() {
-			s.FilesFailed++
-			fs.Error = fileErrors(f, &s.Errors)
-		} else {
-			s.FilesLoaded++
-		}
-		s.PerFile = append(s.PerFile, fs)
+		s.addFile(&res.Files[i], &reasons)
 	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
@@ -160,6 +126,45 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		s.Rate = float64(s.Messages) / s.Seconds
 	}
 	return s
+}
+
+// addFile adds one file's outcome to the summary and its packet reasons
+// to reasons.
+func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
+	st := &f.Stats
+	if f.Skipped != "" {
+		s.Files--
+		s.FilesSkipped++
+		s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
+		return
+	}
+	for _, name := range f.Loaded {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s", st.Path, name))
+	}
+	s.Bytes += st.Bytes
+	s.Packets += st.Packets
+	reasons.Add(&st.Reasons)
+	s.Messages += st.Messages()
+	s.Malformed += st.Malformed
+	s.Snapped += st.Snapped
+	for k, v := range f.Rows {
+		s.Rows[k] += v
+	}
+	if n := st.Reasons[packet.LinkUnsupported]; n > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode", st.Path, n))
+	}
+	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
+		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
+		Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
+		KernelDrops: st.KernelDrops}
+	s.Reassembly.add(fs.Reassembly)
+	if f.Failed() {
+		s.FilesFailed++
+		fs.Error = fileErrors(f, &s.Errors)
+	} else {
+		s.FilesLoaded++
+	}
+	s.PerFile = append(s.PerFile, fs)
 }
 
 // fileErrors appends a file's errors to all, one line each, and returns
