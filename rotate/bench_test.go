@@ -5,19 +5,20 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 )
 
 // BenchmarkRotator_WritePacket writes generated DNS traffic into rotating
 // files; bytes are packet bytes.
 func BenchmarkRotator_WritePacket(b *testing.B) {
-	ps, _, err := readPackets(b, bytes.NewReader(genCapture(b, 20000, gen.PcapNano, gen.Config{})))
+	ps, _, err := captest.Read(bytes.NewReader(captest.Generate(b, 20000, gen.PcapNano, gen.Config{})))
 	if err != nil {
 		b.Fatal(err)
 	}
 	var size int64
 	for _, q := range ps {
-		size += int64(len(q.data))
+		size += int64(len(q.Data))
 	}
 	for _, c := range []Compression{CompressZstd, CompressGzip, CompressNone} {
 		b.Run(c.String(), func(b *testing.B) {
@@ -30,7 +31,7 @@ func BenchmarkRotator_WritePacket(b *testing.B) {
 			var p capture.Packet
 			for b.Loop() {
 				for _, q := range ps {
-					p = capture.Packet{Timestamp: q.ts, Data: q.data, OrigLen: q.orig, LinkType: q.link}
+					p = q.Capture()
 					if err := r.WritePacket(&p); err != nil {
 						b.Fatal(err)
 					}

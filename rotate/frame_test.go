@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 )
 
@@ -29,14 +30,14 @@ func writeFramed(tb testing.TB, c Compression, ps []pkt) (string, []boundary) {
 	}
 	var bs []boundary
 	for i, q := range ps {
-		if err := o.write(q.ts, q.data, q.orig); err != nil {
+		if err := o.write(q.Time, q.Data, q.OrigLen); err != nil {
 			tb.Fatal(err)
 		}
 		if o.frameBytes == 0 {
 			bs = append(bs, boundary{o.size(), i + 1})
 		}
 	}
-	if _, err := o.finish(ps[len(ps)-1].ts, 0, 0, 0); err != nil {
+	if _, err := o.finish(ps[len(ps)-1].Time, 0, 0, 0); err != nil {
 		tb.Fatal(err)
 	}
 	return path, bs
@@ -45,8 +46,8 @@ func writeFramed(tb testing.TB, c Compression, ps []pkt) (string, []boundary) {
 // TestFramer_Independence truncates finished files in the middle of each
 // frame and checks that every packet of the frames before still decodes.
 func TestFramer_Independence(t *testing.T) {
-	data := genCapture(t, 2000, gen.PcapNano, gen.Config{})
-	ps, _, err := readPackets(t, bytes.NewReader(data))
+	data := captest.Generate(t, 2000, gen.PcapNano, gen.Config{})
+	ps, _, err := captest.Read(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +63,14 @@ func TestFramer_Independence(t *testing.T) {
 			}
 			for i := 0; i+1 < len(bs); i++ {
 				cut := bs[i].size + (bs[i+1].size-bs[i].size)/2
-				got, _, err := readPackets(t, bytes.NewReader(whole[:cut]))
+				got, _, err := captest.Read(bytes.NewReader(whole[:cut]))
 				if err == nil {
 					t.Fatalf("cut at %d of %d: no error", cut, len(whole))
 				}
 				if len(got) < bs[i].packets {
 					t.Fatalf("cut in frame %d: %d packets decoded, want at least %d", i+2, len(got), bs[i].packets)
 				}
-				equalPackets(t, got, ps[:len(got)])
+				captest.Equal(t, got, ps[:len(got)])
 			}
 		})
 	}

@@ -9,14 +9,15 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 )
 
 // TestRecover_Truncated leaves a .part cut in the middle of a frame, as a
 // crash does, and checks Recover keeps every packet before the cut.
 func TestRecover_Truncated(t *testing.T) {
-	data := genCapture(t, 2000, gen.PcapNano, gen.Config{})
-	ps, _, err := readPackets(t, bytes.NewReader(data))
+	data := captest.Generate(t, 2000, gen.PcapNano, gen.Config{})
+	ps, _, err := captest.Read(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,17 +49,17 @@ func TestRecover_Truncated(t *testing.T) {
 			if !errors.As(recs[0].Cause, &fe) {
 				t.Errorf("cause %v, want a *capture.FormatError", recs[0].Cause)
 			}
-			got := readFile(t, path)
+			got := captest.ReadFile(t, path)
 			if len(got) < mid.packets {
 				t.Fatalf("recovered %d packets, want at least %d", len(got), mid.packets)
 			}
-			equalPackets(t, got, ps[:len(got)])
+			captest.Equal(t, got, ps[:len(got)])
 			s, err := ReadSidecar(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !s.Recovered || s.Packets != uint64(len(got)) || s.Sensor != "s" || s.Compression != c.String() ||
-				s.FirstNS != ps[0].ts || s.LastNS != got[len(got)-1].ts {
+				s.FirstNS != ps[0].Time || s.LastNS != got[len(got)-1].Time {
 				t.Fatalf("sidecar %+v", s)
 			}
 			if names := dirNames(t, dir); len(names) != 2 {
@@ -126,7 +127,7 @@ func TestRecover_Cases(t *testing.T) {
 			if len(want) == 0 {
 				return
 			}
-			if got := readFile(t, path); len(got) != 3 {
+			if got := captest.ReadFile(t, path); len(got) != 3 {
 				t.Fatalf("%d packets, want 3", len(got))
 			}
 			if s, err := ReadSidecar(path); err != nil || s.Recovered != tt.recovered {

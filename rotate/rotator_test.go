@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 )
 
 // start0 is 2026-11-02T08:00:00Z, a multiple of every interval tested.
@@ -14,7 +15,7 @@ const start0 = int64(1793606400) * 1e9
 func TestRotator_Triggers(t *testing.T) {
 	linkChange := synthetic(6, start0, 100)
 	for i := 3; i < 6; i++ {
-		linkChange[i].link = capture.LinkRaw
+		linkChange[i].LinkType = capture.LinkRaw
 	}
 	tests := []struct {
 		name      string
@@ -46,13 +47,13 @@ func TestRotator_Triggers(t *testing.T) {
 			}
 			var all []pkt
 			for i, f := range files {
-				ps := readFile(t, f)
+				ps := captest.ReadFile(t, f)
 				if len(ps) != tt.wantFiles[i] {
 					t.Errorf("file %d has %d packets, want %d", i, len(ps), tt.wantFiles[i])
 				}
 				all = append(all, ps...)
 			}
-			equalPackets(t, all, tt.ps)
+			captest.Equal(t, all, tt.ps)
 		})
 	}
 }
@@ -87,7 +88,7 @@ func TestRotator_Rotate(t *testing.T) {
 	}
 	ps := synthetic(3, start0, 100)
 	for i, q := range ps {
-		p := capture.Packet{Timestamp: q.ts, Data: q.data, OrigLen: q.orig, LinkType: q.link}
+		p := q.Capture()
 		if err := r.WritePacket(&p); err != nil {
 			t.Fatal(err)
 		}

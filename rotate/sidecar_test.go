@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 )
 
 func TestSidecar_Contents(t *testing.T) {
@@ -42,7 +43,7 @@ func TestSidecar_Contents(t *testing.T) {
 			sum := sha256.Sum256(b)
 			want := Sidecar{
 				File: filepath.Base(files[0]), Sensor: "s", Packets: 5, Bytes: int64(len(b)),
-				PacketBytes: 1500, FirstNS: ps[0].ts, LastNS: ps[4].ts, LinkType: 1, Snaplen: 1500,
+				PacketBytes: 1500, FirstNS: ps[0].Time, LastNS: ps[4].Time, LinkType: 1, Snaplen: 1500,
 				Format: tt.f.String(), Compression: tt.c.String(), SHA256: hex.EncodeToString(sum[:]),
 			}
 			if got != want {
@@ -67,7 +68,7 @@ func TestRotator_StatisticsBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, q := range synthetic(4, start0, 100) {
-		p := capture.Packet{Timestamp: q.ts, Data: q.data, OrigLen: q.orig, LinkType: q.link}
+		p := q.Capture()
 		if err := r.WritePacket(&p); err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +110,7 @@ func readInterface(tb testing.TB, path string) capture.Interface {
 		tb.Fatal(err)
 	}
 	defer fh.Close()
-	_, f, err := readPackets(tb, fh)
+	_, f, err := captest.Read(fh)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
@@ -62,8 +63,8 @@ func binary(t testing.TB) string {
 // completed frames, marked recovered, and no finished file may change.
 func TestRun_KillRecover(t *testing.T) {
 	bin := binary(t)
-	data := genCapture(t, 20000, gen.PcapNano, gen.Config{Seed: 3})
-	want := readAll(t, strings.NewReader(string(data)))
+	data := captest.Generate(t, 20000, gen.PcapNano, gen.Config{Seed: 3})
+	want := captest.ReadAll(t, strings.NewReader(string(data)))
 	dir := t.TempDir()
 
 	// Feed 60% of the stream (about 12,000 packets) and hold the pipe
@@ -111,7 +112,7 @@ func TestRun_KillRecover(t *testing.T) {
 	if len(files) != 3 || filepath.Base(files[2])+".part" != filepath.Base(part) {
 		t.Fatalf("files %v, want 2 finished and %s recovered", files, part)
 	}
-	got := readPath(t, files[2])
+	got := captest.ReadFile(t, files[2])
 	side := sidecars(t, files[2:])[0]
 	if !side.Recovered || side.Packets != uint64(len(got)) {
 		t.Fatalf("sidecar %+v for %d packets", side, len(got))
@@ -120,7 +121,7 @@ func TestRun_KillRecover(t *testing.T) {
 	if len(got) < 1000 {
 		t.Fatalf("recovered %d packets, want at least 1000", len(got))
 	}
-	equalPackets(t, got, want[10000:10000+len(got)])
+	captest.Equal(t, got, want[10000:10000+len(got)])
 	t.Logf("recovered %d packets of the %d fed to file 3", len(got), len(want)*6/10-10000)
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/rotate"
@@ -57,12 +58,12 @@ func TestLive_Netns(t *testing.T) {
 			var got [][]byte
 			files := finished(t, dir)
 			for i, s := range sidecars(t, files) {
-				ps := readPath(t, files[i])
+				ps := captest.ReadFile(t, files[i])
 				if s.Packets != uint64(len(ps)) || s.Drops != 0 || s.LinkType != 1 || s.Snaplen != 65535 {
 					t.Errorf("%s: sidecar %+v for %d packets", files[i], s, len(ps))
 				}
 				for _, p := range ps {
-					got = append(got, p.data)
+					got = append(got, p.Data)
 				}
 			}
 			if tt.fanout > 1 {
@@ -221,10 +222,10 @@ func sendFrames(ns, iface string, frames [][]byte, fast bool) error {
 // IPv6, untagged, 802.1Q and QinQ, with some non-DNS.
 func genFrames(t testing.TB, n int) [][]byte {
 	t.Helper()
-	ps := readAll(t, bytes.NewReader(genCapture(t, n, gen.PcapNano, gen.Config{Seed: 4, NonDNS: 0.2})))
+	ps := captest.ReadAll(t, bytes.NewReader(captest.Generate(t, n, gen.PcapNano, gen.Config{Seed: 4, NonDNS: 0.2})))
 	var out [][]byte
 	for _, p := range ps {
-		out = append(out, p.data)
+		out = append(out, p.Data)
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 )
 
 // TestLive_Overload sends DNS-sized frames into a veth pair from several
@@ -72,10 +73,10 @@ func TestLive_Overload(t *testing.T) {
 					t.Errorf("%s: sidecar says %d packets, file holds %d", files[i], s.Packets, len(ps))
 				}
 				for _, p := range ps {
-					if pool[string(p.data)] == 0 {
-						t.Fatalf("%s: captured a frame not sent, or more often than sent: % x", files[i], p.data)
+					if pool[string(p.Data)] == 0 {
+						t.Fatalf("%s: captured a frame not sent, or more often than sent: % x", files[i], p.Data)
 					}
-					pool[string(p.data)]--
+					pool[string(p.Data)]--
 				}
 				captured += uint64(len(ps))
 				sideDrops += s.Drops
@@ -115,7 +116,7 @@ func readWithStats(tb testing.TB, path string) ([]pkt, capture.InterfaceStats) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ps := readAll(tb, bytes.NewReader(data))
+	ps := captest.ReadAll(tb, bytes.NewReader(data))
 	f, err := capture.OpenFile(bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/rotate"
 )
@@ -16,10 +17,10 @@ import (
 // rotations and checks the files hold exactly the input's packets, byte for
 // byte, in order.
 func TestRun_RoundTrip(t *testing.T) {
-	pcapNano := genCapture(t, 20000, gen.PcapNano, gen.Config{Seed: 1})
+	pcapNano := captest.Generate(t, 20000, gen.PcapNano, gen.Config{Seed: 1})
 	// One interface's worth of pcapng: a second link type would split the
 	// output at each change.
-	pcapng := genCapture(t, 20000, gen.Pcapng, gen.Config{Seed: 2, Cooked: -1})
+	pcapng := captest.Generate(t, 20000, gen.Pcapng, gen.Config{Seed: 2, Cooked: -1})
 	var gz bytes.Buffer
 	zw, err := gen.Compress(&gz, "gzip")
 	if err != nil {
@@ -46,7 +47,7 @@ func TestRun_RoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want := readAll(t, bytes.NewReader(tt.input))
+			want := captest.ReadAll(t, bytes.NewReader(tt.input))
 			dir := t.TempDir()
 			in := filepath.Join(t.TempDir(), "in")
 			if err := os.WriteFile(in, tt.input, 0o644); err != nil {
@@ -70,13 +71,13 @@ func TestRun_RoundTrip(t *testing.T) {
 			var got []pkt
 			side := sidecars(t, files)
 			for i, f := range files {
-				ps := readPath(t, f)
+				ps := captest.ReadFile(t, f)
 				got = append(got, ps...)
 				if side[i].Packets != uint64(len(ps)) || side[i].Recovered {
 					t.Errorf("%s: sidecar says %d packets, file has %d", f, side[i].Packets, len(ps))
 				}
 			}
-			equalPackets(t, got, want)
+			captest.Equal(t, got, want)
 			if tt.check != nil {
 				tt.check(t, side)
 			}

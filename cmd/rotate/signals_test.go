@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 )
 
@@ -18,7 +19,7 @@ import (
 // every packet fed and exit 0 though the pipe stays open.
 func TestRun_Signals(t *testing.T) {
 	bin := binary(t)
-	data := genCapture(t, 6000, gen.PcapNano, gen.Config{Seed: 5})
+	data := captest.Generate(t, 6000, gen.PcapNano, gen.Config{Seed: 5})
 	offs := recordOffsets(t, data)
 	dir := t.TempDir()
 
