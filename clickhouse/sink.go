@@ -86,17 +86,14 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	}
 	opt.defaults()
 	if opt.Compression == "" {
+		opt.Compression = t.Compression
+	}
+	if opt.Compression == "" {
 		// Measured by BenchmarkSink: LZ4 is the faster native choice,
 		// zstd the faster HTTP one (arrow IPC in an LZ4 frame is slower).
 		opt.Compression = map[Protocol]string{Native: "lz4", HTTP: "zstd"}[t.Protocol]
 	}
-	var ins inserter
-	switch t.Protocol {
-	case Native:
-		ins, err = newNative(t, opt)
-	case HTTP:
-		ins, err = newHTTP(t, opt)
-	}
+	ins, err := newInserter(t, opt)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t, err)
 	}
@@ -106,6 +103,14 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	}
 	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
 	return s, nil
+}
+
+// newInserter connects to t by its protocol.
+func newInserter(t Target, opt Options) (inserter, error) {
+	if t.Protocol == Native {
+		return newNative(t, opt)
+	}
+	return newHTTP(t, opt)
 }
 
 // retryConn is the Ledger's way to the server: every statement retried.
@@ -168,6 +173,9 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 		s.tables = true
 		return nil
 	}
+	if err := s.ensureDatabase(ctx); err != nil {
+		return err
+	}
 	ddls := schema.Setup(s.target.Database)
 	if s.opt.Retention > 0 {
 		ddls = append(ddls, schema.RetentionDDL(s.target.Database, s.opt.Retention))
@@ -179,6 +187,38 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 		}
 	}
 	s.tables = true
+	return nil
+}
+
+// ensureDatabase creates the URL's database when the server lacks it. It
+// asks first, so that a user allowed to write tables but not to create
+// databases can load into one that exists. It asks on a connection to the
+// system database: the served engine (chDB 26.7) aborts when a native
+// client connects a second time naming a database that does not exist.
+func (s *Sink) ensureDatabase(ctx context.Context) error {
+	db := s.target.Database
+	t := s.target
+	t.Database = "system"
+	ins, err := newInserter(t, s.opt)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
+	var n string
+	err = s.retry(ctx, func() error {
+		n, err = ins.query(ctx, "SELECT toString(count()) FROM system.databases WHERE name = "+schema.Quote(db))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("look for database %s: %w", db, err)
+	}
+	if n != "0" {
+		return nil
+	}
+	err = s.retry(ctx, func() error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", db, err)
+	}
 	return nil
 }
 
@@ -207,11 +247,13 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 }
 
 // fileSink gathers one file's batches into inserts bounded by InsertRows
-// and InsertBytes. Batches are retained until their insert succeeds, so a
-// retry sends them again.
-//
-// TODO(speed): inserts run on the worker, so decoding waits for the server;
-// an insert goroutine per file with one batch in flight would overlap them.
+// and InsertBytes, and keeps one insert in flight on its own goroutine
+// while the worker decodes and gathers the next: the decoder and the
+// server then work at the same time, which is what makes one large file
+// load at the pace of the slower of the two rather than of their sum.
+// Inserts still reach the server one at a time and in order. Batches are
+// retained until their insert succeeds, so a retry sends them again; at
+// most two inserts' batches (2 × InsertBytes) are held per file.
 //
 // Each insert carries a deduplication token of the file's hash, generation
 // and the insert's sequence number (see load.Ledger): the same file cut
@@ -221,10 +263,13 @@ type fileSink struct {
 	sink       *Sink
 	file       load.File
 	generation uint32
-	seq        int // inserts sent
+	seq        int // inserts started
 	recs       []arrow.RecordBatch
 	rows       int
 	bytes      int64
+
+	inflight chan error          // the running insert's result; nil when none runs
+	sending  []arrow.RecordBatch // the running insert's batches, reused once it ends
 }
 
 func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
@@ -238,39 +283,74 @@ func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
 	return nil
 }
 
-// flush inserts what was gathered, retrying.
+// flush waits for the insert in flight, then starts inserting what was
+// gathered. It returns the error of the insert it waited for.
 func (f *fileSink) flush() error {
-	defer f.release()
+	if err := f.wait(); err != nil {
+		f.release()
+		return err
+	}
 	if len(f.recs) == 0 {
 		return nil
 	}
-	s, ctx := f.sink, context.Background()
 	f.seq++
-	token := load.Token(f.file.Hash, f.generation, f.seq)
-	err := s.retry(ctx, func() error { return s.ins.insert(ctx, s.table, token, s.schema, f.recs) })
-	if err != nil {
-		return err
-	}
-	f.file.Reached("insert", f.seq)
+	recs, seq := f.recs, f.seq
+	f.recs, f.sending = f.sending[:0], recs
+	f.rows, f.bytes = 0, 0
+	done := make(chan error, 1)
+	f.inflight = done
+	go func() {
+		s, ctx := f.sink, context.Background()
+		token := load.Token(f.file.Hash, f.generation, seq)
+		err := s.retry(ctx, func() error { return s.ins.insert(ctx, s.table, token, s.schema, recs) })
+		if err == nil {
+			f.file.Reached("insert", seq)
+		}
+		done <- err
+	}()
 	return nil
 }
 
-func (f *fileSink) release() {
-	for _, r := range f.recs {
-		r.Release()
+// wait waits for the insert in flight, if any, releases its batches and
+// returns its error.
+func (f *fileSink) wait() error {
+	if f.inflight == nil {
+		return nil
 	}
-	clear(f.recs)
+	err := <-f.inflight
+	f.inflight = nil
+	releaseAll(f.sending)
+	f.sending = f.sending[:0]
+	return err
+}
+
+func (f *fileSink) release() {
+	releaseAll(f.recs)
 	f.recs, f.rows, f.bytes = f.recs[:0], 0, 0
 }
 
+func releaseAll(recs []arrow.RecordBatch) {
+	for i, r := range recs {
+		r.Release()
+		recs[i] = nil
+	}
+}
+
 func (f *fileSink) Commit(st *ingest.FileStats) error {
-	if err := f.flush(); err != nil {
+	err := f.flush()
+	if err == nil {
+		err = f.wait()
+	}
+	if err != nil {
 		return err
 	}
 	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
 }
 
-func (f *fileSink) Abort() { f.release() }
+func (f *fileSink) Abort() {
+	_ = f.wait() // the file fails; its error is already reported
+	f.release()
+}
 
 // recordBytes is the size of rec's buffers, children included.
 func recordBytes(rec arrow.RecordBatch) int64 {

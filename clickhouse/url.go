@@ -25,6 +25,9 @@ type Target struct {
 	Password string
 	Database string // "default" when the URL names none
 	Cluster  string // the cluster (remote_servers) to load across; empty for one server
+	// Compression is the wire compression the URL asks for: lz4, zstd or
+	// none; empty leaves it to Options.
+	Compression string
 }
 
 // ErrBadURL reports a destination URL Parse cannot use.
@@ -32,7 +35,7 @@ var ErrBadURL = errors.New("bad ClickHouse URL")
 
 // Parse parses clickhouse://[user[:pass]@]host:port/database and
 // http(s)://[user[:pass]@]host:port/database, each optionally followed by
-// ?cluster=NAME. The port is required: the native and HTTP defaults differ
+// ?cluster=NAME and &compression=lz4|zstd|none. The port is required: the native and HTTP defaults differ
 // and guessing wrong fails late.
 func Parse(raw string) (Target, error) {
 	u, err := url.Parse(raw)
@@ -67,7 +70,7 @@ func Parse(raw string) (Target, error) {
 	return t, nil
 }
 
-// parseQuery takes the one parameter a URL may have, cluster.
+// parseQuery takes the parameters a URL may have: cluster and compression.
 func (t *Target) parseQuery(u *url.URL) error {
 	if u.Fragment != "" {
 		return errors.New("no fragment expected")
@@ -76,11 +79,24 @@ func (t *Target) parseQuery(u *url.URL) error {
 	if err != nil {
 		return err
 	}
+	const want = "want at most cluster=NAME and compression=lz4|zstd|none"
 	for k, v := range q {
-		if k != "cluster" || len(v) != 1 || v[0] == "" {
-			return errors.New("want no query but one cluster=NAME")
+		if len(v) != 1 || v[0] == "" {
+			return fmt.Errorf("%s: %s", k, want)
 		}
-		t.Cluster = v[0]
+		switch k {
+		case "cluster":
+			t.Cluster = v[0]
+		case "compression":
+			switch v[0] {
+			case "lz4", "zstd", "none":
+				t.Compression = v[0]
+			default:
+				return fmt.Errorf("compression %q: %s", v[0], want)
+			}
+		default:
+			return fmt.Errorf("unknown parameter %q: %s", k, want)
+		}
 	}
 	return nil
 }
@@ -105,8 +121,13 @@ func (t Target) format(password bool) string {
 	case t.User != "":
 		u.User = url.User(t.User)
 	}
+	q := url.Values{}
 	if t.Cluster != "" {
-		u.RawQuery = url.Values{"cluster": {t.Cluster}}.Encode()
+		q.Set("cluster", t.Cluster)
 	}
+	if t.Compression != "" {
+		q.Set("compression", t.Compression)
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -17,6 +17,10 @@ func TestParse(t *testing.T) {
 		{"https://[::1]:8443/x/", Target{Protocol: HTTP, TLS: true, Addr: "[::1]:8443", Database: "x"}},
 		{"clickhouse://127.0.0.1:9000/dns?cluster=pcap",
 			Target{Protocol: Native, Addr: "127.0.0.1:9000", Database: "dns", Cluster: "pcap"}},
+		{"http://127.0.0.1:8123/dns?compression=none",
+			Target{Protocol: HTTP, Addr: "127.0.0.1:8123", Database: "dns", Compression: "none"}},
+		{"clickhouse://127.0.0.1:9000/dns?compression=zstd&cluster=pcap",
+			Target{Protocol: Native, Addr: "127.0.0.1:9000", Database: "dns", Cluster: "pcap", Compression: "zstd"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
@@ -39,6 +43,8 @@ func TestParse_errors(t *testing.T) {
 		"clickhouse://127.0.0.1:9000/db?cluster=a&cluster=b",
 		"clickhouse://127.0.0.1:9000/db?cluster=a&x=1",
 		"clickhouse://127.0.0.1:9000/db?cluster=a#f",
+		"http://127.0.0.1:8123/db?compression=gzip",
+		"http://127.0.0.1:8123/db?compression=",
 		"clickhouse://%zz",
 	} {
 		if _, err := Parse(raw); !errors.Is(err, ErrBadURL) {
@@ -65,7 +71,7 @@ func TestTarget_url(t *testing.T) {
 	for _, raw := range []string{
 		"clickhouse://u:p%40ss@127.0.0.1:9000/dns?cluster=pcap",
 		"https://[::1]:8443/x",
-		"http://u@127.0.0.1:8123/default",
+		"http://u@127.0.0.1:8123/default?compression=none",
 	} {
 		tg, err := Parse(raw)
 		if err != nil {

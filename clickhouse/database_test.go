@@ -1,0 +1,56 @@
+package clickhouse_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse"
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/load"
+)
+
+// TestSink_newDatabase loads into databases the server does not have yet,
+// by both protocols and every wire compression the URL can ask for, with
+// inserts small enough that many are in flight one after the other: the
+// database is created, every row arrives once, and a second load adds
+// nothing.
+func TestSink_newDatabase(t *testing.T) {
+	srv := chtest.Start(t)
+	conn := srv.Conn(t)
+	in := []ingest.Input{{Path: "../testdata/resolver.pcap"}}
+	urls := map[string]string{
+		"native_lz4":  "clickhouse://" + srv.TCP + "/native_lz4",
+		"native_none": "clickhouse://" + srv.TCP + "/native_none?compression=none",
+		"http_zstd":   "http://" + srv.HTTP + "/http_zstd",
+		"http_none":   "http://" + srv.HTTP + "/http_none?compression=none",
+		"http_lz4":    "http://" + srv.HTTP + "/http_lz4?compression=lz4",
+	}
+	for db, url := range urls {
+		t.Run(db, func(t *testing.T) {
+			var rows uint64
+			for run := range 2 {
+				s, err := clickhouse.Open(url, clickhouse.Options{InsertRows: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := load.Run(context.Background(), in, []load.Sink{s}, load.Options{BatchRows: 50})
+				s.Close()
+				f := res.Files[0]
+				if f.Failed() {
+					t.Fatalf("run %d: %v %v", run, f.Stats.Err, f.SinkErrs)
+				}
+				rows += f.Rows[s.Name()]
+			}
+			var count, distinct uint64
+			q := fmt.Sprintf("SELECT count(), uniqExact(frame, id, qr) FROM `%s`.dns_messages", db)
+			if err := conn.QueryRow(context.Background(), q).Scan(&count, &distinct); err != nil {
+				t.Fatal(err)
+			}
+			if count != 1000 || distinct != 1000 || rows != 1000 {
+				t.Errorf("%d rows (%d distinct) stored, %d counted over two runs; want 1000 once", count, distinct, rows)
+			}
+		})
+	}
+}
