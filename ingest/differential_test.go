@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -105,6 +106,11 @@ func compareFrames(name string, ref []corpus.Frame, got map[string][]message, mu
 		seen[frame] = true
 		msgs := got[frame]
 		want := splitMessages(f)
+		// Pairing emits the queries of one segment in the order of their
+		// responses: compare a frame's messages in ID order.
+		byID := func(a, b message) int { return strings.Compare(a["id"], b["id"]) }
+		slices.SortStableFunc(msgs, byID)
+		slices.SortStableFunc(want, byID)
 		if len(msgs) != len(want) {
 			if !mutated && !anyPlaceholder(f) {
 				diffs = append(diffs, difference{fmt.Sprintf("%s %s count", name, frame),
@@ -176,8 +182,10 @@ func plainName(s string, tshark bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		switch {
-		case tshark && strings.HasPrefix(s[i:], `\177`):
-			b.WriteByte('?')
+		case tshark && s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]):
+			// tshark escapes control bytes and DEL in octal.
+			n := int(s[i+1]-'0')*64 + int(s[i+2]-'0')*8 + int(s[i+3]-'0')
+			b.WriteByte(printable(byte(n)))
 			i += 4
 		case tshark && s[i] >= 0x80:
 			_, size := utf8.DecodeRuneInString(s[i:])
@@ -204,6 +212,8 @@ func plainName(s string, tshark bool) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func printable(c byte) byte {
 	if c < 0x20 || c >= 0x7f {

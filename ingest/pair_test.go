@@ -28,7 +28,12 @@ func TestDecoder_Pairing(t *testing.T) {
 
 	type side struct{ paired, unpaired int }
 	var queries, responses side
-	frames := make(map[uint64]uint64) // frame -> pair frame
+	// A TCP segment can complete two queries: a message is its frame and ID.
+	type message struct {
+		frame uint64
+		id    uint16
+	}
+	frames := make(map[message]uint64) // message -> pair frame
 	d := ingest.NewDecoder(ingest.Config{})
 	var st ingest.FileStats
 	err = d.DecodeFile(ingest.Input{Path: path}, &st, nil, func(r *schema.Row) error {
@@ -41,7 +46,7 @@ func TestDecoder_Pairing(t *testing.T) {
 			return nil
 		}
 		s.paired++
-		frames[r.Frame] = r.PairFrame
+		frames[message{r.Frame, r.DNS.ID}] = r.PairFrame
 		if r.Latency < 50_000 || r.Latency > 30_000_000 {
 			t.Errorf("frame %d: latency %d ns outside the generator's 50 µs to 30 ms", r.Frame, r.Latency)
 		}
@@ -57,9 +62,9 @@ func TestDecoder_Pairing(t *testing.T) {
 	if queries.unpaired != int(truth.Unanswered) || st.Pairs.Unanswered != truth.Unanswered {
 		t.Errorf("%d unanswered queries (stats %d), generated %d", queries.unpaired, st.Pairs.Unanswered, truth.Unanswered)
 	}
-	for frame, other := range frames {
-		if frames[other] != frame {
-			t.Fatalf("frame %d pairs with %d, which pairs with %d", frame, other, frames[other])
+	for m, other := range frames {
+		if back := frames[message{other, m.id}]; back != m.frame {
+			t.Fatalf("frame %d pairs with %d, which pairs with %d", m.frame, other, back)
 		}
 	}
 	if uint64(queries.paired+queries.unpaired+responses.paired+responses.unpaired) != st.Messages() {

@@ -24,7 +24,7 @@ func TestDecoder_Sidecar(t *testing.T) {
 		drops   uint64
 	}{
 		{"none", "", nil, 0},
-		{"agrees", `{"packets": 1020, "drops": 7}`, nil, 7},
+		{"agrees", `{"packets": 1091, "drops": 7}`, nil, 7},
 		{"disagrees", `{"packets": 1021, "drops": 0}`, ingest.ErrSidecarMismatch, 0},
 	}
 	for _, tt := range tests {
@@ -40,8 +40,8 @@ func TestDecoder_Sidecar(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
-			if st.KernelDrops != tt.drops || st.Packets != 1020 {
-				t.Errorf("drops %d packets %d, want %d and 1020", st.KernelDrops, st.Packets, tt.drops)
+			if st.KernelDrops != tt.drops || st.Packets != 1091 {
+				t.Errorf("drops %d packets %d, want %d and 1091", st.KernelDrops, st.Packets, tt.drops)
 			}
 		})
 	}

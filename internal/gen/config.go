@@ -29,6 +29,7 @@ type Config struct {
 	Unanswered float64 // share of queries never answered (default 0.02)
 	Malformed  float64 // share of DNS messages with a malformed payload (default 0.002)
 	Multicast  float64 // share of transactions that are mDNS or LLMNR (default 0.005)
+	TCP        float64 // share of unicast transactions carried over TCP (default 0.02)
 	NonDNS     float64 // share of packets that are not DNS (default 0.02)
 }
 
@@ -52,6 +53,7 @@ func (cfg Config) withDefaults() Config {
 	c.Unanswered = orShare(c.Unanswered, 0.02)
 	c.Malformed = orShare(c.Malformed, 0.002)
 	c.Multicast = orShare(c.Multicast, 0.005)
+	c.TCP = orShare(c.TCP, 0.02)
 	c.NonDNS = orShare(c.NonDNS, 0.02)
 	return c
 }

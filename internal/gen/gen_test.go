@@ -96,32 +96,48 @@ func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 func TestWrite_GroundTruth(t *testing.T) {
 	for _, f := range formats {
 		t.Run(f.String(), func(t *testing.T) {
-			cfg := Config{Seed: 9, Messages: 20000, Malformed: 0.01, Multicast: 0.02}
+			cfg := Config{Seed: 9, Messages: 20000, Malformed: 0.01, Multicast: 0.02, TCP: 0.05}
 			raw, all, st := generate(t, cfg, f)
-			byFrame := map[uint64]Expected{}
+			byFrame := map[uint64][]Expected{}
 			for _, e := range all {
-				byFrame[e.Frame] = e
+				byFrame[e.Frame] = append(byFrame[e.Frame], e)
 			}
 			frames := readCapture(t, raw, f)
 			if uint64(len(frames)) != st.Packets {
 				t.Fatalf("file has %d packets, stats say %d", len(frames), st.Packets)
 			}
-			var nonDNS uint64
+			var nonDNS, segments, tcpMessages uint64
+			streams := tcpStreams{}
 			for i, fr := range frames {
 				got := parseFrame(t, fr)
-				e, ok := byFrame[uint64(i+1)]
-				if !ok {
-					if got.isDNSPort() {
-						t.Fatalf("frame %d: DNS port %d/%d but no Expected", i+1, got.sport, got.dport)
-					}
+				var msgs [][]byte
+				switch {
+				case got.isDNSTCP():
+					segments++
+					msgs = streams.segment(t, uint64(i+1), got)
+					tcpMessages += uint64(len(msgs))
+				case got.isDNSPort():
+					msgs = [][]byte{got.payload}
+				default:
 					nonDNS++
-					continue
 				}
-				checkMessage(t, e, fr, got)
+				want := byFrame[uint64(i+1)]
+				if len(msgs) != len(want) {
+					t.Fatalf("frame %d: %d DNS messages, %d expected", i+1, len(msgs), len(want))
+				}
+				for j, m := range msgs {
+					checkMessage(t, want[j], fr, got, m)
+				}
 			}
-			if nonDNS != st.NonDNS {
-				t.Errorf("%d non-DNS frames, stats say %d", nonDNS, st.NonDNS)
+			if nonDNS != st.NonDNS || segments != st.TCPSegments || tcpMessages != st.TCP {
+				t.Errorf("%d non-DNS frames, %d TCP segments, %d TCP messages; "+
+					"stats say %d, %d, %d",
+					nonDNS, segments, tcpMessages, st.NonDNS, st.TCPSegments, st.TCP)
 			}
+			if st.TCP == 0 {
+				t.Error("no DNS message over TCP")
+			}
+			streams.checkClosed(t)
 		})
 	}
 }
@@ -177,9 +193,13 @@ type decoded struct {
 	ipVersion    uint8
 	src, dst     netip.Addr
 	sport, dport uint16
-	udp          bool
+	udp, tcp     bool
+	seq, ack     uint32 // TCP only
+	flags        uint8  // TCP only
 	payload      []byte
 }
+
+func (d decoded) isDNSTCP() bool { return d.tcp && (d.sport == 53 || d.dport == 53) }
 
 func (d decoded) isDNSPort() bool {
 	for _, p := range []uint16{53, 5353, 5355} {
@@ -269,8 +289,12 @@ func (d *decoded) decodeIP(tb testing.TB, first gopacket.LayerType, data []byte)
 	} else if onesSum(transport) != 0xffff {
 		tb.Errorf("bad ICMP checksum")
 	}
-	if proto == layers.IPProtocolUDP {
+	switch proto {
+	case layers.IPProtocolUDP:
 		d.udp, d.sport, d.dport, d.payload = true, uint16(udp.SrcPort), uint16(udp.DstPort), udp.Payload
+	case layers.IPProtocolTCP:
+		d.tcp, d.sport, d.dport, d.payload = true, uint16(tcp.SrcPort), uint16(tcp.DstPort), tcp.Payload
+		d.seq, d.ack, d.flags = tcp.Seq, tcp.Ack, tcp.Contents[13]
 	}
 }
 
@@ -288,8 +312,12 @@ func onesSum(parts ...[]byte) uint16 {
 	return uint16(s)
 }
 
-func checkMessage(tb testing.TB, e Expected, fr frame, got decoded) {
+// checkMessage holds the DNS message payload, found in frame fr, against e.
+func checkMessage(tb testing.TB, e Expected, fr frame, got decoded, payload []byte) {
 	tb.Helper()
+	if e.TCP != got.tcp {
+		tb.Fatalf("frame %d: expected TCP %v, frame has TCP %v", e.Frame, e.TCP, got.tcp)
+	}
 	if e.Time != fr.time {
 		tb.Errorf("frame %d: time %d, file says %d", e.Frame, e.Time, fr.time)
 	}
@@ -300,18 +328,18 @@ func checkMessage(tb testing.TB, e Expected, fr frame, got decoded) {
 			got.vlans, got.ipVersion, got.src, got.sport, got.dst, got.dport)
 	}
 	var m dns.Msg
-	err := m.Unpack(got.payload)
+	err := m.Unpack(payload)
 	if e.Malformed {
 		if err == nil {
 			tb.Errorf("frame %d: malformed message unpacks", e.Frame)
 		}
-		if id := binary.BigEndian.Uint16(got.payload); id != e.ID || got.payload[2]&0x80 != 0 != e.QR {
+		if id := binary.BigEndian.Uint16(payload); id != e.ID || payload[2]&0x80 != 0 != e.QR {
 			tb.Errorf("frame %d: header of malformed message does not match", e.Frame)
 		}
 		return
 	}
 	if err != nil {
-		tb.Fatalf("frame %d: unpack: %v\n% x", e.Frame, err, got.payload)
+		tb.Fatalf("frame %d: unpack: %v\n% x", e.Frame, err, payload)
 	}
 	var qname string
 	var qtype uint16
@@ -321,6 +349,9 @@ func checkMessage(tb testing.TB, e Expected, fr frame, got decoded) {
 	if m.Id != e.ID || m.Response != e.QR || m.Rcode != int(e.RCode) ||
 		qname != e.QName || qtype != e.QType || len(m.Answer) != e.Answers {
 		tb.Errorf("frame %d: expected %+v, message is\n%v", e.Frame, e, &m)
+	}
+	if e.DstPort == 53 && !m.RecursionDesired {
+		tb.Errorf("frame %d: a stub's query without RD", e.Frame)
 	}
 }
 

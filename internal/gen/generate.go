@@ -69,12 +69,18 @@ type generator struct {
 	st      Stats
 	now     int64
 	budget  int   // messages still to emit or reserve
-	pending []txn // responses to come, a min-heap on (at, seq)
+	pending []txn // responses and TCP segments to come, a min-heap on (at, seq)
 	seq     uint64
 	pNonDNS float64
+	pTCP    float64
 	ipID    uint16
 	payload []byte
 	frame   []byte
+
+	busy    map[connKey]bool // client ends of the live TCP connections
+	stream  []byte           // the payload of a TCP segment
+	done    []Expected       // the messages a TCP segment completes
+	answers int              // answers of the latest response framed for TCP
 }
 
 func newGenerator(cfg Config, f Format, each func(Expected)) *generator {
@@ -89,15 +95,24 @@ func newGenerator(cfg Config, f Format, each func(Expected)) *generator {
 		budget:  cfg.Messages,
 		payload: make([]byte, 0, 4096),
 		frame:   make([]byte, 0, 4096),
+		stream:  make([]byte, 0, 4096),
+		busy:    make(map[connKey]bool),
 		st:      Stats{First: cfg.Start},
 	}
 	// Popularity exponent 1.1: close to the α ≈ 1 measured at resolvers,
 	// and rand.Zipf needs more than 1. The offset 3 flattens the head so
 	// that the top name takes about 6% of the queries, not 15%.
 	g.zipf = rand.NewZipf(r, 1.1, 3, uint64(cfg.Names-1))
-	// A step that is not a non-DNS packet makes about two DNS packets, so
-	// this probability gives cfg.NonDNS as a share of packets.
-	g.pNonDNS = 2 * cfg.NonDNS / (1 + cfg.NonDNS)
+	// A unicast step opens a connection at this probability; as some
+	// connections carry two transactions, it gives cfg.TCP as a share of
+	// transactions.
+	conns := cfg.TCP / (1 + (1-cfg.TCP)/pipelined)
+	// A step that is not a non-DNS packet makes about two DNS packets, or
+	// tcpPackets for a connection, so this probability gives cfg.NonDNS as
+	// a share of packets.
+	m := 2 + conns*(tcpPackets-2)
+	g.pNonDNS = m * cfg.NonDNS / (1 - cfg.NonDNS + m*cfg.NonDNS)
+	g.pTCP = conns * (1 - g.pNonDNS - cfg.Multicast)
 	return g
 }
 
@@ -116,6 +131,8 @@ func (g *generator) step() {
 		g.nonDNS()
 	case x < g.pNonDNS+g.cfg.Multicast:
 		g.multicast()
+	case x < g.pNonDNS+g.cfg.Multicast+g.pTCP:
+		g.tcpQuery()
 	default:
 		g.query()
 	}
@@ -125,6 +142,10 @@ func (g *generator) step() {
 func (g *generator) flush(until int64) {
 	for len(g.pending) > 0 && g.pending[0].at <= until {
 		t := g.pop()
+		if t.kind == tcpNext {
+			g.tcpSegment(t.conn)
+			continue
+		}
 		g.respond(&t)
 	}
 }
@@ -132,6 +153,15 @@ func (g *generator) flush(until int64) {
 // emitDNS frames a DNS payload in UDP and writes it, completing e with what
 // the frame shows.
 func (g *generator) emitDNS(at int64, p *packet, payload []byte, e Expected) {
+	g.frame = p.udp(g.frame[:0], g.nextID(), payload)
+	frame, ts := g.write(at, p)
+	g.expect(p, frame, ts, e)
+}
+
+// expect completes e with what frame number frame, written at ts with the
+// addressing p, shows, counts it and reports it.
+func (g *generator) expect(p *packet, frame uint64, ts int64, e Expected) {
+	e.Frame, e.Time = frame, ts
 	e.VLANs = p.via.vlans
 	e.IPVersion = 4
 	if p.src.Is6() {
@@ -139,10 +169,11 @@ func (g *generator) emitDNS(at int64, p *packet, payload []byte, e Expected) {
 		g.st.IPv6++
 	}
 	e.Src, e.Dst, e.SrcPort, e.DstPort = p.src, p.dst, p.sport, p.dport
-	g.frame = p.udp(g.frame[:0], g.nextID(), payload)
-	e.Frame, e.Time = g.write(at, p)
 
 	g.st.Messages++
+	if e.TCP {
+		g.st.TCP++
+	}
 	if e.QR {
 		g.st.Responses++
 	} else {

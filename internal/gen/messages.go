@@ -9,6 +9,7 @@ const (
 	unicast kind = iota // a stub resolver asking a recursive resolver, port 53
 	mdns                // multicast DNS, RFC 6762, port 5353
 	llmnr               // link-local multicast name resolution, RFC 4795, port 5355
+	tcpNext             // not a transaction: a pending TCP connection's next segment
 )
 
 // txn is one transaction: everything needed to build its query and its
@@ -25,8 +26,10 @@ type txn struct {
 	sport  uint16
 	rcode  uint16
 	opt    edns
-	authNS bool // list the zone's NS records in the authority section
-	bad    bool // the response is malformed
+	authNS bool  // list the zone's NS records in the authority section
+	bad    bool  // the response is malformed
+	big    bool  // a large response, as over TCP: more records per RRset
+	conn   *conn // the connection of a pending tcpNext
 }
 
 func buildQuery(b []byte, t *txn) []byte {
@@ -71,11 +74,11 @@ func (m *msg) answer(t *txn) {
 	nm := t.nm
 	switch t.qtype {
 	case typeA, typeAAAA:
-		m.addresses(nm, t.qtype)
+		m.addresses(nm, t.qtype, t.big)
 	case typeMX:
-		m.mx(nm)
+		m.mx(nm, t.big)
 	case typeTXT:
-		m.txt(nm)
+		m.txt(nm, t.big)
 	case typeNS:
 		m.nsRecords(nm, qnameOff)
 		m.an, m.ns = m.ns, 0
@@ -87,8 +90,9 @@ func (m *msg) answer(t *txn) {
 }
 
 // addresses answers A or AAAA through the name's CNAME chain; a name with no
-// address of that type gets a NODATA response (RFC 2308 section 2.2).
-func (m *msg) addresses(nm *name, qtype uint16) {
+// address of that type gets a NODATA response (RFC 2308 section 2.2). A big
+// response lists 4–8 addresses, as a load-balanced service does.
+func (m *msg) addresses(nm *name, qtype uint16, big bool) {
 	n := nm.nA
 	if qtype == typeAAAA {
 		n = nm.nAAAA
@@ -96,6 +100,9 @@ func (m *msg) addresses(nm *name, qtype uint16) {
 	if n == 0 {
 		m.soa(nm)
 		return
+	}
+	if big {
+		n = 4 + int(nm.key>>32%5)
 	}
 	owner := qnameOff
 	for _, target := range nm.cnames {
@@ -128,9 +135,13 @@ func (m *msg) host(label string, apex int) {
 	m.b = appendPtr(m.b, apex)
 }
 
-func (m *msg) mx(nm *name) {
+func (m *msg) mx(nm *name, big bool) {
 	apex := qnameOff + nm.apexOff
-	for i, h := range []string{"mx1", "mx2"} {
+	hosts := mxHosts[:2]
+	if big {
+		hosts = mxHosts
+	}
+	for i, h := range hosts {
 		rd := m.rr(qnameOff, typeMX, classIN, nm.ttl)
 		m.b = binary.BigEndian.AppendUint16(m.b, uint16(10*(i+1)))
 		m.host(h, apex)
@@ -139,7 +150,11 @@ func (m *msg) mx(nm *name) {
 	}
 }
 
-func (m *msg) txt(nm *name) {
+var mxHosts = []string{"mx1", "mx2", "mx3", "mx4"}
+
+// txt answers with an SPF record and, in a big response, 2–5 site
+// verification tokens as well, as busy domains collect them.
+func (m *msg) txt(nm *name, big bool) {
 	const pre, post = "v=spf1 include:_spf.", " ~all"
 	apex := nm.text[nm.apexOff:]
 	rd := m.rr(qnameOff, typeTXT, classIN, nm.ttl)
@@ -149,6 +164,34 @@ func (m *msg) txt(nm *name) {
 	m.b = append(m.b, post...)
 	m.end(rd)
 	m.an++
+	if !big {
+		return
+	}
+	for k := range 2 + int(nm.key>>16%4) {
+		v := verifiers[k]
+		rd := m.rr(qnameOff, typeTXT, classIN, nm.ttl)
+		m.b = append(m.b, byte(len(v)+32))
+		m.b = append(m.b, v...)
+		x := mix(nm.key + uint64(k))
+		m.b = appendHex(appendHex(m.b, x), mix(x))
+		m.end(rd)
+		m.an++
+	}
+}
+
+// appendHex appends the 16 hex digits of x.
+func appendHex(b []byte, x uint64) []byte {
+	const digits = "0123456789abcdef"
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, digits[x>>i&0xf])
+	}
+	return b
+}
+
+// verifiers are the prefixes of made-up site verification tokens.
+var verifiers = []string{
+	"site-verification=", "domain-verification=", "mail-verification=",
+	"ms-verification=", "app-verification=",
 }
 
 // nsRecords appends the zone's NS records, owned by the name at offset

@@ -13,6 +13,7 @@ func TestWrite_Mix(t *testing.T) {
 	var (
 		v6, tagged, qinq, nx, servfail, badCookie, malformed int
 		mdns, llmnr, responses, queries                      int
+		tcpQueries                                           int
 		answers                                              [5]int
 		names                                                = map[string]int{}
 	)
@@ -40,6 +41,9 @@ func TestWrite_Mix(t *testing.T) {
 		case !e.QR:
 			queries++
 			names[e.QName]++
+			if e.TCP {
+				tcpQueries++
+			}
 			return
 		}
 		responses++
@@ -50,6 +54,9 @@ func TestWrite_Mix(t *testing.T) {
 			servfail++
 		case rcodeBadCookie:
 			badCookie++
+		}
+		if e.TCP {
+			return // larger answers, checked by TestWrite_TCP
 		}
 		if e.Answers > 4 {
 			t.Fatalf("frame %d: %d answers, want at most 4", e.Frame, e.Answers)
@@ -75,6 +82,7 @@ func TestWrite_Mix(t *testing.T) {
 		{"non-DNS packets", ratio(int(st.NonDNS), int(st.Packets)), 0.02, 0.003},
 		{"multicast messages", ratio(mdns+llmnr, n), 0.005, 0.002},
 		{"unanswered unicast queries", 1 - ratio(responses, queries), 0.022, 0.004},
+		{"unicast queries over TCP", ratio(tcpQueries, queries), 0.02, 0.003},
 	}
 	for _, s := range shares {
 		t.Logf("%s: %.4f", s.what, s.got)
@@ -125,8 +133,8 @@ type discard struct{}
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 
 // TestWrite_Timing checks that packet times never go back, that every
-// unicast response follows its query by 50 µs to 30 ms, and that frames are
-// numbered in order.
+// unicast response follows its query by 50 µs to 30 ms (over TCP, the
+// segments that complete them), and that frames are numbered in order.
 func TestWrite_Timing(t *testing.T) {
 	type key struct {
 		client string
@@ -136,7 +144,9 @@ func TestWrite_Timing(t *testing.T) {
 	asked := map[key]int64{}
 	var last Expected
 	_, err := Write(discard{}, Config{Seed: 12, Messages: 50000}, Pcap, func(e Expected) {
-		if e.Time < last.Time || e.Frame <= last.Frame {
+		// Only a TCP segment completes two messages.
+		sameFrame := e.Frame == last.Frame && e.TCP && last.TCP
+		if e.Time < last.Time || e.Frame < last.Frame || e.Frame == last.Frame && !sameFrame {
 			t.Fatalf("frame %d at %d follows frame %d at %d", e.Frame, e.Time, last.Frame, last.Time)
 		}
 		last = e

@@ -2,7 +2,7 @@
 // with package gen: the same flags always give the same bytes.
 //
 //	gencap -o FILE [-n MESSAGES] [-seed N] [-format pcap|pcap-ns|pcapng]
-//	       [-compress none|gzip|zstd] [-ipv6 S] [-vlan S] [-qinq S]
+//	       [-compress none|gzip|zstd] [-ipv6 S] [-vlan S] [-qinq S] [-tcp S]
 //
 // It prints a one-line summary on stderr. Exit status: 0 on success, 1 on
 // failure, 2 on a usage error.
@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.IPv6, "ipv6", 0, "share of IPv6 clients (0: default, negative: none)")
 	fs.Float64Var(&cfg.VLAN, "vlan", 0, "share of clients behind one 802.1Q tag (0: default, <0: none)")
 	fs.Float64Var(&cfg.QinQ, "qinq", 0, "share of clients behind two tags (0: default, <0: none)")
+	fs.Float64Var(&cfg.TCP, "tcp", 0, "share of unicast transactions over TCP (0: default, <0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,8 +62,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "gencap: %s: %d packets, %d DNS messages (%d malformed), %d non-DNS in %v\n",
-		*out, st.Packets, st.Messages, st.Malformed, st.NonDNS,
+	fmt.Fprintf(stderr, "gencap: %s: %d packets, %d DNS messages (%d malformed, %d over TCP), "+
+		"%d non-DNS in %v\n", *out, st.Packets, st.Messages, st.Malformed, st.TCP, st.NonDNS,
 		time.Since(start).Round(time.Millisecond))
 	return nil
 }

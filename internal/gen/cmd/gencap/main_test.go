@@ -14,7 +14,8 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "a.pcapng")
 	var stderr bytes.Buffer
-	err := run([]string{"-o", out, "-n", "300", "-seed", "4", "-format", "pcapng"}, nil, &stderr)
+	args := []string{"-o", out, "-n", "300", "-seed", "4", "-format", "pcapng", "-tcp", "0.1"}
+	err := run(args, nil, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v (%s)", err, stderr.String())
 	}
@@ -23,7 +24,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want bytes.Buffer
-	if _, err := gen.Write(&want, gen.Config{Seed: 4, Messages: 300}, gen.Pcapng, nil); err != nil {
+	cfg := gen.Config{Seed: 4, Messages: 300, TCP: 0.1}
+	if _, err := gen.Write(&want, cfg, gen.Pcapng, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want.Bytes()) {
