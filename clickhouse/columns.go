@@ -2,114 +2,252 @@ package clickhouse
 
 import (
 	"fmt"
-	"time"
 	"unsafe"
 
+	"github.com/ClickHouse/ch-go/proto"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// goColumn returns an Arrow array as the Go slice clickhouse-go appends to
-// the matching ClickHouse column: numbers as their values slice, strings
-// and byte strings as []string pointing into the Arrow buffers, addresses
-// as [][16]byte, timestamps as []time.Time (clickhouse-go reads []int64 as
-// milliseconds), lists as slices of slices.
+// block is the native-protocol form of Arrow batches of one schema: a
+// ch-go column per Arrow column, refilled from each batch in turn.
 //
-// The returned slices alias a's memory: they are valid while a is, which
-// is long enough because clickhouse-go copies on append. Nulls are not
-// expected (the schema has no Nullable column) and read as zero values.
-func goColumn(a arrow.Array) (any, error) {
-	switch a := a.(type) {
-	case *array.Uint8:
-		return a.Uint8Values(), nil
-	case *array.Uint16:
-		return a.Uint16Values(), nil
-	case *array.Uint32:
-		return a.Uint32Values(), nil
-	case *array.Uint64:
-		return a.Uint64Values(), nil
-	case *array.Int64:
-		return a.Int64Values(), nil
-	case *array.Boolean:
-		return bools(a), nil
-	case *array.String:
-		return texts(a), nil
-	case *array.Binary:
-		return binaries(a), nil
-	case *array.Timestamp:
-		return times(a), nil
-	case *array.FixedSizeBinary:
-		return addrs(a)
-	case *array.List:
-		return list(a)
-	}
-	return nil, fmt.Errorf("arrow type %s: not converted", a.DataType())
+// Written against ch-go's column types rather than clickhouse-go's batch
+// API because the batch API appends row by row through reflection, and
+// list columns cost it a slice per row: BenchmarkSink's loader spent 30%
+// of its CPU there, more than decoding. Here numbers, timestamps and
+// addresses alias the Arrow buffers, strings reuse the Arrow data buffer
+// with a position per value, and only booleans (bit-packed in Arrow) are
+// unpacked; ch-go then encodes each column once into its send buffer.
+type block struct {
+	cols  []colFiller
+	input proto.Input
 }
 
-func bools(a *array.Boolean) []bool {
-	out := make([]bool, a.Len())
-	for i := range out {
-		out[i] = a.Value(i)
-	}
-	return out
+// colFiller is one column of a block: fill points it at an Arrow array.
+type colFiller interface {
+	fill(a arrow.Array) error
+	data() proto.ColInput
 }
 
-// texts returns the values of a; arrow-go's Value already aliases the
-// data buffer.
-func texts(a *array.String) []string {
-	out := make([]string, a.Len())
-	for i := range out {
-		out[i] = a.Value(i)
+// newBlock returns the block for batches of s.
+func newBlock(s *arrow.Schema) (*block, error) {
+	b := &block{}
+	for _, f := range s.Fields() {
+		c, err := newFiller(f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		b.cols = append(b.cols, c)
+		b.input = append(b.input, proto.InputColumn{Name: f.Name, Data: c.data()})
 	}
-	return out
+	return b, nil
 }
 
-func binaries(a *array.Binary) []string {
-	out := make([]string, a.Len())
-	for i := range out {
-		b := a.Value(i)
-		out[i] = unsafe.String(unsafe.SliceData(b), len(b))
+// fill points the block's columns at rec's.
+func (b *block) fill(rec arrow.RecordBatch) error {
+	if int(rec.NumCols()) != len(b.cols) {
+		return fmt.Errorf("batch of %d columns, want %d", rec.NumCols(), len(b.cols))
 	}
-	return out
+	for i, c := range b.cols {
+		if err := c.fill(rec.Column(i)); err != nil {
+			return fmt.Errorf("column %s: %w", rec.ColumnName(i), err)
+		}
+	}
+	return nil
 }
 
-func times(a *array.Timestamp) []time.Time {
-	out := make([]time.Time, a.Len())
-	for i, ns := range a.TimestampValues() {
-		out[i] = time.Unix(0, int64(ns)).UTC()
+func newFiller(t arrow.DataType) (colFiller, error) {
+	switch t := t.(type) {
+	case *arrow.Uint8Type:
+		return &fixedCol[uint8, proto.ColUInt8]{}, nil
+	case *arrow.Uint16Type:
+		return &fixedCol[uint16, proto.ColUInt16]{}, nil
+	case *arrow.Uint32Type:
+		return &fixedCol[uint32, proto.ColUInt32]{}, nil
+	case *arrow.Uint64Type:
+		return &fixedCol[uint64, proto.ColUInt64]{}, nil
+	case *arrow.Int64Type:
+		return &fixedCol[int64, proto.ColInt64]{}, nil
+	case *arrow.TimestampType:
+		if t.Unit != arrow.Nanosecond {
+			return nil, fmt.Errorf("timestamp in %s: want nanoseconds", t.Unit)
+		}
+		return &timeCol{col: proto.ColDateTime64{Precision: proto.PrecisionNano, PrecisionSet: true}}, nil
+	case *arrow.BooleanType:
+		return &boolCol{}, nil
+	case *arrow.StringType, *arrow.BinaryType:
+		return &strCol{}, nil
+	case *arrow.FixedSizeBinaryType:
+		if t.ByteWidth != 16 {
+			return nil, fmt.Errorf("fixed_size_binary(%d): want 16, an IPv6 address", t.ByteWidth)
+		}
+		return &addrCol{}, nil
+	case *arrow.ListType:
+		switch t.Elem().(type) {
+		case *arrow.Uint16Type:
+			return newListCol(&fixedCol[uint16, proto.ColUInt16]{}), nil
+		case *arrow.Uint32Type:
+			return newListCol(&fixedCol[uint32, proto.ColUInt32]{}), nil
+		case *arrow.StringType:
+			return newListCol(&strCol{}), nil
+		}
 	}
-	return out
+	return nil, fmt.Errorf("arrow type %s: not converted", t)
 }
 
-func addrs(a *array.FixedSizeBinary) ([][16]byte, error) {
-	if w := a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth; w != 16 {
-		return nil, fmt.Errorf("fixed_size_binary(%d): want 16, an IPv6 address", w)
+// fixedCol is a column of numbers: ch-go's slice type over the Arrow
+// values, no copy.
+type fixedCol[T uint8 | uint16 | uint32 | uint64 | int64, C ~[]T] struct{ col C }
+
+// values is the subset of arrow-go's numeric arrays fixedCol reads.
+type values[T any] interface{ Values() []T }
+
+func (c *fixedCol[T, C]) fill(a arrow.Array) error {
+	v, ok := a.(values[T])
+	if !ok {
+		return fmt.Errorf("arrow %s: not a %T column", a.DataType(), c.col)
 	}
-	out := make([][16]byte, a.Len())
-	for i := range out {
-		out[i] = [16]byte(a.Value(i))
-	}
-	return out, nil
+	c.col = C(v.Values())
+	return nil
 }
 
-// list returns a list column as one sub-slice per row of its values.
-func list(a *array.List) (any, error) {
-	offs := a.Offsets()
-	switch v := a.ListValues().(type) {
-	case *array.Uint16:
-		return sublists(v.Uint16Values(), offs), nil
-	case *array.Uint32:
-		return sublists(v.Uint32Values(), offs), nil
-	case *array.String:
-		return sublists(texts(v), offs), nil
+func (c *fixedCol[T, C]) data() proto.ColInput {
+	if in, ok := any(&c.col).(proto.ColInput); ok {
+		return in
 	}
-	return nil, fmt.Errorf("arrow type %s: not converted", a.DataType())
+	panic(fmt.Sprintf("%T is no ch-go input column", c.col))
 }
 
-func sublists[T any](vals []T, offs []int32) [][]T {
-	out := make([][]T, len(offs)-1)
-	for i := range out {
-		out[i] = vals[offs[i]:offs[i+1]:offs[i+1]]
-	}
-	return out
+func (c *fixedCol[T, C]) column() proto.ColumnOf[T] {
+	return any(&c.col).(proto.ColumnOf[T])
 }
+
+// timeCol is DateTime64(9): Arrow's nanoseconds are its values.
+type timeCol struct{ col proto.ColDateTime64 }
+
+func (c *timeCol) fill(a arrow.Array) error {
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return fmt.Errorf("arrow %s: want a timestamp", a.DataType())
+	}
+	v := ts.TimestampValues()
+	c.col.Data = unsafe.Slice((*proto.DateTime64)(unsafe.SliceData(v)), len(v))
+	return nil
+}
+
+func (c *timeCol) data() proto.ColInput { return &c.col }
+
+// boolCol unpacks Arrow's bits into bytes, reusing its slice.
+type boolCol struct{ col proto.ColBool }
+
+func (c *boolCol) fill(a arrow.Array) error {
+	b, ok := a.(*array.Boolean)
+	if !ok {
+		return fmt.Errorf("arrow %s: want booleans", a.DataType())
+	}
+	c.col = c.col[:0]
+	for i := range b.Len() {
+		c.col = append(c.col, b.Value(i))
+	}
+	return nil
+}
+
+func (c *boolCol) data() proto.ColInput { return &c.col }
+
+// strCol is String (or LowCardinality(String), which the server converts
+// to): the Arrow data buffer with a start and end per value.
+type strCol struct{ col proto.ColStr }
+
+// binaryLike is arrow-go's String and Binary arrays.
+type binaryLike interface {
+	arrow.Array
+	ValueOffsets() []int32
+	ValueBytes() []byte
+}
+
+func (c *strCol) fill(a arrow.Array) error {
+	s, ok := a.(binaryLike)
+	if !ok {
+		return fmt.Errorf("arrow %s: want strings", a.DataType())
+	}
+	c.set(s.ValueBytes(), s.ValueOffsets())
+	return nil
+}
+
+// set points the column at data, whose values offs delimit; offs[0] is
+// where data starts.
+func (c *strCol) set(data []byte, offs []int32) {
+	base := int(offs[0])
+	c.col.Buf = data
+	c.col.Pos = c.col.Pos[:0]
+	for i := 1; i < len(offs); i++ {
+		c.col.Pos = append(c.col.Pos, proto.Position{Start: int(offs[i-1]) - base, End: int(offs[i]) - base})
+	}
+}
+
+func (c *strCol) data() proto.ColInput { return &c.col }
+
+func (c *strCol) column() proto.ColumnOf[string] { return &c.col }
+
+// addrCol is IPv6: the Arrow fixed-size data buffer, 16 bytes a value.
+type addrCol struct{ col proto.ColIPv6 }
+
+func (c *addrCol) fill(a arrow.Array) error {
+	f, ok := a.(*array.FixedSizeBinary)
+	if !ok {
+		return fmt.Errorf("arrow %s: want fixed-size binary", a.DataType())
+	}
+	var b []byte
+	if buf := f.Data().Buffers()[1]; buf != nil {
+		b = buf.Bytes()
+	}
+	off, n := 16*f.Data().Offset(), 16*f.Len()
+	if len(b) < off+n {
+		return fmt.Errorf("%d bytes for %d addresses", len(b), f.Len())
+	}
+	b = b[off : off+n]
+	c.col = unsafe.Slice((*proto.IPv6)(unsafe.Pointer(unsafe.SliceData(b))), f.Len())
+	return nil
+}
+
+func (c *addrCol) data() proto.ColInput { return &c.col }
+
+// listCol is Array(T): offsets made absolute from Arrow's, over the
+// element column filled from the list's values.
+type listCol[T any] struct {
+	elem elemFiller[T]
+	col  proto.ColArr[T]
+}
+
+// elemFiller is a column that can hold a list's elements.
+type elemFiller[T any] interface {
+	colFiller
+	column() proto.ColumnOf[T]
+}
+
+func newListCol[T any](elem elemFiller[T]) *listCol[T] {
+	return &listCol[T]{elem: elem, col: proto.ColArr[T]{Data: elem.column()}}
+}
+
+func (c *listCol[T]) fill(a arrow.Array) error {
+	l, ok := a.(*array.List)
+	if !ok {
+		return fmt.Errorf("arrow %s: want a list", a.DataType())
+	}
+	offs := l.Offsets()
+	start, end := int64(offs[0]), int64(offs[len(offs)-1])
+	vals := array.NewSlice(l.ListValues(), start, end)
+	defer vals.Release()
+	if err := c.elem.fill(vals); err != nil {
+		return err
+	}
+	c.col.Data = c.elem.column()
+	c.col.Offsets = c.col.Offsets[:0]
+	for _, o := range offs[1:] {
+		c.col.Offsets = append(c.col.Offsets, uint64(int64(o)-start))
+	}
+	return nil
+}
+
+func (c *listCol[T]) data() proto.ColInput { return &c.col }
