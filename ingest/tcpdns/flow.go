@@ -53,7 +53,7 @@ func (f *flow) reset(base uint32) {
 	f.base = base
 	f.win = f.win[:0]
 	f.have, f.nspans, f.beyond = 0, 0, 0
-	f.synced, f.trusted = false, false
+	f.synced, f.trusted, f.closed = false, false, false
 	f.late = hole{}
 }
 

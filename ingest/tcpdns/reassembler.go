@@ -215,7 +215,6 @@ func (r *Reassembler) open(k Key, f *flow, base uint32, trusted bool) *flow {
 		f = r.alloc(k)
 	} else {
 		r.discard(f)
-		f.closed = false
 	}
 	f.reset(base)
 	f.synced, f.trusted = trusted, trusted

@@ -342,3 +342,28 @@ func TestReassembler_Allocs(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", n)
 	}
 }
+
+// TestReassembler_reusedDirection decodes the same closed connection twice
+// with a Flush between, as a decoder does from file to file: the second
+// time the recycled directions start afresh, not as closed ones that take
+// the new connection's data for mid-stream starts.
+func TestReassembler_reusedDirection(t *testing.T) {
+	r := tcpdns.New(tcpdns.Config{})
+	q := queries(2)
+	conn := []step{
+		{key: client, seq: 1, flags: syn},
+		{key: server, seq: 9, flags: syn | ack},
+		{key: client, seq: 2, flags: ack, data: q},
+		{key: client, seq: 2 + uint32(len(q)), flags: finAck},
+		{key: server, seq: 10, flags: finAck},
+	}
+	for pass := range 2 {
+		got := run(r, conn)
+		if want := []string{"2:1", "2:2"}; !slices.Equal(got, want) {
+			t.Errorf("pass %d: emitted %v, want %v", pass, got, want)
+		}
+		if st := r.Flush(); st.Midstream != 0 || st.Resyncs != 0 || st.Incomplete != 0 {
+			t.Errorf("pass %d: stats %+v, want no mid-stream start, resync or incomplete message", pass, st)
+		}
+	}
+}
