@@ -57,8 +57,19 @@ fuzz:
 		done; \
 	done
 
-bench: chdb
+# bench runs the Go benchmarks, then measures the built command end to end
+# (internal/benchtab) and prints the markdown table of PRODUCT.md section 6.
+# BENCH_SIZES (capture sizes in packets) and BENCH_RUNS (runs of each stage,
+# medians reported) shorten or lengthen it; BENCH_FLAGS passes any other
+# benchtable flag.
+BENCH_SIZES ?= 100000,1000000,10000000
+BENCH_RUNS  ?= 3
+BENCH_FLAGS ?=
+
+bench: build chdb tools
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./ingest/... ./clickhouse/... ./rotate/... ./cmd/rotate/...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) run ./internal/benchtab/cmd/benchtable -pcapload $(BIN) \
+		-sizes $(BENCH_SIZES) -runs $(BENCH_RUNS) $(BENCH_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -101,23 +101,40 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	if opt.BatchRows <= 0 {
 		opt.BatchRows = 65536
 	}
-	res := &Result{Files: make([]FileResult, len(inputs))}
 	opt.Decode.Done = ctx.Done()
+	res := eachFile(ctx, inputs, opt.Workers, func() (func(ingest.Input) FileResult, func()) {
+		w := newWorker(sinks, opt)
+		return w.file, w.release
+	})
+	for _, s := range sinks {
+		if err := s.Close(); err != nil {
+			if res.CloseErr == nil {
+				res.CloseErr = make(map[string]error)
+			}
+			res.CloseErr[s.Name()] = err
+		}
+	}
+	res.Duration = time.Since(start)
+	return res
+}
 
-	// Workers take files in order of the jobs channel; results go back to
-	// the file's slot, so the summary keeps the input order.
+// eachFile runs workers goroutines, each with what start gives it, a
+// function that handles one file and one that releases what it holds, and
+// hands them the inputs in order until ctx ends. Results go to the file's
+// slot, so the summary keeps the input order.
+func eachFile(ctx context.Context, inputs []ingest.Input, workers int,
+	start func() (file func(ingest.Input) FileResult, release func())) *Result {
+	res := &Result{Files: make([]FileResult, len(inputs))}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range opt.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := newWorker(sinks, opt)
-			defer w.release()
+	for range workers {
+		wg.Go(func() {
+			file, release := start()
+			defer release()
 			for i := range jobs {
-				res.Files[i] = w.file(inputs[i])
+				res.Files[i] = file(inputs[i])
 			}
-		}()
+		})
 	}
 	for i := range inputs {
 		select {
@@ -128,16 +145,6 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	}
 	close(jobs)
 	wg.Wait()
-
-	for _, s := range sinks {
-		if err := s.Close(); err != nil {
-			if res.CloseErr == nil {
-				res.CloseErr = make(map[string]error)
-			}
-			res.CloseErr[s.Name()] = err
-		}
-	}
-	res.Duration = time.Since(start)
 	return res
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,14 +59,20 @@ func (e *env) load(ctx context.Context, args []string) error {
 	}
 	prog := &ingest.Progress{}
 	bar := startProgress(e.stderr, f.progress, inputs, prog)
-	res := load.Run(ctx, inputs, sinks, load.Options{
+	opt := load.Options{
 		Workers:    f.workers,
 		BatchRows:  f.batchRows,
 		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
 		Progress:   prog,
 		Force:      f.force,
 		Checkpoint: testCheckpoint(e.stderr),
-	})
+	}
+	var res *load.Result
+	if _, ok := sinks[0].(load.NullSink); ok {
+		res = load.Decode(ctx, inputs, opt) // null stands alone: see openSinks
+	} else {
+		res = load.Run(ctx, inputs, sinks, opt)
+	}
 	bar.stop()
 	return e.printSummary(summarize(res, skipped, sinks), len(skipped), f.json)
 }
@@ -74,7 +81,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	var f loadFlags
 	fs := e.flagSet("load", "[flags] INPUT...")
-	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH or parquet:DIR")
+	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH, parquet:DIR,\n"+
+		"clickhouse://HOST:PORT/DB, http(s)://HOST:PORT/DB, or null: decode only, to check\n"+
+		"captures or time the decoding; no Arrow batches are built and nothing is stored")
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
 	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row")
@@ -210,6 +219,9 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 	if len(to) == 0 {
 		to = multiFlag{"db"}
 	}
+	if len(to) > 1 && slices.Contains(to, load.NullName) {
+		return nil, usagef("load: --to null decodes only; it takes no other destination")
+	}
 	var sinks []load.Sink
 	seen := make(map[string]bool)
 	fail := func(err error) ([]load.Sink, error) {
@@ -227,6 +239,8 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		}
 		seen[dest] = true
 		switch {
+		case dest == load.NullName:
+			sinks = append(sinks, load.NullSink{})
 		case strings.HasPrefix(dest, "db:"):
 			path := strings.TrimPrefix(dest, "db:")
 			if path == "" {
@@ -259,7 +273,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			}
 			sinks = append(sinks, s)
 		default:
-			return fail(usagef("load: --to %q: want db, db:PATH or parquet:DIR", dest))
+			return fail(usagef("load: --to %q: want db, db:PATH, parquet:DIR, a server URL or null", dest))
 		}
 	}
 	return sinks, nil

@@ -119,11 +119,17 @@ func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses a command's flags; -h prints the help.
+// parse parses a command's flags; -h prints the help, once.
 func (e *env) parse(fs *flag.FlagSet, args []string) error {
+	// Parse itself calls Usage on -h and on every error: silenced, the
+	// help is printed once for -h and not at all for a mistake, which is
+	// one line on stderr.
+	help := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = help
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		help()
 		return errHelp
 	}
 	if err != nil {

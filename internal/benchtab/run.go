@@ -1,0 +1,233 @@
+package benchtab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Run generates the inputs under cfg.Dir, measures tshark and every stage
+// on each, cfg.Runs times, and returns the medians. It fails on the first
+// run that fails or does not load exactly the messages generated.
+func Run(ctx context.Context, cfg Config) (t *Table, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: &cfg}
+
+	// The server first: without the engine it fails at once, not after
+	// minutes of generating captures.
+	if slices.Contains(cfg.Stages, Server) {
+		r.logf("start pcapload serve")
+		r.srv, err = startServer(ctx, &cfg, filepath.Join(cfg.Dir, "served"))
+		if err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, r.srv.stop()) }()
+	}
+	inputs, err := r.inputs()
+	if err != nil {
+		return nil, err
+	}
+	t = r.header(ctx)
+	for i := range inputs {
+		rows, err := r.measure(ctx, &inputs[i])
+		if err != nil {
+			return nil, err
+		}
+		t.Rows = append(t.Rows, rows...)
+	}
+	t.compare()
+	return t, nil
+}
+
+// runner holds what one Run shares between steps.
+type runner struct {
+	cfg *Config
+	srv *server // nil without the server stage
+	seq int     // runs so far, naming each run's output
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Fprintf(r.cfg.Log, "benchtab: "+format+"\n", args...)
+}
+
+// inputs generates the captures: one per size, the zstd copy and the
+// folder of small files.
+func (r *runner) inputs() ([]input, error) {
+	cfg := r.cfg
+	ratio, err := packetsPerMessage()
+	if err != nil {
+		return nil, err
+	}
+	r.logf("generator: %.4f packets per message", ratio)
+	var inputs []input
+	for _, n := range cfg.Sizes {
+		r.logf("generate %d packets", n)
+		in, err := sizedInput(cfg.Dir, n, ratio, cfg.TsharkMax)
+		if err != nil {
+			return nil, err
+		}
+		in.Stages, in.Runs = cfg.Stages, cfg.Runs
+		inputs = append(inputs, in)
+	}
+	zstdStages := slices.DeleteFunc(slices.Clone(cfg.Stages), func(s Stage) bool {
+		return s != Null && s != Parquet
+	})
+	if i := slices.Index(cfg.Sizes, cfg.ZstdSize); i >= 0 && len(zstdStages) > 0 {
+		r.logf("compress %s", inputs[i].Path)
+		in, err := zstdInput(inputs[i])
+		if err != nil {
+			return nil, err
+		}
+		in.Stages = zstdStages
+		inputs = slices.Insert(inputs, i+1, in) // beside its plain copy in the table
+	}
+	if cfg.ManyFiles > 0 {
+		r.logf("generate %d files of %d packets", cfg.ManyFiles, cfg.ManyPackets)
+		in, err := manyInput(cfg.Dir, cfg.ManyFiles, cfg.ManyPackets, ratio)
+		if err != nil {
+			return nil, err
+		}
+		in.Stages, in.Runs = cfg.Stages, cfg.ManyRuns
+		inputs = append(inputs, in)
+	}
+	return inputs, nil
+}
+
+// header starts the table with what identifies the run.
+func (r *runner) header(ctx context.Context) *Table {
+	t := &Table{Command: r.cfg.Command, Cores: runtime.NumCPU(), Runs: r.cfg.Runs, CPU: cpuModel(),
+		OS: runtime.GOOS + "/" + runtime.GOARCH, TsharkMax: r.cfg.TsharkMax}
+	t.Version = firstLine(ctx, r.cfg.Bin, "version")
+	if r.cfg.Tshark != "" {
+		t.Tshark = firstLine(ctx, r.cfg.Tshark, "--version")
+	}
+	return t
+}
+
+// firstLine returns the first line a command prints, or why it printed
+// none.
+func firstLine(ctx context.Context, bin string, args ...string) string {
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		return fmt.Sprintf("%s: %v", bin, err)
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
+}
+
+// measure runs tshark and every stage on in.
+func (r *runner) measure(ctx context.Context, in *input) ([]Row, error) {
+	var rows []Row
+	if r.cfg.Tshark != "" && in.Plain == "" && in.Files == 1 {
+		row := r.row(in, "tshark")
+		if in.Tshark {
+			samples, err := r.repeat(in, "tshark", func() (sample, error) {
+				return tshark(ctx, r.cfg, in)
+			})
+			if err != nil {
+				return nil, err
+			}
+			row.set(samples)
+		}
+		rows = append(rows, row)
+	}
+	for _, st := range in.Stages {
+		samples, err := r.repeat(in, string(st), func() (sample, error) {
+			return r.loadOnce(ctx, st, in)
+		})
+		if err != nil {
+			return nil, err
+		}
+		row := r.row(in, string(st))
+		row.set(samples)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func (r *runner) row(in *input, stage string) Row {
+	return Row{Input: in.Name, Packets: in.Packets, Messages: in.Messages, Bytes: in.Bytes,
+		Stage: stage, plain: in.Plain}
+}
+
+// repeat runs one stage in.Runs times.
+func (r *runner) repeat(in *input, stage string, once func() (sample, error)) ([]sample, error) {
+	var samples []sample
+	for i := range in.Runs {
+		s, err := once()
+		if err != nil {
+			return nil, fmt.Errorf("%s, %s, run %d: %w", in.Name, stage, i+1, err)
+		}
+		r.logf("%s, %s, run %d/%d: %.2fs, %.2f CPU-s, %.0f MiB", in.Name, stage, i+1, in.Runs,
+			s.Wall, s.CPU, s.RSS)
+		samples = append(samples, s)
+	}
+	return samples, nil
+}
+
+// loadOnce loads in once into a fresh destination of stage st, removed
+// afterwards.
+func (r *runner) loadOnce(ctx context.Context, st Stage, in *input) (sample, error) {
+	r.seq++
+	out := filepath.Join(r.cfg.Dir, fmt.Sprintf("out-%d", r.seq))
+	defer os.RemoveAll(out)
+	switch st {
+	case Null:
+		return load(ctx, r.cfg, in, "null")
+	case Parquet:
+		return load(ctx, r.cfg, in, "parquet:"+out)
+	case DB:
+		return load(ctx, r.cfg, in, "db:"+out)
+	case Server:
+		return r.serverOnce(ctx, in, fmt.Sprintf("bench%d", r.seq))
+	}
+	return sample{}, fmt.Errorf("unknown stage %q", st)
+}
+
+// serverOnce loads in into a new database db of the server, with the
+// server's CPU time and peak memory over the load, and drops the database.
+func (r *runner) serverOnce(ctx context.Context, in *input, db string) (s sample, err error) {
+	if _, err := r.srv.query(ctx, "CREATE DATABASE "+db); err != nil {
+		return s, err
+	}
+	defer func() {
+		_, derr := r.srv.query(context.WithoutCancel(ctx), "DROP DATABASE "+db+" SYNC")
+		err = errors.Join(err, derr)
+	}()
+	pid := r.srv.pid()
+	if err := resetPeakRSS(pid); err != nil {
+		return s, fmt.Errorf("reset the server's peak memory: %w", err)
+	}
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		return s, err
+	}
+	if s, err = load(ctx, r.cfg, in, r.srv.url(db)); err != nil {
+		return s, err
+	}
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		return s, err
+	}
+	s.ServerCPU = cpu1 - cpu0
+	if s.ServerRSS, err = procPeakRSS(pid); err != nil {
+		return s, err
+	}
+
+	// The summary counts what the loader sent; the table is what the
+	// server kept.
+	n, err := r.srv.query(ctx, "SELECT count() FROM "+db+".dns_messages")
+	if err == nil && n != fmt.Sprint(in.Messages) {
+		err = fmt.Errorf("%s.dns_messages holds %s rows; generated %d messages", db, n, in.Messages)
+	}
+	return s, err
+}
