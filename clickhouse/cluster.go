@@ -66,7 +66,15 @@ func (s *Sink) openShards(ctx context.Context) (*cluster, error) {
 	if s.cluster != nil {
 		return s.cluster, nil
 	}
-	out, err := retryConn{s}.QueryString(ctx, fmt.Sprintf(shardSQL, schema.Quote(s.target.Cluster)))
+	// Asked on the system database: the URL's may not exist yet on this
+	// server (each shard creates its own, see ensureDatabase).
+	var out string
+	err := s.onSystem(ctx, func(ins inserter) error {
+		return s.retry(ctx, func() (err error) {
+			out, err = ins.query(ctx, fmt.Sprintf(shardSQL, schema.Quote(s.target.Cluster)))
+			return err
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read cluster %s: %w", s.target.Cluster, err)
 	}

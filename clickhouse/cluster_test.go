@@ -59,15 +59,49 @@ func TestSink_shardOf(t *testing.T) {
 }
 
 // TestSink_unknownCluster checks that a cluster the server does not know
-// fails the schema with ErrNoCluster.
+// fails the schema with ErrNoCluster, also when the URL's database does
+// not exist, and that the server lives on.
 func TestSink_unknownCluster(t *testing.T) {
 	srv := chtest.Start(t)
-	s, err := Open("clickhouse://"+srv.TCP+"/default?cluster=nowhere", Options{Retries: -1})
-	if err != nil {
-		t.Fatal(err)
+	for _, db := range []string{"default", "missing"} {
+		s, err := Open("clickhouse://"+srv.TCP+"/"+db+"?cluster=nowhere", Options{Retries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ApplySchema(context.Background()); !errors.Is(err, ErrNoCluster) {
+			t.Errorf("%s: ApplySchema = %v, want ErrNoCluster", db, err)
+		}
+		s.Close()
 	}
-	defer s.Close()
-	if err := s.ApplySchema(context.Background()); !errors.Is(err, ErrNoCluster) {
-		t.Errorf("ApplySchema = %v, want ErrNoCluster", err)
+	srv.Conn(t) // pings
+}
+
+// TestSink_clusterNewDatabase creates the schema across a cluster in a
+// database no shard has yet, by both protocols: every shard gets the
+// database, its tables and the Distributed ones, and every server lives on.
+func TestSink_clusterNewDatabase(t *testing.T) {
+	servers := chtest.StartCluster(t, 2)
+	urls := map[string]string{
+		"by_native": "clickhouse://" + servers[0].TCP + "/by_native?cluster=" + chtest.ClusterName,
+		"by_http":   "http://" + servers[1].HTTP + "/by_http?cluster=" + chtest.ClusterName,
+	}
+	ctx := context.Background()
+	for db, url := range urls {
+		s, err := Open(url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ApplySchema(ctx); err != nil {
+			t.Errorf("%s: ApplySchema: %v", db, err)
+		}
+		s.Close()
+		for i, srv := range servers {
+			var n uint64
+			err := srv.Conn(t).QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name IN "+
+				"('dns_messages', 'dns_messages"+DistributedSuffix+"')", db).Scan(&n)
+			if err != nil || n != 2 {
+				t.Errorf("%s: shard %d has %d of dns_messages and its Distributed table (%v), want both", db, i+1, n, err)
+			}
+		}
 	}
 }

@@ -21,7 +21,7 @@ type Options struct {
 	Sensor      string        // sensor stored in the load records
 	Conns       int           // connections to the server; all cores when 0
 	InsertRows  int           // rows gathered before an insert; 262144 when 0
-	InsertBytes int64         // Arrow bytes gathered before an insert; 64 MiB when 0
+	InsertBytes int64         // Arrow bytes gathered before an insert; 16 MiB when 0
 	Retries     int           // attempts after the first failed one; 3 when 0, none when < 0
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 for native, zstd for HTTP when empty
@@ -35,8 +35,14 @@ func (o *Options) defaults() {
 	if o.InsertRows <= 0 {
 		o.InsertRows = 256 << 10
 	}
+	// Bytes end an insert before rows do: 65536 rows of typical traffic
+	// are about 28 MiB of Arrow, so an insert is one batch. A file holds
+	// the insert gathering and the one in flight, which the native
+	// protocol also holds encoded and compressed: at 16 MiB (plus the
+	// batch that crosses it) a loader stays under 256 MiB, where 64 MiB
+	// took it to 700 MB.
 	if o.InsertBytes <= 0 {
-		o.InsertBytes = 64 << 20
+		o.InsertBytes = 16 << 20
 	}
 	if o.Retries == 0 {
 		o.Retries = 3
@@ -192,11 +198,34 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 
 // ensureDatabase creates the URL's database when the server lacks it. It
 // asks first, so that a user allowed to write tables but not to create
-// databases can load into one that exists. It asks on a connection to the
-// system database: the served engine (chDB 26.7) aborts when a native
-// client connects a second time naming a database that does not exist.
+// databases can load into one that exists.
 func (s *Sink) ensureDatabase(ctx context.Context) error {
 	db := s.target.Database
+	return s.onSystem(ctx, func(ins inserter) error {
+		var n string
+		err := s.retry(ctx, func() (err error) {
+			n, err = ins.query(ctx, "SELECT toString(count()) FROM system.databases WHERE name = "+schema.Quote(db))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("look for database %s: %w", db, err)
+		}
+		if n != "0" {
+			return nil
+		}
+		err = s.retry(ctx, func() error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
+		if err != nil {
+			return fmt.Errorf("create database %s: %w", db, err)
+		}
+		return nil
+	})
+}
+
+// onSystem runs f on a connection of its own to the server's system
+// database, for what must not depend on the URL's database existing: the
+// served engine (chDB 26.7) aborts when a native client connects a second
+// time naming a database that does not exist.
+func (s *Sink) onSystem(ctx context.Context, f func(inserter) error) error {
 	t := s.target
 	t.Database = "system"
 	ins, err := newInserter(t, s.opt)
@@ -204,22 +233,7 @@ func (s *Sink) ensureDatabase(ctx context.Context) error {
 		return err
 	}
 	defer ins.close()
-	var n string
-	err = s.retry(ctx, func() error {
-		n, err = ins.query(ctx, "SELECT toString(count()) FROM system.databases WHERE name = "+schema.Quote(db))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("look for database %s: %w", db, err)
-	}
-	if n != "0" {
-		return nil
-	}
-	err = s.retry(ctx, func() error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
-	if err != nil {
-		return fmt.Errorf("create database %s: %w", db, err)
-	}
-	return nil
+	return f(ins)
 }
 
 // ApplySchema creates the tables when they are missing.
