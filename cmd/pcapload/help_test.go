@@ -15,6 +15,8 @@ func TestRun_Help(t *testing.T) {
 		{"report", "-h"},
 		{"serve", "-h"},
 		{"schema", "apply", "-h"},
+		{"schema", "print", "-h"},
+		{"schema", "-h"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, nil, args...)
@@ -33,4 +35,21 @@ func TestRun_Help(t *testing.T) {
 				code, stdout, stderr)
 		}
 	})
+}
+
+// TestRun_schemaPrint: print shows every statement apply runs, the version
+// record included, and takes no destination.
+func TestRun_schemaPrint(t *testing.T) {
+	code, stdout, _ := runCmd(t, nil, "schema", "print")
+	for _, want := range []string{"dns_messages", "capture_files", "passive_dns_mv", "schema_version"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("schema print has no %s", want)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if code, _, _ := runCmd(t, nil, "schema", "print", "--to", "clickhouse://127.0.0.1:9000/x"); code != exitUsage {
+		t.Errorf("schema print --to: exit %d, want %d", code, exitUsage)
+	}
 }

@@ -82,7 +82,8 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	var f loadFlags
 	fs := e.flagSet("load", "[flags] INPUT...")
 	fs.Var(&f.to, "to", "destination, repeatable: db (the embedded database), db:PATH, parquet:DIR,\n"+
-		"clickhouse://HOST:PORT/DB, http(s)://HOST:PORT/DB, or null: decode only, to check\n"+
+		"clickhouse://[USER[:PASS]@]HOST:PORT/DB, http(s)://[USER[:PASS]@]HOST:PORT/DB (either with\n"+
+		"?cluster=NAME and &compression=lz4|zstd|none), or null: decode only, to check\n"+
 		"captures or time the decoding; no Arrow batches are built and nothing is stored")
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")

@@ -151,10 +151,10 @@ Usage:
   pcapload sql [--db PATH] [--format F] QUERY
                                      query the embedded database
   pcapload report [--db PATH]        messages by type, rcode and VLAN; top names and clients
-  pcapload schema print              print the ClickHouse DDL
+  pcapload schema print              print the ClickHouse DDL that apply runs
   pcapload schema apply [--db PATH | --to URL]
                                      create the tables in the embedded database or a server
-  pcapload serve [--db PATH] [--tcp ADDR] [--http ADDR]
+  pcapload serve [--db PATH] [--tcp ADDR] [--http ADDR] [--config-file FILE]
                                      serve the embedded database with ClickHouse's native
                                      and HTTP protocols (127.0.0.1:9000 and :8123)
   pcapload version

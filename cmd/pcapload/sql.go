@@ -71,41 +71,59 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usagef("schema: want print or apply")
 	}
-	fs := e.flagSet("schema "+args[0], "[--db PATH | --to URL]")
-	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
-	to := fs.String("to", "", "apply to a server instead: clickhouse://host:port/database or http://host:port/database")
-	if err := e.parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("schema %s: unexpected argument %q", args[0], fs.Arg(0))
-	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, schemaUsage)
+		return errHelp
 	case "print":
-		for _, q := range append([]string{schema.DDL("default"), schema.FilesDDL("default")},
-			schema.ViewsDDL("default")...) {
+		fs := e.flagSet("schema print", "")
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("schema print: unexpected argument %q", fs.Arg(0))
+		}
+		for _, q := range schema.Setup("default") {
 			fmt.Fprintf(e.stdout, "%s;\n\n", strings.TrimSpace(q))
 		}
 		return nil
 	case "apply":
-		if *to != "" {
-			return e.applyTo(ctx, *to)
-		}
-		d, err := chdb.Open(*db)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		for _, ddl := range schema.Setup("default") {
-			if err := d.Exec(ctx, ddl); err != nil {
-				return fmt.Errorf("apply schema to %s: %w", *db, err)
-			}
-		}
-		fmt.Fprintf(e.stdout, "schema version %d applied to %s\n", schema.Version, *db)
-		return nil
+	default:
+		return usagef("schema: %q: want print or apply", args[0])
 	}
-	return usagef("schema: %q: want print or apply", args[0])
+	fs := e.flagSet("schema apply", "[--db PATH | --to URL]")
+	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	to := fs.String("to", "", "apply to a server instead: clickhouse://host:port/database or "+
+		"http(s)://host:port/database, ?cluster=NAME for every shard of a cluster")
+	if err := e.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("schema apply: unexpected argument %q", fs.Arg(0))
+	}
+	if *to != "" {
+		return e.applyTo(ctx, *to)
+	}
+	d, err := chdb.Open(*db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, ddl := range schema.Setup("default") {
+		if err := d.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("apply schema to %s: %w", *db, err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "schema version %d applied to %s\n", schema.Version, *db)
+	return nil
 }
+
+const schemaUsage = `Usage: pcapload schema print|apply
+
+  print                         print the statements apply runs: tables, views,
+                                the upgrades of older tables and the version record
+  apply [--db PATH | --to URL]  run them on the embedded database or a server
+`
 
 // applyTo creates the tables on the server named by url.
 func (e *env) applyTo(ctx context.Context, url string) error {
