@@ -58,7 +58,7 @@ fuzz:
 	done
 
 # bench runs the Go benchmarks, then measures the built command end to end
-# (internal/benchtab) and prints the markdown table of PRODUCT.md section 6.
+# (internal/benchtab) and prints the markdown table of the speed targets (issue #6).
 # BENCH_SIZES (capture sizes in packets) and BENCH_RUNS (runs of each stage,
 # medians reported) shorten or lengthen it; BENCH_FLAGS passes any other
 # benchtable flag.

@@ -1,6 +1,6 @@
 // Package benchtab measures the pcapload command end to end, as a user
-// runs it, and prints the figures of PRODUCT.md section 6 as a markdown
-// table; `make bench` runs it through cmd/benchtable.
+// runs it, and prints the figures of the speed targets (issue #6) as a
+// markdown table; `make bench` runs it through cmd/benchtable.
 //
 // Run generates captures with the generator's default realistic mix
 // (internal/gen), sized in packets, plus a zstd copy of one of them and a
