@@ -148,6 +148,17 @@ func eachFile(ctx context.Context, inputs []ingest.Input, workers int,
 	return res
 }
 
+// identify sets in's Hash, the content hash that names the file in the
+// destinations, unless in is standard input or already has one.
+func identify(in *ingest.Input) error {
+	if in.Path == ingest.Stdin || in.Hash != "" {
+		return nil
+	}
+	h, err := ingest.HashFile(in.Path)
+	in.Hash = h
+	return err
+}
+
 func wrapSinkErr(step string, err error) error {
 	return fmt.Errorf("%s: %w", step, err)
 }

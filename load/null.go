@@ -62,13 +62,9 @@ func Decode(ctx context.Context, inputs []ingest.Input, opt Options) *Result {
 // decodeOnly decodes one file, counting its rows.
 func decodeOnly(dec *ingest.Decoder, in ingest.Input, prog *ingest.Progress) FileResult {
 	var res FileResult
-	if in.Path != ingest.Stdin && in.Hash == "" {
-		h, err := ingest.HashFile(in.Path)
-		if err != nil {
-			res.Stats = ingest.FileStats{Path: in.Path, Err: err}
-			return res
-		}
-		in.Hash = h
+	if err := identify(&in); err != nil {
+		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+		return res
 	}
 	var rows uint64
 	err := dec.DecodeFile(in, &res.Stats, prog, func(*schema.Row) error {

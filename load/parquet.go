@@ -72,8 +72,11 @@ type parquetBatch struct {
 }
 
 func (f *parquetFile) start() *parquetFile {
-	// One batch queued while one is written bounds the batches in flight.
-	f.queue, f.done = make(chan parquetBatch, 1), make(chan error, 1)
+	// An unbuffered queue: the worker hands a batch over only when the
+	// writer has finished the one before, so a file holds two batches at
+	// most, the one being written and the one being built. A third, queued,
+	// would only wait there: the writer is the slower side.
+	f.queue, f.done = make(chan parquetBatch), make(chan error, 1)
 	go f.writer()
 	return f
 }

@@ -9,10 +9,18 @@ import (
 	"github.com/pcapload/pcapload/schema"
 )
 
-// batchBytes bounds a batch by size: messages carry up to 64 KiB each, and
-// Arrow's 32-bit offsets must not overflow. 64 MiB keeps a batch in flight
-// per worker and sink well inside the memory target.
-const batchBytes = 64 << 20
+// batchBytes bounds a batch by size, as Builder.Size estimates it (the
+// estimate runs about a quarter above Arrow's real bytes): messages carry
+// up to 64 KiB each, and Arrow's 32-bit offsets must not overflow. It is
+// what makes a load's memory independent of its input. A worker holds the
+// batch it builds and what its sinks keep: one batch being written for
+// Parquet, up to an insert's gathering for ClickHouse (see the sinks), so
+// two workers loading Parquet hold 4 × 40 MiB of batches at most, and
+// typically 4 × 28 MiB. 40 MiB is above the 34 MiB estimate of 65536 rows
+// of typical traffic, so --batch-rows still decides where batches end;
+// lowering it would cut typical batches, and their inserts' tokens,
+// differently from earlier runs.
+const batchBytes = 40 << 20
 
 // worker decodes one file at a time. Its decoder and batch builders are
 // reused from file to file.
@@ -48,13 +56,9 @@ func (w *worker) release() {
 func (w *worker) file(in ingest.Input) FileResult {
 	res := FileResult{Rows: make(map[string]uint64)}
 	w.res = &res
-	if in.Path != ingest.Stdin && in.Hash == "" {
-		h, err := ingest.HashFile(in.Path)
-		if err != nil {
-			res.Stats = ingest.FileStats{Path: in.Path, Err: err}
-			return res
-		}
-		in.Hash = h
+	if err := identify(&in); err != nil {
+		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+		return res
 	}
 	if !w.begin(in) {
 		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,23 +17,104 @@ import (
 type colBuf interface {
 	append(r *Row)
 	// array returns the values gathered so far and starts over. The
-	// array owns the slices it was given; the buffer allocates new ones.
+	// array holds the slices it was given until it is released, and then
+	// gives them back (see slot).
 	array() arrow.Array
+	// reserve takes slices as large as the last batch needed, so that
+	// appending grows none. Builder calls it at a batch's first row rather
+	// than in array: a batch handed on and the next one's empty slices
+	// would otherwise be held together while the first is written, a
+	// batch's worth of memory more per worker.
+	reserve()
 }
 
-// bytesOf views a slice of fixed-width values as the bytes Arrow stores.
-func bytesOf[T any](s []T) []byte {
-	if len(s) == 0 {
+// A slot recycles one slice of a column from batch to batch. The buffer
+// that hands the slice to Arrow frees it into the slot (the slot is its
+// memory.Allocator) when the last holder of the batch releases it, and the
+// next batch takes it back instead of allocating: a large load then
+// allocates its batches once, not once a batch, which spares the collector
+// and the kernel tens of megabytes of fresh pages a batch. Holders must
+// not read a batch after releasing it, as Arrow requires anyway.
+type slot struct {
+	last int // bytes the last batch used
+
+	mu   sync.Mutex
+	free [][]byte // slices given back, at most maxFree
+}
+
+// maxFree bounds the slices a slot keeps: as many batches as an insert of
+// 262,144 rows gathers, which are released together. Slices kept are
+// memory the batches in flight held a moment before, not more.
+const maxFree = 4
+
+// Allocate and Reallocate complete memory.Allocator; nothing calls them,
+// as a slot's buffers are not resizable.
+func (s *slot) Allocate(n int) []byte { return make([]byte, n) }
+
+func (s *slot) Reallocate(n int, b []byte) []byte { return append(make([]byte, 0, n), b...)[:n] }
+
+// Free takes back a slice handed on by give. It is called from whichever
+// goroutine releases the batch last.
+func (s *slot) Free(b []byte) {
+	s.mu.Lock()
+	if len(s.free) < maxFree {
+		s.free = append(s.free, b[:0])
+	}
+	s.mu.Unlock()
+}
+
+// take returns an empty slice with room for the values of the last batch:
+// the one given back when there is one, else a new one; nil before the
+// first batch.
+func take[T any](s *slot) []T {
+	var b []byte
+	s.mu.Lock()
+	if n := len(s.free); n > 0 {
+		b = s.free[n-1]
+		s.free[n-1] = nil
+		s.free = s.free[:n-1]
+	}
+	s.mu.Unlock()
+	var v T
+	size := int(unsafe.Sizeof(v))
+	if cap(b) >= s.last && cap(b) >= size {
+		// The slice was a []T when give viewed it as bytes, so it is
+		// aligned for T and its capacity a multiple of size.
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), cap(b)/size)[:0]
+	}
+	if s.last == 0 {
 		return nil
 	}
-	var v T
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(v)))
+	return make([]T, 0, s.last/size)
 }
 
-func buf(b []byte) *memory.Buffer { return memory.NewBufferBytes(b) }
+// give returns a buffer of vals's bytes, as Arrow stores them, that frees
+// the whole slice into s.
+func give[T any](s *slot, vals []T) *memory.Buffer {
+	var v T
+	size := int(unsafe.Sizeof(v))
+	s.last = cap(vals) * size
+	if cap(vals) == 0 {
+		return memory.NewBufferBytes(nil)
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), s.last)
+	return memory.NewBufferWithAllocator(b[:len(vals)*size], s)
+}
+
+// newData is array.NewData that passes the buffers' references to the
+// data: when the data goes, so do they.
+func newData(typ arrow.DataType, n int, bufs []*memory.Buffer, children []arrow.ArrayData) arrow.ArrayData {
+	d := array.NewData(typ, n, bufs, children, 0, 0)
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+	return d
+}
 
 func makeArray(typ arrow.DataType, n int, bufs []*memory.Buffer, children []arrow.ArrayData) arrow.Array {
-	data := array.NewData(typ, n, bufs, children, 0, 0)
+	data := newData(typ, n, bufs, children)
 	defer data.Release()
 	return array.MakeFromData(data)
 }
@@ -42,21 +124,25 @@ type fixedBuf[T uint8 | uint16 | uint32 | uint64 | int64] struct {
 	typ  arrow.DataType
 	get  func(*Row) T
 	vals []T
+	slot slot
 }
 
 func (b *fixedBuf[T]) append(r *Row) { b.vals = append(b.vals, b.get(r)) }
 
 func (b *fixedBuf[T]) array() arrow.Array {
-	a := makeArray(b.typ, len(b.vals), []*memory.Buffer{nil, buf(bytesOf(b.vals))}, nil)
-	b.vals = make([]T, 0, cap(b.vals))
+	a := makeArray(b.typ, len(b.vals), []*memory.Buffer{nil, give(&b.slot, b.vals)}, nil)
+	b.vals = nil
 	return a
 }
+
+func (b *fixedBuf[T]) reserve() { b.vals = take[T](&b.slot) }
 
 // boolBuf holds a column of booleans as a bitmap.
 type boolBuf struct {
 	get  func(*Row) bool
 	bits []byte
 	n    int
+	slot slot
 }
 
 func (b *boolBuf) append(r *Row) {
@@ -70,15 +156,19 @@ func (b *boolBuf) append(r *Row) {
 }
 
 func (b *boolBuf) array() arrow.Array {
-	a := makeArray(arrow.FixedWidthTypes.Boolean, b.n, []*memory.Buffer{nil, buf(b.bits)}, nil)
-	b.bits, b.n = make([]byte, 0, cap(b.bits)), 0
+	a := makeArray(arrow.FixedWidthTypes.Boolean, b.n, []*memory.Buffer{nil, give(&b.slot, b.bits)}, nil)
+	b.bits, b.n = nil, 0
 	return a
 }
+
+func (b *boolBuf) reserve() { b.bits = take[byte](&b.slot) }
 
 // varBuf holds variable-length values: offsets into one data slice.
 type varBuf struct {
 	offs []int32 // len(offs) == values + 1
 	data []byte
+
+	offsSlot, dataSlot slot
 }
 
 func (v *varBuf) add(b []byte) {
@@ -104,10 +194,12 @@ func (v *varBuf) arrayData(typ arrow.DataType) arrow.ArrayData {
 	if len(v.offs) == 0 {
 		v.offs = append(v.offs, 0)
 	}
-	d := array.NewData(typ, v.values(), []*memory.Buffer{nil, buf(bytesOf(v.offs)), buf(v.data)}, nil, 0, 0)
-	v.offs, v.data = make([]int32, 0, cap(v.offs)), make([]byte, 0, cap(v.data))
+	d := newData(typ, v.values(), []*memory.Buffer{nil, give(&v.offsSlot, v.offs), give(&v.dataSlot, v.data)}, nil)
+	v.offs, v.data = nil, nil
 	return d
 }
+
+func (v *varBuf) reserve() { v.offs, v.data = take[int32](&v.offsSlot), take[byte](&v.dataSlot) }
 
 // bytesBuf holds a String column (utf8 or binary).
 type bytesBuf struct {
@@ -142,6 +234,7 @@ func (b *labelBuf) array() arrow.Array {
 type addrBuf struct {
 	get  func(*Row) [16]byte
 	data []byte
+	slot slot
 }
 
 func (b *addrBuf) append(r *Row) {
@@ -150,10 +243,13 @@ func (b *addrBuf) append(r *Row) {
 }
 
 func (b *addrBuf) array() arrow.Array {
-	a := makeArray(&arrow.FixedSizeBinaryType{ByteWidth: 16}, len(b.data)/16, []*memory.Buffer{nil, buf(b.data)}, nil)
-	b.data = make([]byte, 0, cap(b.data))
+	a := makeArray(&arrow.FixedSizeBinaryType{ByteWidth: 16}, len(b.data)/16,
+		[]*memory.Buffer{nil, give(&b.slot, b.data)}, nil)
+	b.data = nil
 	return a
 }
+
+func (b *addrBuf) reserve() { b.data = take[byte](&b.slot) }
 
 // listBuf holds a list of numbers per row.
 type listBuf[T uint16 | uint32] struct {
@@ -162,6 +258,8 @@ type listBuf[T uint16 | uint32] struct {
 	add  func(T)
 	offs []int32
 	vals []T
+
+	offsSlot, valsSlot slot
 }
 
 func newListBuf[T uint16 | uint32](typ *arrow.ListType, each func(*Row, func(T))) *listBuf[T] {
@@ -182,12 +280,14 @@ func (b *listBuf[T]) array() arrow.Array {
 	if len(b.offs) == 0 {
 		b.offs = append(b.offs, 0)
 	}
-	child := array.NewData(b.typ.Elem(), len(b.vals), []*memory.Buffer{nil, buf(bytesOf(b.vals))}, nil, 0, 0)
+	child := newData(b.typ.Elem(), len(b.vals), []*memory.Buffer{nil, give(&b.valsSlot, b.vals)}, nil)
 	defer child.Release()
-	a := makeArray(b.typ, len(b.offs)-1, []*memory.Buffer{nil, buf(bytesOf(b.offs))}, []arrow.ArrayData{child})
-	b.offs, b.vals = make([]int32, 0, cap(b.offs)), make([]T, 0, cap(b.vals))
+	a := makeArray(b.typ, len(b.offs)-1, []*memory.Buffer{nil, give(&b.offsSlot, b.offs)}, []arrow.ArrayData{child})
+	b.offs, b.vals = nil, nil
 	return a
 }
+
+func (b *listBuf[T]) reserve() { b.offs, b.vals = take[int32](&b.offsSlot), take[T](&b.valsSlot) }
 
 // listTextBuf holds a list of strings per row.
 type listTextBuf struct {
@@ -195,6 +295,7 @@ type listTextBuf struct {
 	add   func([]byte)
 	offs  []int32
 	items varBuf
+	slot  slot
 }
 
 func newListTextBuf(each func(*Row, func([]byte))) *listTextBuf {
@@ -218,7 +319,12 @@ func (b *listTextBuf) array() arrow.Array {
 	child := b.items.arrayData(arrow.BinaryTypes.String)
 	defer child.Release()
 	a := makeArray(arrow.ListOfNonNullable(arrow.BinaryTypes.String), len(b.offs)-1,
-		[]*memory.Buffer{nil, buf(bytesOf(b.offs))}, []arrow.ArrayData{child})
-	b.offs = make([]int32, 0, cap(b.offs))
+		[]*memory.Buffer{nil, give(&b.slot, b.offs)}, []arrow.ArrayData{child})
+	b.offs = nil
 	return a
+}
+
+func (b *listTextBuf) reserve() {
+	b.offs = take[int32](&b.slot)
+	b.items.reserve()
 }

@@ -189,6 +189,11 @@ func NewBuilder() *Builder {
 
 // Append adds one row.
 func (b *Builder) Append(r *Row) {
+	if b.rows == 0 {
+		for _, c := range b.bufs {
+			c.reserve()
+		}
+	}
 	for _, c := range b.bufs {
 		c.append(r)
 	}

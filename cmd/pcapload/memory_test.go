@@ -1,0 +1,142 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/gen"
+)
+
+// peakMemory is the bound a load's resident memory must stay under,
+// whatever its input (issue #6).
+const peakMemory = 256 << 20
+
+// writeGenerated writes a generated capture of n DNS messages to path.
+func writeGenerated(t *testing.T, path string, n int, seed int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, err = gen.Write(w, gen.Config{Seed: seed, Messages: n}, gen.Pcap, nil)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("generate %s: %v", path, err)
+	}
+}
+
+// TestLoad_peakMemory loads two large captures at once, and then many
+// small ones, into Parquet with the built binary (not under the race
+// detector, which multiplies memory), and checks the peak resident memory
+// the kernel reports. Before the bound, the large pair peaked at 336 to
+// 450 MiB.
+func TestLoad_peakMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary on 500,000 messages")
+	}
+	bin := chtest.Binary(t)
+	large, many := t.TempDir(), t.TempDir()
+	for i := range 2 {
+		writeGenerated(t, filepath.Join(large, fmt.Sprintf("large%d.pcap", i)), 200_000, int64(i+1))
+	}
+	for i := range 200 {
+		writeGenerated(t, filepath.Join(many, fmt.Sprintf("small%03d.pcap", i)), 500, int64(100+i))
+	}
+
+	for name, input := range map[string]string{"large": large, "many": many} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "parquet")
+			peak := peakRSS(t, bin, "load", "--progress", "never", "--workers", "2", "--to", "parquet:"+out, input)
+			t.Logf("peak resident memory %d MiB", peak>>20)
+			if peak >= peakMemory {
+				t.Errorf("peak resident memory %d MiB, want under %d MiB", peak>>20, peakMemory>>20)
+			}
+		})
+	}
+}
+
+// rssCommandEnv holds the command line, as JSON, that the helper process
+// runs (see peakRSS).
+const rssCommandEnv = "PCAPLOAD_TEST_RSS_COMMAND"
+
+// peakRSS runs the command line and returns its peak resident memory in
+// bytes. It runs it from a helper process, this test binary started
+// afresh: Linux counts in a child's peak the memory of the process it was
+// spawned from, which for this one, under the race detector, is above the
+// bound itself.
+func peakRSS(t *testing.T, args ...string) int64 {
+	t.Helper()
+	line, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := exec.Command(os.Args[0], "-test.run=^TestPeakRSSHelper$")
+	helper.Env = append(os.Environ(), rssCommandEnv+"="+string(line))
+	out, err := helper.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "maxrss "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("helper printed %q", l)
+			}
+			return n
+		}
+	}
+	t.Fatalf("helper printed no peak:\n%s", out)
+	return 0
+}
+
+// TestPeakRSSHelper is the helper process of peakRSS: it runs the command
+// line in rssCommandEnv, with the binary's default memory settings, and
+// prints its peak resident memory. Run as a test, it does nothing.
+func TestPeakRSSHelper(t *testing.T) {
+	line := os.Getenv(rssCommandEnv)
+	if line == "" {
+		t.Skip("helper process of peakRSS")
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(line), &args); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = defaultMemoryEnv()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	// Maxrss is in KiB on Linux.
+	fmt.Printf("maxrss %d\n", cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss<<10)
+}
+
+// defaultMemoryEnv is the test's environment without the variables that
+// change the Go runtime's memory limit and collection pace, so that the
+// binary runs with its own defaults.
+func defaultMemoryEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") &&
+			!strings.HasPrefix(kv, rssCommandEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}

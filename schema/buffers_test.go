@@ -1,0 +1,113 @@
+package schema_test
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/pcapload/pcapload/ingest/dnsmsg"
+	"github.com/pcapload/pcapload/ingest/packet"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// makeRows returns n rows whose ID, name and answers follow seq, so that
+// two batches hold different values in every kind of column.
+func makeRows(n, seq int) []*schema.Row {
+	frame := &packet.Frame{IPVersion: 4, Protocol: 17, SrcPort: 53, DstPort: 40000,
+		Src: netip.MustParseAddr("192.0.2.53"), Dst: netip.MustParseAddr("198.51.100.7")}
+	rows := make([]*schema.Row, n)
+	for i := range n {
+		name := []byte(fmt.Sprintf("host%d-%d.example", seq, i))
+		msg := &dnsmsg.Message{ID: uint16(seq*1000 + i), QR: i%2 == 0, QDCount: 1,
+			Questions: []dnsmsg.Question{{Name: name, Type: 1, Class: 1}},
+			Answer:    []dnsmsg.RR{{Name: name, Type: 1, Class: 1, TTL: uint32(seq), Data: name}},
+		}
+		rows[i] = &schema.Row{Time: int64(seq), Sensor: "s", File: "f", Frame: uint64(i), Net: frame, DNS: msg}
+	}
+	return rows
+}
+
+// build appends rows to b and returns them as a batch.
+func build(b *schema.Builder, rows []*schema.Row) arrow.RecordBatch {
+	for _, r := range rows {
+		b.Append(r)
+	}
+	return b.NewRecord()
+}
+
+// dump renders every value of rec, to compare batches whole.
+func dump(rec arrow.RecordBatch) string {
+	var s strings.Builder
+	for _, c := range rec.Columns() {
+		for i := range c.Len() {
+			s.WriteString(c.ValueStr(i))
+			s.WriteByte(',')
+		}
+		s.WriteByte('\n')
+	}
+	return s.String()
+}
+
+// TestBuilder_NewRecordReuse checks that a batch keeps its values while it
+// is held, whatever the Builder builds meanwhile, and that the slices of
+// released batches are reused rather than allocated again.
+func TestBuilder_NewRecordReuse(t *testing.T) {
+	const n = 4096
+	first, other := makeRows(n, 1), makeRows(n, 2)
+	b := schema.NewBuilder()
+	held := build(b, first)
+	want := dump(held)
+
+	// Batches built and released while the first is held must not reuse
+	// its slices.
+	for range 3 {
+		build(b, other).Release()
+	}
+	if got := dump(held); got != want {
+		t.Fatal("a held batch changed while the builder built others")
+	}
+	held.Release()
+
+	// A batch built in reused slices holds its own values.
+	again := build(b, first)
+	if got := dump(again); got != want {
+		t.Error("a batch built in reused slices differs from the same rows built afresh")
+	}
+	again.Release()
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rec := build(b, other)
+	runtime.ReadMemStats(&after)
+	size := recordBytes(rec)
+	rec.Release()
+	// The arrays and their headers allocate; the slices, most of the
+	// batch's bytes, must not.
+	if got := after.TotalAlloc - before.TotalAlloc; got > size/8 {
+		t.Errorf("a batch of %d bytes allocated %d, want its slices reused", size, got)
+	}
+}
+
+// recordBytes is the size of rec's buffers, children included.
+func recordBytes(rec arrow.RecordBatch) uint64 {
+	var n uint64
+	var add func(d arrow.ArrayData)
+	add = func(d arrow.ArrayData) {
+		for _, b := range d.Buffers() {
+			if b != nil {
+				n += uint64(b.Len())
+			}
+		}
+		for _, c := range d.Children() {
+			add(c)
+		}
+	}
+	for _, c := range rec.Columns() {
+		add(c.Data())
+	}
+	return n
+}
