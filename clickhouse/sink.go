@@ -290,7 +290,7 @@ func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
 	rec.Retain()
 	f.recs = append(f.recs, rec)
 	f.rows += int(rec.NumRows())
-	f.bytes += recordBytes(rec)
+	f.bytes += load.RecordBytes(rec)
 	if f.rows >= f.sink.opt.InsertRows || f.bytes >= f.sink.opt.InsertBytes {
 		return f.flush()
 	}
@@ -364,26 +364,4 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 func (f *fileSink) Abort() {
 	_ = f.wait() // the file fails; its error is already reported
 	f.release()
-}
-
-// recordBytes is the size of rec's buffers, children included.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
 }

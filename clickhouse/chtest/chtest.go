@@ -4,7 +4,6 @@
 package chtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/pcapload/pcapload/internal/syncbuf"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
 
@@ -48,7 +48,7 @@ type Server struct {
 	Config string
 
 	cmd     *exec.Cmd
-	stderr  *syncBuffer
+	stderr  *syncbuf.Buffer
 	exited  chan struct{} // closed when cmd.Wait returned
 	waitErr error         // cmd.Wait's result
 
@@ -94,7 +94,7 @@ func (s *Server) Kill() {
 // start runs serve on s's database and addresses until the test ends.
 func (s *Server) start(tb testing.TB) *Server {
 	tb.Helper()
-	s.stderr = &syncBuffer{}
+	s.stderr = &syncbuf.Buffer{}
 	args := []string{"serve", "--db", s.DB, "--tcp", s.TCP, "--http", s.HTTP}
 	if s.Config != "" {
 		args = append(args, "--config-file", s.Config)
@@ -177,24 +177,6 @@ func FreeAddr(tb testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Usage returns the CPU time the server has used so far, user and system,

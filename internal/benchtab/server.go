@@ -14,13 +14,15 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pcapload/pcapload/internal/syncbuf"
 )
 
 // server is a running `pcapload serve` on loopback.
 type server struct {
 	http   string // HTTP interface address, 127.0.0.1:PORT
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's result, once exited is closed
 	once   sync.Once
@@ -41,7 +43,7 @@ func startServer(ctx context.Context, cfg *Config, dir string) (*server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{http: httpAddr, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{http: httpAddr, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(cfg.Bin, "serve", "--db", dir, "--tcp", tcp, "--http", httpAddr)
 	s.cmd.Env = append(os.Environ(), cfg.Env...)
 	s.cmd.Stderr = s.stderr
@@ -133,23 +135,4 @@ func (s *server) stop() error {
 		return fmt.Errorf("pcapload serve: %w\n%s", s.err, tail(s.stderr.String(), 2000))
 	}
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer that one goroutine writes while another
-// reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
