@@ -235,7 +235,9 @@ func (c *listCol[T]) fill(a arrow.Array) error {
 	if !ok {
 		return fmt.Errorf("arrow %s: want a list", a.DataType())
 	}
-	offs := l.Offsets()
+	// arrow-go's Offsets are the whole buffer's, whatever the slice.
+	o := l.Data().Offset()
+	offs := l.Offsets()[o : o+l.Len()+1]
 	start, end := int64(offs[0]), int64(offs[len(offs)-1])
 	vals := array.NewSlice(l.ListValues(), start, end)
 	defer vals.Release()

@@ -1,7 +1,9 @@
 package clickhouse
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,51 +65,80 @@ func (h *httpInserter) query(ctx context.Context, query string) (string, error) 
 	return line, nil
 }
 
-// insert streams the IPC encoding through a pipe, so memory stays at one
-// encoded batch whatever the insert's size.
-func (h *httpInserter) insert(ctx context.Context, table, token string, s *arrow.Schema,
-	recs []arrow.RecordBatch) error {
-	q := schema.InsertSQL(table, s)
+// gatherer implements inserter: the HTTP sink encodes each batch into the
+// insert's body as it comes, compressed, and keeps only the body. A retry
+// posts the same bytes again.
+func (h *httpInserter) gatherer(s *arrow.Schema) gatherer { return &body{h: h, schema: s} }
+
+// body is one insert's Arrow IPC stream, compressed with the sink's
+// Content-Encoding.
+type body struct {
+	h      *httpInserter
+	schema *arrow.Schema
+	buf    bytes.Buffer
+	zw     io.WriteCloser // compressor into buf; nil without compression
+	iw     *ipc.Writer    // nil until the first batch, and once finished
+	done   bool           // the stream is complete in buf
+}
+
+func (b *body) add(rec arrow.RecordBatch) error {
+	if b.done {
+		return errors.New("insert body already sent")
+	}
+	if b.iw == nil {
+		var w io.Writer = &b.buf
+		switch b.h.encoding {
+		case "lz4":
+			b.zw = lz4.NewWriter(w)
+		case "zstd":
+			enc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+			if err != nil {
+				return err
+			}
+			b.zw = enc
+		}
+		if b.zw != nil {
+			w = b.zw
+		}
+		b.iw = ipc.NewWriter(w, ipc.WithSchema(b.schema))
+	}
+	if err := b.iw.Write(rec); err != nil {
+		return fmt.Errorf("encode arrow: %w", err)
+	}
+	return nil
+}
+
+// finish ends the stream and the compression.
+func (b *body) finish() error {
+	if b.done || b.iw == nil {
+		return nil
+	}
+	b.done = true
+	if err := b.iw.Close(); err != nil {
+		return fmt.Errorf("encode arrow: %w", err)
+	}
+	if b.zw != nil {
+		return b.zw.Close()
+	}
+	return nil
+}
+
+func (b *body) send(ctx context.Context, table, token string) error {
+	if err := b.finish(); err != nil {
+		return err
+	}
+	q := schema.InsertSQL(table, b.schema)
 	if token != "" {
 		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(h.encode(pw, s, recs)) }()
-	_, err := h.post(ctx, q+" FORMAT ArrowStream", pr, h.encoding)
-	pr.Close()
+	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", bytes.NewReader(b.buf.Bytes()), b.h.encoding)
 	return err
 }
 
-// encode writes recs as an Arrow IPC stream to w, compressed with the
-// Content-Encoding chosen.
-func (h *httpInserter) encode(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch) error {
-	var zw io.WriteCloser
-	switch h.encoding {
-	case "lz4":
-		zw = lz4.NewWriter(w)
-	case "zstd":
-		enc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-		if err != nil {
-			return err
-		}
-		zw = enc
-	}
-	if zw != nil {
-		w = zw
-	}
-	iw := ipc.NewWriter(w, ipc.WithSchema(s))
-	for _, rec := range recs {
-		if err := iw.Write(rec); err != nil {
-			return fmt.Errorf("encode arrow: %w", err)
-		}
-	}
-	if err := iw.Close(); err != nil {
-		return fmt.Errorf("encode arrow: %w", err)
-	}
-	if zw != nil {
-		return zw.Close()
-	}
-	return nil
+func (b *body) reset() {
+	_ = b.finish()
+	b.buf.Reset()
+	b.zw, b.iw, b.done = nil, nil, false
 }
 
 // post sends body to the server, with query in the URL when not empty

@@ -85,29 +85,53 @@ func (n *native) query(ctx context.Context, query string) (string, error) {
 // connection from the pool. A connection that failed is closed rather
 // than returned.
 func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schema, recs []arrow.RecordBatch) error {
-	if len(recs) == 0 {
-		return nil
-	}
 	blk, err := newBlock(s)
 	if err != nil {
 		return err
 	}
-	if err := blk.fill(recs[0]); err != nil {
+	// Blocks of blockRows at most: ch-go encodes and compresses a whole
+	// block in buffers it keeps per connection, so smaller blocks keep the
+	// loader small; the server squashes them into the same parts.
+	var cur arrow.RecordBatch // the slice the block points into
+	defer func() {
+		if cur != nil {
+			cur.Release()
+		}
+	}()
+	i, off := 0, int64(0) // next batch and row to send
+	next := func() bool {
+		if cur != nil {
+			cur.Release()
+			cur = nil
+		}
+		for i < len(recs) && off >= recs[i].NumRows() {
+			i, off = i+1, 0
+		}
+		if i == len(recs) {
+			return false
+		}
+		end := min(off+blockRows, recs[i].NumRows())
+		cur = recs[i].NewSlice(off, end)
+		off = end
+		return true
+	}
+	if !next() {
+		return nil
+	}
+	if err := blk.fill(cur); err != nil {
 		return err
 	}
-	next := 1
 	q := chgo.Query{
 		Body:  schema.InsertSQL(table, s) + " VALUES",
 		Input: blk.input,
 		OnInput: func(context.Context) error {
-			if next == len(recs) {
+			if !next() {
 				// ch-go sends what the input holds with io.EOF, as
 				// io.Reader does: leave it nothing.
 				blk.input.Reset()
 				return io.EOF
 			}
-			next++
-			return blk.fill(recs[next-1])
+			return blk.fill(cur)
 		},
 	}
 	if token != "" {
@@ -123,6 +147,38 @@ func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schem
 	}
 	n.idle(c)
 	return nil
+}
+
+// blockRows is the most rows a native block carries; a variable for the
+// tests, which cut batches into many blocks.
+var blockRows int64 = 8192
+
+// gatherer implements inserter: the native sink keeps the batches.
+func (n *native) gatherer(s *arrow.Schema) gatherer { return &batches{n: n, schema: s} }
+
+// batches is an insert's batches, retained until it is reset.
+type batches struct {
+	n      *native
+	schema *arrow.Schema
+	recs   []arrow.RecordBatch
+}
+
+func (b *batches) add(rec arrow.RecordBatch) error {
+	rec.Retain()
+	b.recs = append(b.recs, rec)
+	return nil
+}
+
+func (b *batches) send(ctx context.Context, table, token string) error {
+	return b.n.insert(ctx, table, token, b.schema, b.recs)
+}
+
+func (b *batches) reset() {
+	for i, r := range b.recs {
+		r.Release()
+		b.recs[i] = nil
+	}
+	b.recs = b.recs[:0]
 }
 
 // dial returns an idle insert connection, or a new one.

@@ -28,21 +28,15 @@ type Options struct {
 	Retention   int           // days rows are kept after loading (schema.RetentionDDL); unchanged when 0
 }
 
-func (o *Options) defaults() {
+func (o *Options) defaults(t Target) {
 	if o.Conns <= 0 {
 		o.Conns = runtime.GOMAXPROCS(0)
 	}
 	if o.InsertRows <= 0 {
 		o.InsertRows = 256 << 10
 	}
-	// Bytes end an insert before rows do: 65536 rows of typical traffic
-	// are about 28 MiB of Arrow, so an insert is one batch. A file holds
-	// the insert gathering and the one in flight, which the native
-	// protocol also holds encoded and compressed: at 16 MiB (plus the
-	// batch that crosses it) a loader stays under 256 MiB, where 64 MiB
-	// took it to 700 MB.
 	if o.InsertBytes <= 0 {
-		o.InsertBytes = 16 << 20
+		o.InsertBytes = defaultInsertBytes(t, o.Compression)
 	}
 	if o.Retries == 0 {
 		o.Retries = 3
@@ -60,9 +54,9 @@ type inserter interface {
 	// query runs a query of one String column and returns the first
 	// row's value, "" when there is none.
 	query(ctx context.Context, query string) (string, error)
-	// insert sends recs, all of schema s, as one INSERT into table, with
-	// token as its insert_deduplication_token when not empty.
-	insert(ctx context.Context, table, token string, s *arrow.Schema, recs []arrow.RecordBatch) error
+	// gatherer returns an empty gatherer of one insert's batches of
+	// schema s.
+	gatherer(s *arrow.Schema) gatherer
 	close() error
 }
 
@@ -90,7 +84,6 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt.defaults()
 	if opt.Compression == "" {
 		opt.Compression = t.Compression
 	}
@@ -99,6 +92,7 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 		// zstd the faster HTTP one (arrow IPC in an LZ4 frame is slower).
 		opt.Compression = map[Protocol]string{Native: "lz4", HTTP: "zstd"}[t.Protocol]
 	}
+	opt.defaults(t)
 	ins, err := newInserter(t, opt)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t, err)
@@ -109,6 +103,35 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	}
 	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
 	return s, nil
+}
+
+// gatherer holds one insert's data, from its first batch until the insert
+// succeeded, in the form its protocol sends again on a retry.
+type gatherer interface {
+	// add takes rec into the insert; the caller keeps its reference.
+	add(rec arrow.RecordBatch) error
+	// send sends the insert into table, with token as its
+	// insert_deduplication_token when not empty. It may be called again
+	// after a failure.
+	send(ctx context.Context, table, token string) error
+	// reset empties the gatherer for another insert.
+	reset()
+}
+
+// defaultInsertBytes is the Arrow bytes that end an insert unless
+// Options say: inserts are parts for the server to write, sort, feed to
+// the views and merge, and BenchmarkSink showed inserts of one 65536-row
+// batch costing the server 2.7 times the CPU of 262,144-row ones. But a
+// file holds two inserts (see fileSink): the HTTP sink holds them
+// compressed (about a sixth of the Arrow bytes with zstd), so its inserts
+// end at InsertRows; the native sink, and HTTP without compression, hold
+// them whole, and end at 16 MiB (one typical batch) to keep a loader under
+// 256 MiB.
+func defaultInsertBytes(t Target, compression string) int64 {
+	if t.Protocol == HTTP && compression != "none" {
+		return 256 << 20
+	}
+	return 16 << 20
 }
 
 // newInserter connects to t by its protocol.
@@ -265,30 +288,36 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 // while the worker decodes and gathers the next: the decoder and the
 // server then work at the same time, which is what makes one large file
 // load at the pace of the slower of the two rather than of their sum.
-// Inserts still reach the server one at a time and in order. Batches are
-// retained until their insert succeeds, so a retry sends them again; at
-// most two inserts' batches (2 × InsertBytes) are held per file.
+// Inserts still reach the server one at a time and in order. What an
+// insert sends is kept until it succeeds, so a retry sends it again (see
+// gatherer): a file holds two inserts at most, the one gathering and the
+// one in flight.
 //
 // Each insert carries a deduplication token of the file's hash, generation
 // and the insert's sequence number (see load.Ledger): the same file cut
 // into the same batches makes the same inserts, so a retry after a lost
-// answer, or a rerun after a crash, is dropped by the server.
+// answer, or a rerun after a crash, is dropped by the server. Inserts are
+// cut by rows and Arrow bytes, never by what the encoding makes of them.
 type fileSink struct {
 	sink       *Sink
 	file       load.File
 	generation uint32
 	seq        int // inserts started
-	recs       []arrow.RecordBatch
 	rows       int
-	bytes      int64
+	bytes      int64 // Arrow bytes gathered
 
-	inflight chan error          // the running insert's result; nil when none runs
-	sending  []arrow.RecordBatch // the running insert's batches, reused once it ends
+	gathering gatherer
+	sending   gatherer   // the insert in flight, reused once it ends
+	inflight  chan error // the running insert's result; nil when none runs
 }
 
 func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
-	rec.Retain()
-	f.recs = append(f.recs, rec)
+	if f.gathering == nil {
+		f.gathering, f.sending = f.sink.ins.gatherer(f.sink.schema), f.sink.ins.gatherer(f.sink.schema)
+	}
+	if err := f.gathering.add(rec); err != nil {
+		return err
+	}
 	f.rows += int(rec.NumRows())
 	f.bytes += load.RecordBytes(rec)
 	if f.rows >= f.sink.opt.InsertRows || f.bytes >= f.sink.opt.InsertBytes {
@@ -304,19 +333,19 @@ func (f *fileSink) flush() error {
 		f.release()
 		return err
 	}
-	if len(f.recs) == 0 {
+	if f.rows == 0 {
 		return nil
 	}
 	f.seq++
-	recs, seq := f.recs, f.seq
-	f.recs, f.sending = f.sending[:0], recs
+	g, seq := f.gathering, f.seq
+	f.gathering, f.sending = f.sending, g
 	f.rows, f.bytes = 0, 0
 	done := make(chan error, 1)
 	f.inflight = done
 	go func() {
 		s, ctx := f.sink, context.Background()
 		token := load.Token(f.file.Hash, f.generation, seq)
-		err := s.retry(ctx, func() error { return s.ins.insert(ctx, s.table, token, s.schema, recs) })
+		err := s.retry(ctx, func() error { return g.send(ctx, s.table, token) })
 		if err == nil {
 			f.file.Reached("insert", seq)
 		}
@@ -325,7 +354,7 @@ func (f *fileSink) flush() error {
 	return nil
 }
 
-// wait waits for the insert in flight, if any, releases its batches and
+// wait waits for the insert in flight, if any, drops what it held and
 // returns its error.
 func (f *fileSink) wait() error {
 	if f.inflight == nil {
@@ -333,21 +362,15 @@ func (f *fileSink) wait() error {
 	}
 	err := <-f.inflight
 	f.inflight = nil
-	releaseAll(f.sending)
-	f.sending = f.sending[:0]
+	f.sending.reset()
 	return err
 }
 
 func (f *fileSink) release() {
-	releaseAll(f.recs)
-	f.recs, f.rows, f.bytes = f.recs[:0], 0, 0
-}
-
-func releaseAll(recs []arrow.RecordBatch) {
-	for i, r := range recs {
-		r.Release()
-		recs[i] = nil
+	if f.gathering != nil {
+		f.gathering.reset()
 	}
+	f.rows, f.bytes = 0, 0
 }
 
 func (f *fileSink) Commit(st *ingest.FileStats) error {
