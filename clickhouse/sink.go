@@ -21,7 +21,7 @@ type Options struct {
 	Sensor      string        // sensor stored in the load records
 	Conns       int           // connections to the server; all cores when 0
 	InsertRows  int           // rows gathered before an insert; 262144 when 0
-	InsertBytes int64         // Arrow bytes gathered before an insert; 16 MiB when 0
+	InsertBytes int64         // Arrow bytes gathered before an insert; see defaultInsertBytes when 0
 	Retries     int           // attempts after the first failed one; 3 when 0, none when < 0
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 for native, zstd for HTTP when empty
