@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	pcschema "github.com/pcapload/pcapload/schema"
 )
 
 // InsertArrow appends record batches to table (SQL text, e.g. "dns_messages"
@@ -37,7 +38,7 @@ func (db *DB) InsertArrow(ctx context.Context, table string, schema *arrow.Schem
 // token inserts without one.
 func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema *arrow.Schema,
 	recs ...arrow.RecordBatch) error {
-	query := insertSQL(table, schema)
+	query := pcschema.InsertSQL(table, schema)
 	if token != "" {
 		query += " SETTINGS insert_deduplication_token = " + quoteString(token)
 	}
@@ -48,7 +49,7 @@ func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema 
 }
 
 func (db *DB) insertArrow(ctx context.Context, table string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
-	return db.insertArrowSQL(ctx, insertSQL(table, schema), schema, recs)
+	return db.insertArrowSQL(ctx, pcschema.InsertSQL(table, schema), schema, recs)
 }
 
 // insertArrowSQL runs query, an INSERT without its FORMAT, with recs as data.
@@ -72,28 +73,6 @@ func (db *DB) insertArrowSQL(ctx context.Context, query string, schema *arrow.Sc
 		return err
 	}
 	return db.finishInsert(st)
-}
-
-// insertSQL builds "INSERT INTO table (`a`, `b`)" from the schema's names.
-func insertSQL(table string, schema *arrow.Schema) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO ")
-	b.WriteString(table)
-	b.WriteString(" (")
-	for i, f := range schema.Fields() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(f.Name))
-	}
-	b.WriteString(")")
-	return b.String()
-}
-
-// quoteIdent quotes a column name with backticks, escaping per ClickHouse.
-func quoteIdent(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
 }
 
 // beginInsert opens a streaming INSERT; the caller must destroyInsert it.
