@@ -225,10 +225,9 @@ func (d *Decoder) cancelled() bool {
 }
 
 // tcpFlows bounds the TCP directions followed at once. Each may buffer up
-// to 128 KiB while a message is incomplete or out of order.
-//
-// TODO(tcp): the bound is per direction, so the worst case is 1 GiB; a
-// budget shared by all directions would bound the total.
+// to 128 KiB while a message is incomplete or out of order, and all of
+// them together tcpdns.DefaultMaxTotal (16 MiB) beyond the 4 KiB a drained
+// direction keeps: at most 48 MiB a decoder.
 const tcpFlows = 8192
 
 // tcpSegment hands a TCP segment on a DNS port to stream reassembly; every

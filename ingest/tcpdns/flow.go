@@ -46,6 +46,17 @@ type flow struct {
 
 	last       int64 // packet time of the latest segment
 	prev, next *flow // activity list, most recent first
+
+	held *int // the Reassembler's count of large buffers' capacity
+}
+
+// large is the capacity counted in flow.held: buffers a drained direction
+// would not keep.
+func large(c int) int {
+	if c > keepCap {
+		return c
+	}
+	return 0
 }
 
 // reset empties f and starts it at sequence number base.
@@ -60,6 +71,7 @@ func (f *flow) reset(base uint32) {
 // release drops a large buffer so an idle direction holds little memory.
 func (f *flow) release() {
 	if cap(f.win) > keepCap {
+		*f.held -= cap(f.win)
 		f.win = nil
 	}
 	f.win = f.win[:0]
@@ -164,6 +176,7 @@ func (f *flow) grow(n, limit int) {
 	}
 	w := make([]byte, n, max(n, min(2*cap(f.win), limit), 512))
 	copy(w, f.win)
+	*f.held += large(cap(w)) - large(cap(f.win))
 	f.win = w
 }
 

@@ -22,6 +22,12 @@ const (
 	// fit, so in-order data never hits the bound.
 	DefaultMaxBuffered = 2 * (2 + maxMessage)
 
+	// DefaultMaxTotal bounds the large buffers of all directions together:
+	// MaxBuffered times MaxFlows would be 8 GiB. Real traffic holds a few
+	// partial messages at a time; beyond the budget the least recently
+	// active directions are evicted.
+	DefaultMaxTotal = 16 << 20
+
 	// DefaultTimeout is 60 s of packet time, in nanoseconds; resolvers close
 	// idle TCP connections well before that (RFC 7766 section 6.2.3).
 	DefaultTimeout = 60_000_000_000
@@ -50,6 +56,11 @@ type Config struct {
 	// Timeout is the packet time, in ns, after which an idle direction is
 	// dropped.
 	Timeout int64
+
+	// MaxTotal is the bytes of buffers larger than a drained direction
+	// keeps, over all directions; beyond it the least recently active
+	// directions are evicted. Values below MaxBuffered are raised to it.
+	MaxTotal int
 }
 
 // Key names one direction of a TCP connection: the sender is Src.
@@ -90,7 +101,7 @@ type Stats struct {
 	Incomplete uint64
 
 	Midstream uint64 // directions first seen without their SYN
-	Evicted   uint64 // directions dropped to stay within Config.MaxFlows
+	Evicted   uint64 // directions dropped to stay within Config.MaxFlows or MaxTotal
 	TimedOut  uint64 // directions dropped after Config.Timeout without a segment
 }
 
@@ -102,6 +113,7 @@ type Reassembler struct {
 	lru   flow    // sentinel: lru.next is the most recently active direction
 	free  []*flow // reset directions kept for reuse
 	now   int64   // latest packet time seen
+	held  int     // capacity of the directions' large buffers (see flow.held)
 	stats Stats
 }
 
@@ -119,6 +131,10 @@ func New(cfg Config) *Reassembler {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.MaxTotal <= 0 {
+		cfg.MaxTotal = DefaultMaxTotal
+	}
+	cfg.MaxTotal = max(cfg.MaxTotal, cfg.MaxBuffered)
 	r := &Reassembler{cfg: cfg, flows: make(map[Key]*flow)}
 	r.lru.prev, r.lru.next = &r.lru, &r.lru
 	return r
@@ -170,6 +186,10 @@ func (r *Reassembler) Segment(
 	}
 	if flags&FlagFIN != 0 {
 		r.close(f, seq+1, emit)
+	}
+	for r.held > r.cfg.MaxTotal && r.lru.prev != f && r.lru.prev != &r.lru {
+		r.stats.Evicted++
+		r.drop(r.lru.prev)
 	}
 }
 
@@ -232,7 +252,7 @@ func (r *Reassembler) alloc(k Key) *flow {
 	if n := len(r.free); n > 0 {
 		f, r.free = r.free[n-1], r.free[:n-1]
 	} else {
-		f = new(flow)
+		f = &flow{held: &r.held}
 	}
 	f.key = k
 	r.flows[k] = f
