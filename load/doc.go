@@ -20,9 +20,8 @@
 // it builds, bounded by rows and by bytes (batchBytes), and each sink keeps
 // a bounded number of batches (one being written to Parquet; one insert
 // gathering and one in flight to a server, bounded by InsertBytes and
-// held compressed by the HTTP sink; one
-// insert gathering for the embedded engine, bounded by its rows and
-// insertBytes). A Builder takes a batch's slices at its first row, not when
+// held compressed by the HTTP sink; one insert gathering for the embedded
+// engine, bounded by its rows and insertBytes). A Builder takes a batch's slices at its first row, not when
 // the last batch is handed on, and reuses those of batches released, so
 // that a large file allocates its batches once. With the Go runtime's
 // memory limit set by the command, two workers loading Parquet or into a
