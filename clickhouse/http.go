@@ -75,7 +75,7 @@ func (h *httpInserter) gatherer(s *arrow.Schema) gatherer { return &body{h: h, s
 type body struct {
 	h      *httpInserter
 	schema *arrow.Schema
-	buf    bytes.Buffer
+	buf    chunks
 	zw     io.WriteCloser // compressor into buf; nil without compression
 	iw     *ipc.Writer    // nil until the first batch, and once finished
 	done   bool           // the stream is complete in buf
@@ -131,14 +131,57 @@ func (b *body) send(ctx context.Context, table, token string) error {
 	if token != "" {
 		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
 	}
-	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", bytes.NewReader(b.buf.Bytes()), b.h.encoding)
+	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", b.buf.reader(), b.h.encoding)
 	return err
 }
 
 func (b *body) reset() {
 	_ = b.finish()
-	b.buf.Reset()
+	b.buf.reset()
 	b.zw, b.iw, b.done = nil, nil, false
+}
+
+// chunks is a byte buffer in pieces of chunkSize: unlike bytes.Buffer it
+// never holds twice what it was given nor copies it to grow, which an
+// uncompressed insert body of tens of MiB would.
+type chunks struct {
+	bufs [][]byte // full but the last; kept by reset for reuse
+	n    int      // chunks in use
+}
+
+const chunkSize = 1 << 20
+
+func (c *chunks) Write(p []byte) (int, error) {
+	written := len(p)
+	for len(p) > 0 {
+		if c.n == 0 || len(c.bufs[c.n-1]) == chunkSize {
+			if c.n == len(c.bufs) {
+				c.bufs = append(c.bufs, make([]byte, 0, chunkSize))
+			}
+			c.n++
+		}
+		last := &c.bufs[c.n-1]
+		k := copy((*last)[len(*last):chunkSize], p)
+		*last = (*last)[:len(*last)+k]
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// reader reads what was written, from the start.
+func (c *chunks) reader() io.Reader {
+	rs := make([]io.Reader, c.n)
+	for i, b := range c.bufs[:c.n] {
+		rs[i] = bytes.NewReader(b)
+	}
+	return io.MultiReader(rs...)
+}
+
+func (c *chunks) reset() {
+	for i := range c.bufs[:c.n] {
+		c.bufs[i] = c.bufs[i][:0]
+	}
+	c.n = 0
 }
 
 // post sends body to the server, with query in the URL when not empty

@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/schema"
 )
 
@@ -110,7 +111,7 @@ func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schem
 		if i == len(recs) {
 			return false
 		}
-		end := min(off+blockRows, recs[i].NumRows())
+		end := min(off+blockRowsOf(recs[i]), recs[i].NumRows())
 		cur = recs[i].NewSlice(off, end)
 		off = end
 		return true
@@ -149,9 +150,24 @@ func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schem
 	return nil
 }
 
-// blockRows is the most rows a native block carries; a variable for the
-// tests, which cut batches into many blocks.
+// blockRows is the most rows a native block carries, and blockBytes about
+// the most Arrow bytes; blockRows is a variable for the tests, which cut
+// batches into many blocks.
 var blockRows int64 = 8192
+
+const blockBytes = 2 << 20
+
+// blockRowsOf is the rows of rec's blocks: blockRows, fewer when its rows
+// are large (64 KiB messages with thousands of records make 200 KiB rows),
+// at least one.
+func blockRowsOf(rec arrow.RecordBatch) int64 {
+	n := rec.NumRows()
+	if n == 0 {
+		return blockRows
+	}
+	perRow := max(load.RecordBytes(rec)/n, 1)
+	return max(min(blockRows, blockBytes/perRow), 1)
+}
 
 // gatherer implements inserter: the native sink keeps the batches.
 func (n *native) gatherer(s *arrow.Schema) gatherer { return &batches{n: n, schema: s} }
