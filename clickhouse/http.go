@@ -204,6 +204,12 @@ func (h *httpInserter) post(ctx context.Context, query string, body io.Reader, e
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// The URL carries the query, an insert's names every column:
+			// the error names the server instead, to stay one short line.
+			ue.URL = h.endpoint
+		}
 		return "", err
 	}
 	defer resp.Body.Close()

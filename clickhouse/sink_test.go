@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -47,5 +48,22 @@ func TestOpen_badCompression(t *testing.T) {
 		if _, err := Open(raw, Options{Compression: "snappy"}); err == nil {
 			t.Errorf("Open(%s, snappy) = nil, want an error", raw)
 		}
+	}
+}
+
+// TestHTTP_shortError: a server that cannot be reached fails an insert
+// with a line naming the server, not the URL with the insert's query.
+func TestHTTP_shortError(t *testing.T) {
+	tg, err := Parse("http://" + closedAddr(t) + "/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHTTP(tg, Options{Compression: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.post(t.Context(), "INSERT INTO t ("+strings.Repeat("`column`, ", 100)+"`x`)", strings.NewReader(""), "")
+	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), tg.Addr) {
+		t.Errorf("post = %v (%d bytes), want a short error naming %s", err, len(fmt.Sprint(err)), tg.Addr)
 	}
 }

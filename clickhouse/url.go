@@ -67,6 +67,10 @@ func Parse(raw string) (Target, error) {
 	if strings.Contains(t.Database, "/") {
 		return Target{}, fmt.Errorf("%w: %s: want one database name", ErrBadURL, raw)
 	}
+	switch strings.ToLower(t.Database) {
+	case "system", "information_schema":
+		return Target{}, fmt.Errorf("%w: %s: %s is the server's own database", ErrBadURL, raw, t.Database)
+	}
 	return t, nil
 }
 

@@ -45,6 +45,8 @@ func TestParse_errors(t *testing.T) {
 		"clickhouse://127.0.0.1:9000/db?cluster=a#f",
 		"http://127.0.0.1:8123/db?compression=gzip",
 		"http://127.0.0.1:8123/db?compression=",
+		"http://127.0.0.1:8123/system",
+		"clickhouse://127.0.0.1:9000/INFORMATION_SCHEMA",
 		"clickhouse://%zz",
 	} {
 		if _, err := Parse(raw); !errors.Is(err, ErrBadURL) {
