@@ -264,6 +264,10 @@ func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ct
 
 // retry runs f until it succeeds, ctx ends or the retries are spent,
 // doubling the wait between attempts, and returns f's last error.
+//
+// TODO(retry): errors that cannot succeed (a database name too long for
+// the server's file system, a syntax error) are retried too; telling them
+// apart by the server's error code would fail them at once.
 func (s *Sink) retry(ctx context.Context, f func() error) error {
 	wait := s.opt.Backoff
 	for attempt := 0; ; attempt++ {

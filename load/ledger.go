@@ -75,6 +75,11 @@ func (l *Ledger) state(ctx context.Context, hash string) (fileState, error) {
 	return fileState{generation: uint32(g), found: true, loaded: f[1] == "1", replaced: f[2] == "1"}, nil
 }
 
+// TODO(speed): a query and a record per file make small files slow into a
+// database (1000 files of 1000 packets: 22,000 msgs/s into a server);
+// reading the records of a run's files in one query, and writing them in
+// one insert, would cut the round trips.
+//
 // Begin decides how f is loaded: it returns the generation whose tokens
 // the inserts carry, or ErrLoaded. A forced file, or one whose replacement
 // a crash cut short, has its rows replaced first.
