@@ -1,7 +1,6 @@
 package clickhouse_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -34,18 +33,8 @@ func generate(b *testing.B, dir string, msgs, files int) uint64 {
 	}
 	var total uint64
 	for i := range files {
-		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("resolver-%d.pcap", i+1)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		st, err := gen.Write(w, gen.Config{Seed: int64(i + 1), Messages: msgs / files}, gen.Pcap, nil)
-		if err == nil {
-			err = w.Flush()
-		}
-		if err == nil {
-			err = f.Close()
-		}
+		path := filepath.Join(dir, fmt.Sprintf("resolver-%d.pcap", i+1))
+		st, err := gen.WriteFile(path, gen.Config{Seed: int64(i + 1), Messages: msgs / files}, gen.Pcap)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package load_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -38,17 +37,7 @@ func generatedCapture(b *testing.B) (string, uint64) {
 			return
 		}
 		c.path = filepath.Join(dir, "resolver.pcap")
-		f, err := os.Create(c.path)
-		if err != nil {
-			c.err = err
-			return
-		}
-		defer f.Close()
-		w := bufio.NewWriterSize(f, 1<<20)
-		st, err := gen.Write(w, gen.Config{Seed: 1, Messages: benchMessages}, gen.Pcap, nil)
-		if err == nil {
-			err = w.Flush()
-		}
+		st, err := gen.WriteFile(c.path, gen.Config{Seed: 1, Messages: benchMessages}, gen.Pcap)
 		c.msgs, c.err = st.Messages, err
 	})
 	if c.err != nil {

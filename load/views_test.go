@@ -2,7 +2,6 @@ package load_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,12 +16,7 @@ import (
 func writeCapture(t testing.TB, dir, name string, cfg gen.Config) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := gen.Write(f, cfg, gen.Pcap, nil); err != nil {
+	if _, err := gen.WriteFile(path, cfg, gen.Pcap); err != nil {
 		t.Fatal(err)
 	}
 	return path

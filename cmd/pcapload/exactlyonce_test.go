@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,19 +28,8 @@ func writeCaptures(t *testing.T, n int) string {
 	dir := t.TempDir()
 	start := time.Date(2026, 11, 2, 23, 59, 59, 700_000_000, time.UTC).UnixNano()
 	for i, name := range []string{"a.pcap", "b.pcap"} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := bufio.NewWriter(f)
-		_, err = gen.Write(w, gen.Config{Seed: int64(i + 1), Messages: n, Start: start}, gen.Pcap, nil)
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		cfg := gen.Config{Seed: int64(i + 1), Messages: n, Start: start}
+		if _, err := gen.WriteFile(filepath.Join(dir, name), cfg, gen.Pcap); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,20 +24,8 @@ const peakMemory = 256 << 20
 // writeGenerated writes a generated capture of n DNS messages to path.
 func writeGenerated(t *testing.T, path string, n int, seed int64) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
+	if _, err := gen.WriteFile(path, gen.Config{Seed: seed, Messages: n}, gen.Pcap); err != nil {
 		t.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = gen.Write(w, gen.Config{Seed: seed, Messages: n}, gen.Pcap, nil)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatalf("generate %s: %v", path, err)
 	}
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,20 +22,8 @@ func writeArchive(t *testing.T, files, n int) string {
 	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	for i := range files {
 		at := start.Add(time.Duration(i) * time.Minute)
-		f, err := os.Create(filepath.Join(dir, at.Format("dns-20060102-1504.pcap")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := bufio.NewWriter(f)
 		cfg := gen.Config{Seed: int64(100 + i), Messages: n, Start: at.UnixNano()}
-		_, err = gen.Write(w, cfg, gen.Pcap, nil)
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if _, err := gen.WriteFile(filepath.Join(dir, at.Format("dns-20060102-1504.pcap")), cfg, gen.Pcap); err != nil {
 			t.Fatal(err)
 		}
 	}

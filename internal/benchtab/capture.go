@@ -49,26 +49,10 @@ func messagesFor(packets int, ratio float64) int {
 	return max(1, int(math.Round(float64(packets)/ratio)))
 }
 
-// writeCapture generates a classic pcap file at path.
-func writeCapture(path string, cfg gen.Config) (gen.Stats, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return gen.Stats{}, err
-	}
-	st, err := gen.Write(f, cfg, gen.Pcap, nil)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return st, fmt.Errorf("generate %s: %w", path, err)
-	}
-	return st, nil
-}
-
 // sizedInput generates a capture of about packets packets under dir.
 func sizedInput(dir string, packets int, ratio float64, tsharkMax int) (input, error) {
 	path := filepath.Join(dir, fmt.Sprintf("resolver-%d.pcap", packets))
-	st, err := writeCapture(path, gen.Config{Seed: 1, Messages: messagesFor(packets, ratio)})
+	st, err := gen.WriteFile(path, gen.Config{Seed: 1, Messages: messagesFor(packets, ratio)}, gen.Pcap)
 	if err != nil {
 		return input{}, err
 	}
@@ -114,7 +98,7 @@ func manyInput(dir string, files, packets int, ratio float64) (input, error) {
 	in := input{Name: name, Path: path, Files: files}
 	for i := range files {
 		cfg := gen.Config{Seed: int64(1000 + i), Messages: messagesFor(packets, ratio)}
-		st, err := writeCapture(filepath.Join(path, fmt.Sprintf("resolver-%04d.pcap", i)), cfg)
+		st, err := gen.WriteFile(filepath.Join(path, fmt.Sprintf("resolver-%04d.pcap", i)), cfg, gen.Pcap)
 		if err != nil {
 			return in, err
 		}

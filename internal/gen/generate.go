@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 )
 
 // Write generates the capture cfg describes, in format f, into w. When each
@@ -30,6 +31,23 @@ func Write(w io.Writer, cfg Config, f Format, each func(Expected)) (Stats, error
 		return g.st, fmt.Errorf("write capture: %w", err)
 	}
 	return g.st, nil
+}
+
+// WriteFile generates the capture cfg describes, in format f, into a new
+// file at path: what tests and benchmarks that need a capture on disk do.
+func WriteFile(path string, cfg Config, f Format) (Stats, error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := Write(file, cfg, f, nil)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return st, fmt.Errorf("generate %s: %w", path, err)
+	}
+	return st, nil
 }
 
 // WritePcap writes a classic pcap file (Ethernet link type, microsecond
