@@ -6,12 +6,10 @@ package chtest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +19,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/pcapload/pcapload/internal/procstat"
 	"github.com/pcapload/pcapload/internal/syncbuf"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
@@ -180,41 +179,12 @@ func FreeAddr(tb testing.TB) string {
 }
 
 // Usage returns the CPU time the server has used so far, user and system,
-// and its peak resident memory, from /proc.
+// and its peak resident memory in bytes.
 func (s *Server) Usage() (cpu time.Duration, peakRSS int64, err error) {
 	pid := s.cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
+	if cpu, err = procstat.CPU(pid); err != nil {
 		return 0, 0, err
 	}
-	// The fields after the command name, which may hold spaces, start
-	// with the state; utime and stime are the 14th and 15th of the line.
-	_, rest, ok := strings.Cut(string(stat), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, stat)
-	}
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-		ticks += n
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return 0, 0, fmt.Errorf("/proc/%d/status: %w", pid, err)
-			}
-			peakRSS = kb << 10
-		}
-	}
-	// The kernel counts in USER_HZ, 100 a second on Linux.
-	return time.Duration(ticks) * 10 * time.Millisecond, peakRSS, nil
+	peakRSS, err = procstat.PeakRSS(pid)
+	return cpu, peakRSS, err
 }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/pcapload/pcapload/internal/procstat"
 )
 
 // Run generates the inputs under cfg.Dir, measures tshark and every stage
@@ -207,21 +209,23 @@ func (r *runner) serverOnce(ctx context.Context, in *input, db string) (s sample
 	if err := resetPeakRSS(pid); err != nil {
 		return s, fmt.Errorf("reset the server's peak memory: %w", err)
 	}
-	cpu0, err := procCPU(pid)
+	cpu0, err := procstat.CPU(pid)
 	if err != nil {
 		return s, err
 	}
 	if s, err = load(ctx, r.cfg, in, r.srv.url(db)); err != nil {
 		return s, err
 	}
-	cpu1, err := procCPU(pid)
+	cpu1, err := procstat.CPU(pid)
 	if err != nil {
 		return s, err
 	}
-	s.ServerCPU = cpu1 - cpu0
-	if s.ServerRSS, err = procPeakRSS(pid); err != nil {
+	s.ServerCPU = (cpu1 - cpu0).Seconds()
+	peak, err := procstat.PeakRSS(pid)
+	if err != nil {
 		return s, err
 	}
+	s.ServerRSS = float64(peak) / (1 << 20)
 
 	// The summary counts what the loader sent; the table is what the
 	// server kept.
