@@ -42,6 +42,10 @@ const blockBytes = 1 << 20
 // whether Live is closing, and so how long a partly filled batch waits.
 const pollTimeout = 100 * time.Millisecond
 
+// blockTimeout is how long the kernel may keep a partly filled block
+// (tp_retire_blk_tov): afpacket's default, named because drain depends on it.
+const blockTimeout = 64 * time.Millisecond
+
 // Live captures packets from an interface with AF_PACKET TPACKET_V3 rings.
 // With Fanout > 1 several sockets share the traffic by flow hash and their
 // packets are merged, in arrival order, by Next.
@@ -74,13 +78,9 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		cfg.Filter = f
 	}
 	l := &Live{cfg: cfg, batches: make(chan *batch, 4*cfg.Fanout), free: make(chan *batch, 8*cfg.Fanout)}
-	for range cfg.Fanout {
-		h, err := l.openSocket()
-		if err != nil {
-			l.closeHandles()
-			return nil, fmt.Errorf("open capture on %s: %w", cfg.Interface, err)
-		}
-		l.handles = append(l.handles, h)
+	if err := l.open(); err != nil {
+		l.closeHandles()
+		return nil, fmt.Errorf("open capture on %s: %w", cfg.Interface, err)
 	}
 	for _, h := range l.handles {
 		l.wg.Go(func() { l.read(h) })
@@ -106,11 +106,62 @@ func (cfg LiveConfig) withDefaults() LiveConfig {
 	return cfg
 }
 
-// openSocket opens one TPACKET_V3 socket with the filter and fanout set.
-// TODO(live): the socket receives from bind until it joins the fanout
-// group, so with Fanout > 1 a packet arriving in that window can be
-// captured twice; attaching a drop-all filter first and the real one after
-// the join would close it.
+// open opens cfg.Fanout sockets so that none holds a packet from before
+// the filter and the fanout group were in place. A packet socket receives
+// from the moment it is bound (inside afpacket.NewTPacket), unfiltered and
+// on its own, so each socket first gets a filter that rejects everything,
+// has what reached its ring before that drained and thrown away, joins the
+// group, has its counters cleared, and only then gets the real filter.
+// Without this, frames the filter rejects (the kernel's own IPv6 router
+// solicitations when an interface comes up) were written, and with fanout
+// a frame could be captured by two sockets. libpcap closes the same window
+// by filtering the ring's first blocks in user space.
+func (l *Live) open() error {
+	for range l.cfg.Fanout {
+		h, err := l.openSocket()
+		if err != nil {
+			return err
+		}
+		l.handles = append(l.handles, h)
+	}
+	errs := make([]error, len(l.handles))
+	var wg sync.WaitGroup
+	for i, h := range l.handles {
+		wg.Go(func() { errs[i] = drain(h, time.Now()) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, h := range l.handles {
+		if l.cfg.Fanout > 1 {
+			if err := h.SetFanout(afpacket.FanoutHash, uint16(l.cfg.FanoutID)); err != nil {
+				return fmt.Errorf("join fanout group: %w", err)
+			}
+		}
+	}
+	for _, h := range l.handles {
+		if err := h.InitSocketStats(); err != nil {
+			return fmt.Errorf("clear counters: %w", err)
+		}
+		if err := h.SetBPF(l.cfg.Filter); err != nil { // an empty filter detaches
+			return fmt.Errorf("set filter: %w", err)
+		}
+	}
+	return nil
+}
+
+// rejectAll is a BPF program that keeps no packet.
+var rejectAll = func() []bpf.RawInstruction {
+	raw, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	if err != nil {
+		panic(err) // a constant program
+	}
+	return raw
+}()
+
+// openSocket opens one TPACKET_V3 socket that rejects every packet, in
+// promiscuous mode when asked.
 func (l *Live) openSocket() (*afpacket.TPacket, error) {
 	h, err := afpacket.NewTPacket(
 		afpacket.OptInterface(l.cfg.Interface),
@@ -118,37 +169,43 @@ func (l *Live) openSocket() (*afpacket.TPacket, error) {
 		afpacket.OptFrameSize(1<<16),
 		afpacket.OptBlockSize(blockBytes),
 		afpacket.OptNumBlocks(l.cfg.RingBytes/blockBytes),
+		afpacket.OptBlockTimeout(blockTimeout),
 		afpacket.OptPollTimeout(pollTimeout),
 		afpacket.OptAddVLANHeader(true),
 	)
 	if err != nil {
 		return nil, err
 	}
-	if err := l.configure(h); err != nil {
+	if err := h.SetBPF(rejectAll); err != nil {
 		h.Close()
-		return nil, err
+		return nil, fmt.Errorf("set filter: %w", err)
+	}
+	if l.cfg.Promisc {
+		if err := h.SetPromiscuous(true); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("set promiscuous: %w", err)
+		}
 	}
 	return h, nil
 }
 
-// configure sets the filter, promiscuous mode and fanout group of h.
-func (l *Live) configure(h *afpacket.TPacket) error {
-	if len(l.cfg.Filter) > 0 {
-		if err := h.SetBPF(l.cfg.Filter); err != nil {
-			return fmt.Errorf("set filter: %w", err)
+// drain reads and discards what h's ring holds, h having rejected every
+// packet since rejecting. The kernel hands a partly filled block over
+// within two block timeouts (its retire timer closes the active block when
+// it saw it active the time before), so h is empty once a poll timed out
+// past that.
+func drain(h *afpacket.TPacket, rejecting time.Time) error {
+	for {
+		_, _, err := h.ZeroCopyReadPacketData()
+		switch {
+		case errors.Is(err, afpacket.ErrTimeout):
+			if time.Since(rejecting) > 2*blockTimeout {
+				return nil
+			}
+		case err != nil:
+			return fmt.Errorf("drain ring: %w", err)
 		}
 	}
-	if l.cfg.Promisc {
-		if err := h.SetPromiscuous(true); err != nil {
-			return fmt.Errorf("set promiscuous: %w", err)
-		}
-	}
-	if l.cfg.Fanout > 1 {
-		if err := h.SetFanout(afpacket.FanoutHash, uint16(l.cfg.FanoutID)); err != nil {
-			return fmt.Errorf("join fanout group: %w", err)
-		}
-	}
-	return nil
 }
 
 // Next fills p with the next packet, or returns ErrIdle after a quiet

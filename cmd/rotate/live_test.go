@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	endian "encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -49,7 +50,7 @@ func TestLive_Netns(t *testing.T) {
 			dir := openDir(t)
 			stop := startCapture(t, tt.prefix, ns, "vb", dir, "--fanout", fmt.Sprint(tt.fanout),
 				"--max-packets", "1000", "--promisc")
-			if err := sendInNetns(ns, "va", frames, false); err != nil {
+			if err := sendInNetns(ns, "va", frames); err != nil {
 				t.Fatalf("send: %v", err)
 			}
 			time.Sleep(500 * time.Millisecond) // past the ring's block timeout and the poll timeout
@@ -75,6 +76,83 @@ func TestLive_Netns(t *testing.T) {
 			equalFrames(t, got, want)
 		})
 	}
+}
+
+// TestLive_startWindow starts captures while frames pour in, half of them
+// ones the filter rejects, half DNS frames each sent once. A socket
+// receives from the moment it is bound, before its filter is set or it
+// joins its fanout group: nothing of that window may reach the files, no
+// rejected frame and no frame twice.
+func TestLive_startWindow(t *testing.T) {
+	bin := binary(t)
+	ns := newNetns(t)
+	for _, fanout := range []int{1, 2} {
+		t.Run(fmt.Sprintf("fanout %d", fanout), func(t *testing.T) {
+			dir := openDir(t)
+			done := make(chan struct{})
+			var sent int
+			errc := make(chan error, 1)
+			go func() {
+				errc <- streamInNetns(ns, "va", func(i int) []byte {
+					select {
+					case <-done:
+						return nil
+					default:
+					}
+					sent = i + 1
+					port := uint16(53)
+					if i%2 == 1 {
+						port = 80
+					}
+					return udpFrame(uint32(i), port)
+				})
+			}()
+			stop := startCapture(t, []string{bin}, ns, "vb", dir, "--fanout", fmt.Sprint(fanout), "--promisc")
+			time.Sleep(50 * time.Millisecond) // frames after the start too
+			close(done)
+			if err := <-errc; err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			stop()
+
+			seen := map[string]bool{}
+			var kept, rejected, twice int
+			for _, f := range finished(t, dir) {
+				for _, p := range captest.ReadFile(t, f) {
+					if endian.BigEndian.Uint16(p.Data[36:]) != 53 {
+						rejected++
+					}
+					if seen[string(p.Data)] {
+						twice++
+					}
+					seen[string(p.Data)] = true
+					kept++
+				}
+			}
+			t.Logf("sent %d frames, captured %d", sent, kept)
+			if kept == 0 || rejected > 0 || twice > 0 {
+				t.Fatalf("captured %d frames: %d the filter rejects, %d a second time", kept, rejected, twice)
+			}
+		})
+	}
+}
+
+// udpFrame returns an Ethernet IPv4 UDP frame to port carrying seq, so
+// that every frame differs.
+func udpFrame(seq uint32, port uint16) []byte {
+	f := make([]byte, 14+20+8+4)
+	copy(f, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00})
+	ip := f[14:]
+	ip[0], ip[8], ip[9] = 0x45, 64, 17
+	endian.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
+	copy(ip[12:], []byte{192, 0, 2, 1, 192, 0, 2, 2})
+	udp := ip[20:]
+	endian.BigEndian.PutUint16(udp[0:], 40000)
+	endian.BigEndian.PutUint16(udp[2:], port)
+	endian.BigEndian.PutUint16(udp[4:], uint16(len(udp)))
+	endian.BigEndian.PutUint32(udp[8:], seq)
+	return f
 }
 
 // netRawOnly returns the command prefix that runs bin as nobody with
@@ -175,19 +253,34 @@ func startCapture(t testing.TB, prefix []string, ns, iface, dir string, flags ..
 }
 
 // sendInNetns sends frames out of iface in ns through an AF_PACKET socket,
-// from a thread that enters the namespace, pausing every 100 frames unless
-// fast is set. The thread is never unlocked, so it ends with its goroutine
-// and never runs other code in the namespace.
-func sendInNetns(ns, iface string, frames [][]byte, fast bool) error {
+// pausing every 100 frames to stay under the receive backlog
+// (netdev_max_backlog, 1000).
+func sendInNetns(ns, iface string, frames [][]byte) error {
+	return streamInNetns(ns, iface, func(i int) []byte {
+		if i > 0 && i%100 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		if i == len(frames) {
+			return nil
+		}
+		return frames[i]
+	})
+}
+
+// streamInNetns sends frame(0), frame(1), … out of iface in ns until frame
+// returns nil, from a thread that enters the namespace. The thread is never
+// unlocked, so it ends with its goroutine and never runs other code in the
+// namespace.
+func streamInNetns(ns, iface string, frame func(i int) []byte) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		errc <- sendFrames(ns, iface, frames, fast)
+		errc <- streamFrames(ns, iface, frame)
 	}()
 	return <-errc
 }
 
-func sendFrames(ns, iface string, frames [][]byte, fast bool) error {
+func streamFrames(ns, iface string, frame func(i int) []byte) error {
 	f, err := os.Open("/var/run/netns/" + ns)
 	if err != nil {
 		return err
@@ -206,16 +299,15 @@ func sendFrames(ns, iface string, frames [][]byte, fast bool) error {
 	}
 	defer unix.Close(fd)
 	to := &unix.SockaddrLinklayer{Ifindex: ifi.Index}
-	for i, fr := range frames {
+	for i := 0; ; i++ {
+		fr := frame(i)
+		if fr == nil {
+			return nil
+		}
 		if err := unix.Sendto(fd, fr, 0, to); err != nil {
 			return fmt.Errorf("frame %d: %w", i, err)
 		}
-		if !fast && i%100 == 99 {
-			// Keep under the receive backlog (netdev_max_backlog, 1000).
-			time.Sleep(time.Millisecond)
-		}
 	}
-	return nil
 }
 
 // genFrames returns the frames of a generated capture: DNS over IPv4 and
@@ -256,14 +348,53 @@ func sorted(fs [][]byte) [][]byte {
 }
 
 // equalFrames fails unless got and want hold the same frames in order.
+// On a difference in count it names the frames captured but not sent and
+// those sent but not captured, so a flake says what it caught.
 func equalFrames(t *testing.T, got, want [][]byte) {
 	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("captured %d frames, want %d", len(got), len(want))
+		extra, missing := diffFrames(got, want)
+		t.Fatalf("captured %d frames, want %d\nnot sent (%d):%s\nnot captured (%d):%s",
+			len(got), len(want), len(extra), hexFrames(extra), len(missing), hexFrames(missing))
 	}
 	for i := range got {
 		if !bytes.Equal(got[i], want[i]) {
 			t.Fatalf("frame %d:\n got % x\nwant % x", i, got[i], want[i])
 		}
 	}
+}
+
+// diffFrames returns the frames of got beyond those of want, and those of
+// want beyond got, counting repeats.
+func diffFrames(got, want [][]byte) (extra, missing [][]byte) {
+	n := map[string]int{}
+	for _, f := range want {
+		n[string(f)]++
+	}
+	for _, f := range got {
+		if n[string(f)] == 0 {
+			extra = append(extra, f)
+			continue
+		}
+		n[string(f)]--
+	}
+	for _, f := range want {
+		if n[string(f)] > 0 {
+			n[string(f)]--
+			missing = append(missing, f)
+		}
+	}
+	return extra, missing
+}
+
+func hexFrames(fs [][]byte) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i == 5 {
+			fmt.Fprintf(&b, "\n  … %d more", len(fs)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  % x", f)
+	}
+	return b.String()
 }
