@@ -1,0 +1,305 @@
+package parquet
+
+import (
+	"encoding/binary"
+	"sync"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/klauspost/compress/zstd"
+)
+
+// pageBytes is about how much plain data a page holds before it is cut.
+var pageBytes = 1 << 20
+
+// encoder holds the scratch space of encoding one column chunk at a time.
+// Encoders are pooled: their dictionaries' tables and page buffers are
+// reused from batch to batch and from file to file.
+type encoder struct {
+	zw *zstd.Encoder
+
+	// Dictionaries of the chunk being encoded.
+	slot      [1 << 16]int32 // 1 + index of each uint16 value in small; 0 absent
+	small     []uint32
+	addrs     map[[16]byte]int32
+	addrVals  []byte
+	strs      map[string]int32
+	arena     []byte  // the dictionary's strings, back to back
+	arenaOffs []int32 // where each entry starts in arena, and where the last ends
+
+	idx, rep, def []uint32
+	plain, comp   []byte
+	pages         []byte // the chunk's data pages
+	dictPage      []byte // the chunk's dictionary page
+	hdr           compact
+	stats         minMax
+}
+
+var encoders = sync.Pool{New: func() any {
+	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithZeroFrames(true))
+	if err != nil {
+		panic(err) // constant options
+	}
+	return &encoder{zw: zw, addrs: map[[16]byte]int32{}, strs: map[string]int32{}}
+}}
+
+// chunkMeta is what the footer says of one column chunk.
+type chunkMeta struct {
+	values             int64
+	uncompressed, size int64
+	dictOffset         int64 // -1 without a dictionary
+	dataOffset         int64
+	stats              minMax
+}
+
+// encodeChunk encodes ch as pages: the dictionary page, nil without a
+// dictionary, and the data pages, which the caller writes in that order
+// at offset.
+func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []byte, m chunkMeta) {
+	m.dictOffset, m.dataOffset = -1, offset
+	e.resetDict(c)
+	e.stats.set = false
+	e.pages = e.pages[:0]
+	for r0 := 0; r0 < ch.rows; {
+		r1 := c.pageEnd(ch, r0)
+		m.values += e.dataPage(c, ch, r0, r1, &m)
+		r0 = r1
+	}
+	if c.dict {
+		e.plain = e.dictValues(c)
+		e.comp = e.zw.EncodeAll(e.plain, e.comp[:0])
+		e.hdr.buf = e.hdr.buf[:0]
+		e.hdr.begin()
+		e.hdr.i32(1, pageDict)
+		e.hdr.i32(2, int32(len(e.plain)))
+		e.hdr.i32(3, int32(len(e.comp)))
+		e.hdr.structField(7)
+		e.hdr.i32(1, int32(e.dictLen(c)))
+		e.hdr.i32(2, encPlain)
+		e.hdr.end()
+		e.hdr.end()
+		dict = append(append(e.dictPage[:0], e.hdr.buf...), e.comp...)
+		e.dictPage = dict
+		m.uncompressed += int64(len(e.hdr.buf) + len(e.plain))
+		m.size += int64(len(dict))
+		m.dictOffset, m.dataOffset = offset, offset+int64(len(dict))
+	}
+	if c.stats {
+		m.stats = minMax{set: e.stats.set, min: append([]byte(nil), e.stats.min...),
+			max: append([]byte(nil), e.stats.max...)}
+	}
+	return dict, e.pages, m
+}
+
+// dataPage appends the version 2 data page of rows [r0, r1) to e.pages and
+// returns the number of values it holds, levels of empty lists included.
+func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64 {
+	n, nulls := r1-r0, 0
+	levels := e.plain[:0]
+	repLen, defLen := 0, 0
+	if ch.lists != nil {
+		e.rep, e.def, nulls = ch.levels(r0, r1, e.rep[:0], e.def[:0])
+		n = len(e.def)
+		levels = appendHybrid(levels, e.rep, 1)
+		repLen = len(levels)
+		levels = appendHybrid(levels, e.def, 1)
+		defLen = len(levels) - repLen
+		// levels lives in e.plain; the values go after it.
+	}
+	v0, v1 := ch.values(r0, r1)
+	enc := int32(encPlain)
+	var vals []byte
+	if c.dict {
+		enc = encRLEDict
+		vals = e.dictIndices(c, &ch.leaf, v0, v1, levels)
+	} else {
+		vals = e.plainValues(c, &ch.leaf, v0, v1, levels)
+	}
+	e.plain = vals
+	body := vals[repLen+defLen:]
+	e.comp = e.zw.EncodeAll(body, e.comp[:0])
+
+	e.hdr.buf = e.hdr.buf[:0]
+	e.hdr.begin()
+	e.hdr.i32(1, pageData2)
+	e.hdr.i32(2, int32(len(vals)))
+	e.hdr.i32(3, int32(repLen+defLen+len(e.comp)))
+	e.hdr.structField(8)
+	e.hdr.i32(1, int32(n))
+	e.hdr.i32(2, int32(nulls))
+	e.hdr.i32(3, int32(r1-r0))
+	e.hdr.i32(4, enc)
+	e.hdr.i32(5, int32(defLen))
+	e.hdr.i32(6, int32(repLen))
+	e.hdr.end()
+	e.hdr.end()
+	e.pages = append(e.pages, e.hdr.buf...)
+	e.pages = append(e.pages, vals[:repLen+defLen]...)
+	e.pages = append(e.pages, e.comp...)
+	m.uncompressed += int64(len(e.hdr.buf) + len(vals))
+	m.size += int64(len(e.hdr.buf) + repLen + defLen + len(e.comp))
+	return int64(n)
+}
+
+// plainValues appends leaf values [v0, v1) in plain encoding to dst.
+func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []byte {
+	switch c.kind {
+	case kindBool:
+		var acc byte
+		for i := v0; i < v1; i++ {
+			j := v.off + i
+			bit := v.bits[j>>3] >> (j & 7) & 1
+			acc |= bit << ((i - v0) & 7)
+			if (i-v0)&7 == 7 {
+				dst, acc = append(dst, acc), 0
+			}
+		}
+		if (v1-v0)&7 != 0 {
+			dst = append(dst, acc)
+		}
+	case kindU32:
+		dst = append(dst, v.fixed[(v.off+v0)*4:(v.off+v1)*4]...)
+	case kindI64:
+		raw := v.fixed[(v.off+v0)*8 : (v.off+v1)*8]
+		dst = append(dst, raw...)
+		if c.stats {
+			e.stats.int64s(unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(raw))), v1-v0))
+		}
+	case kindAddr:
+		dst = append(dst, v.fixed[(v.off+v0)*16:(v.off+v1)*16]...)
+	case kindBytes:
+		o := v.offs[v.off:]
+		for i := v0; i < v1; i++ {
+			s := v.data[o[i]:o[i+1]]
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+			dst = append(dst, s...)
+		}
+	}
+	return dst
+}
+
+func (e *encoder) resetDict(c *column) {
+	if !c.dict {
+		return
+	}
+	for _, v := range e.small {
+		e.slot[v] = 0
+	}
+	e.small = e.small[:0]
+	clear(e.addrs)
+	e.addrVals = e.addrVals[:0]
+	clear(e.strs)
+	e.arena, e.arenaOffs = e.arena[:0], append(e.arenaOffs[:0], 0)
+}
+
+// dictIndices looks up leaf values [v0, v1) in the chunk's dictionary,
+// adding the new ones, and appends their indices as a dictionary-encoded
+// page body (bit width, then the hybrid encoding) to dst.
+func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []byte {
+	e.idx = e.idx[:0]
+	switch c.kind {
+	case kindSmall:
+		if c.leaf.ID() == arrow.UINT16 {
+			vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
+			for _, x := range vs[v0:v1] {
+				e.idx = append(e.idx, e.smallIndex(uint32(x)))
+			}
+		} else {
+			for _, x := range v.fixed[v.off+v0 : v.off+v1] {
+				e.idx = append(e.idx, e.smallIndex(uint32(x)))
+			}
+		}
+	case kindAddr:
+		for i := v0; i < v1; i++ {
+			a := [16]byte(v.fixed[(v.off+i)*16:])
+			k, ok := e.addrs[a]
+			if !ok {
+				k = int32(len(e.addrs))
+				e.addrs[a] = k
+				e.addrVals = append(e.addrVals, a[:]...)
+			}
+			e.idx = append(e.idx, uint32(k))
+		}
+	case kindBytes:
+		o := v.offs[v.off:]
+		var prev []byte
+		var prevK uint32
+		for i := v0; i < v1; i++ {
+			s := v.data[o[i]:o[i+1]]
+			if prev != nil && string(s) == string(prev) {
+				e.idx = append(e.idx, prevK)
+				continue
+			}
+			k, ok := e.strs[string(s)]
+			if !ok {
+				k = int32(len(e.arenaOffs) - 1)
+				start := len(e.arena)
+				e.arena = append(e.arena, s...)
+				e.arenaOffs = append(e.arenaOffs, int32(len(e.arena)))
+				// The key points into the arena, which is never written
+				// where a live key points: it only grows until the next
+				// chunk clears the map.
+				key := ""
+				if len(s) > 0 {
+					key = unsafe.String(&e.arena[start], len(s))
+				}
+				e.strs[key] = k
+			}
+			prev, prevK = s, uint32(k)
+			e.idx = append(e.idx, prevK)
+		}
+	}
+	width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
+	dst = append(dst, byte(width))
+	return appendHybrid(dst, e.idx, width)
+}
+
+func (e *encoder) smallIndex(x uint32) uint32 {
+	k := e.slot[x]
+	if k == 0 {
+		e.small = append(e.small, x)
+		k = int32(len(e.small))
+		e.slot[x] = k
+	}
+	return uint32(k - 1)
+}
+
+func (e *encoder) dictLen(c *column) int {
+	switch c.kind {
+	case kindSmall:
+		return len(e.small)
+	case kindAddr:
+		return len(e.addrVals) / 16
+	}
+	return len(e.arenaOffs) - 1
+}
+
+// dictValues returns the dictionary page's values in plain encoding, and
+// takes the chunk's statistics from them.
+func (e *encoder) dictValues(c *column) []byte {
+	dst := e.plain[:0]
+	switch c.kind {
+	case kindSmall:
+		for _, x := range e.small {
+			dst = binary.LittleEndian.AppendUint32(dst, x)
+		}
+	case kindAddr:
+		dst = append(dst, e.addrVals...)
+		if c.stats {
+			for i := 0; i < len(e.addrVals); i += 16 {
+				e.stats.bytes(e.addrVals[i : i+16])
+			}
+		}
+	case kindBytes:
+		for i := range len(e.arenaOffs) - 1 {
+			s := e.arena[e.arenaOffs[i]:e.arenaOffs[i+1]]
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+			dst = append(dst, s...)
+			if c.stats {
+				e.stats.bytes(s)
+			}
+		}
+	}
+	return dst
+}

@@ -1,0 +1,8 @@
+package parquet
+
+// SetPageBytes sets the page size for a test and returns what restores it.
+func SetPageBytes(n int) (restore func()) {
+	old := pageBytes
+	pageBytes = n
+	return func() { pageBytes = old }
+}
