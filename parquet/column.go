@@ -23,6 +23,7 @@ const (
 const (
 	encPlain    = 0
 	encRLE      = 3
+	encDelta    = 5
 	encRLEDict  = 8
 	pageData2   = 3
 	pageDict    = 2
@@ -38,7 +39,7 @@ const (
 	kindBool  kind = iota
 	kindSmall      // uint8 or uint16: INT32, dictionary-encoded through a table
 	kindU32        // INT32, plain
-	kindI64        // int64, uint64 or timestamp: INT64, plain
+	kindI64        // int64, uint64 or timestamp: INT64
 	kindBytes      // string or binary: BYTE_ARRAY
 	kindAddr       // fixed_size_binary(16): FIXED_LEN_BYTE_ARRAY(16)
 )
@@ -51,7 +52,10 @@ type column struct {
 	item  string         // the list element's name; empty when not a list
 	kind  kind
 	dict  bool // dictionary-encode the values
+	delta bool // delta-encode the values (INT64 only)
 	stats bool // write min and max
+
+	stored int // pages still to store uncompressed, zstd having gained little
 }
 
 func newColumn(f arrow.Field, dict, stats bool) (column, error) {
@@ -77,6 +81,7 @@ func newColumn(f arrow.Field, dict, stats bool) (column, error) {
 			return c, fmt.Errorf("column %s: only nanosecond timestamps are written", f.Name)
 		}
 		c.kind, c.dict = kindI64, false
+		c.delta = deltaColumns[f.Name]
 	case arrow.STRING, arrow.BINARY:
 		c.kind = kindBytes
 	case arrow.FIXED_SIZE_BINARY:
@@ -102,6 +107,17 @@ func (c *column) physical() int32 {
 		return typeFixed
 	}
 	return typeBytes
+}
+
+// encoding returns the encoding of the column's data pages.
+func (c *column) encoding() int32 {
+	switch {
+	case c.dict:
+		return encRLEDict
+	case c.delta:
+		return encDelta
+	}
+	return encPlain
 }
 
 // schema appends the column's schema elements.

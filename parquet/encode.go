@@ -9,6 +9,10 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// storedPages is how many pages of a column are stored uncompressed after
+// one that zstd barely shrank.
+const storedPages = 16
+
 // pageBytes is about how much plain data a page holds before it is cut.
 var pageBytes = 1 << 20
 
@@ -108,17 +112,29 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 		// levels lives in e.plain; the values go after it.
 	}
 	v0, v1 := ch.values(r0, r1)
-	enc := int32(encPlain)
+	enc := c.encoding()
 	var vals []byte
 	if c.dict {
-		enc = encRLEDict
 		vals = e.dictIndices(c, &ch.leaf, v0, v1, levels)
 	} else {
 		vals = e.plainValues(c, &ch.leaf, v0, v1, levels)
 	}
 	e.plain = vals
 	body := vals[repLen+defLen:]
-	e.comp = e.zw.EncodeAll(body, e.comp[:0])
+	compressed := c.stored == 0
+	if compressed {
+		e.comp = e.zw.EncodeAll(body, e.comp[:0])
+		if len(e.comp) > len(body)*9/10 {
+			// Random IDs and ports, addresses, bit-packed types: zstd
+			// gains little and costs as much as on any data. Store the
+			// next pages as they are (version 2 pages say so each), then
+			// try again.
+			c.stored = storedPages
+		}
+	} else {
+		c.stored--
+		e.comp = append(e.comp[:0], body...)
+	}
 
 	e.hdr.buf = e.hdr.buf[:0]
 	e.hdr.begin()
@@ -132,6 +148,9 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 	e.hdr.i32(4, enc)
 	e.hdr.i32(5, int32(defLen))
 	e.hdr.i32(6, int32(repLen))
+	if !compressed {
+		e.hdr.bool(7, false)
+	}
 	e.hdr.end()
 	e.hdr.end()
 	e.pages = append(e.pages, e.hdr.buf...)
@@ -162,9 +181,14 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 		dst = append(dst, v.fixed[(v.off+v0)*4:(v.off+v1)*4]...)
 	case kindI64:
 		raw := v.fixed[(v.off+v0)*8 : (v.off+v1)*8]
-		dst = append(dst, raw...)
+		vs := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(raw))), v1-v0)
+		if c.delta {
+			dst = appendDelta(dst, vs)
+		} else {
+			dst = append(dst, raw...)
+		}
 		if c.stats {
-			e.stats.int64s(unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(raw))), v1-v0))
+			e.stats.int64s(vs)
 		}
 	case kindAddr:
 		dst = append(dst, v.fixed[(v.off+v0)*16:(v.off+v1)*16]...)

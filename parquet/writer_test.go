@@ -176,6 +176,7 @@ func TestWrite_clickhouse(t *testing.T) {
 	recs := records(t, 20000, 6000)
 	path := write(t, recs)
 
+	var frames, latency uint64
 	var rows, ports, responses, answers, answerBytes, ttls, rawBytes, addrByte, tcp, edns int64
 	var mid arrow.Timestamp
 	var name string
@@ -196,6 +197,8 @@ func TestWrite_clickhouse(t *testing.T) {
 		tl := rec.Column(idx("answer_ttls")).(*array.List).ListValues().(*array.Uint32)
 		for i := range int(rec.NumRows()) {
 			ports += int64(rec.Column(idx("src_port")).(*array.Uint16).Value(i))
+			frames += rec.Column(idx("frame")).(*array.Uint64).Value(i)
+			latency += uint64(rec.Column(idx("latency_ns")).(*array.Int64).Value(i))
 			if rec.Column(idx("qr")).(*array.Boolean).Value(i) {
 				responses++
 			}
@@ -223,7 +226,7 @@ func TestWrite_clickhouse(t *testing.T) {
 			ttls += int64(v)
 		}
 	}
-	want := fmt.Sprintf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", rows, ports, responses, edns, tcp, rawBytes, addrByte,
+	want := fmt.Sprintf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", rows, frames, latency, ports, responses, edns, tcp, rawBytes, addrByte,
 		answers, answerBytes, ttls, after, named)
 
 	db, err := chdb.Open(t.TempDir())
@@ -232,7 +235,7 @@ func TestWrite_clickhouse(t *testing.T) {
 	}
 	defer db.Close()
 	src := fmt.Sprintf("file('%s', Parquet)", path)
-	q := fmt.Sprintf(`SELECT count(), sum(src_port), countIf(qr), countIf(edns), countIf(transport = 'tcp'),
+	q := fmt.Sprintf(`SELECT count(), sum(frame), sum(toUInt64(latency_ns)), sum(src_port), countIf(qr), countIf(edns), countIf(transport = 'tcp'),
 		sum(length(raw)), sum(reinterpretAsUInt8(substring(src_addr, 16, 1))),
 		sum(length(answer_data)), sum(arraySum(x -> length(x), answer_data)), sum(arraySum(answer_ttls)),
 		(SELECT count() FROM %[1]s WHERE toUnixTimestamp64Nano(time) >= %[2]d),
