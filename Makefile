@@ -67,7 +67,7 @@ BENCH_RUNS  ?= 3
 BENCH_FLAGS ?=
 
 bench: build chdb tools
-	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./ingest/... ./clickhouse/... ./rotate/... ./cmd/rotate/...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./load ./parquet ./ingest/... ./clickhouse/... ./rotate/... ./cmd/rotate/...
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) run ./internal/benchtab/cmd/benchtable -pcapload $(BIN) \
 		-sizes $(BENCH_SIZES) -runs $(BENCH_RUNS) $(BENCH_FLAGS)
 

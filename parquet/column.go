@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -285,23 +286,46 @@ func (c *column) pageEnd(ch *chunk, r0 int) int {
 	return min(r0+n+1, ch.rows)
 }
 
-// levels appends the repetition and definition levels of rows [r0, r1)
-// of a list column to rep and def.
-func (ch *chunk) levels(r0, r1 int, rep, def []uint32) ([]uint32, []uint32, int) {
-	empty := 0
+// levels returns the repetition and definition levels of rows [r0, r1)
+// of a list column as bitmaps, least significant bit first, in rep and
+// def's space; with their count, and the count of empty lists. Both
+// levels are 0 or 1: a list is the only repeated or optional level.
+func (ch *chunk) levels(r0, r1 int, rep, def []byte) ([]byte, []byte, int, int) {
+	n := int(ch.lists[r1]-ch.lists[r0]) + r1 - r0 // an upper bound
+	words := (n + 63) / 64
+	rep = slices.Grow(rep[:0], words*8)[:words*8]
+	def = slices.Grow(def[:0], words*8)[:words*8]
+	clear(rep)
+	clear(def)
+	p, empty := 0, 0
 	for r := r0; r < r1; r++ {
-		n := int(ch.lists[r+1] - ch.lists[r])
-		if n == 0 {
-			rep, def = append(rep, 0), append(def, 0)
+		k := int(ch.lists[r+1] - ch.lists[r])
+		if k == 0 {
+			p++ // rep 0, def 0
 			empty++
 			continue
 		}
-		rep, def = append(rep, 0), append(def, 1)
-		for range n - 1 {
-			rep, def = append(rep, 1), append(def, 1)
-		}
+		setBits(def, p, k)
+		setBits(rep, p+1, k-1) // the first element has rep 0
+		p += k
 	}
-	return rep, def, empty
+	return rep, def, p, empty
+}
+
+// setBits sets bits [from, from+k) of bm.
+func setBits(bm []byte, from, k int) {
+	for ; k > 0 && from&7 != 0; k-- {
+		bm[from>>3] |= 1 << (from & 7)
+		from++
+	}
+	for ; k >= 8; k -= 8 {
+		bm[from>>3] = 0xff
+		from += 8
+	}
+	for ; k > 0; k-- {
+		bm[from>>3] |= 1 << (from & 7)
+		from++
+	}
 }
 
 // minMax tracks a column chunk's smallest and largest values, compared as

@@ -31,12 +31,13 @@ type encoder struct {
 	arena     []byte  // the dictionary's strings, back to back
 	arenaOffs []int32 // where each entry starts in arena, and where the last ends
 
-	idx, rep, def []uint32
-	plain, comp   []byte
-	pages         []byte // the chunk's data pages
-	dictPage      []byte // the chunk's dictionary page
-	hdr           compact
-	stats         minMax
+	idx         []uint32
+	rep, def    []byte // list levels, one bit each
+	plain, comp []byte
+	pages       []byte // the chunk's data pages
+	dictPage    []byte // the chunk's dictionary page
+	hdr         compact
+	stats       minMax
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -103,11 +104,12 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 	levels := e.plain[:0]
 	repLen, defLen := 0, 0
 	if ch.lists != nil {
-		e.rep, e.def, nulls = ch.levels(r0, r1, e.rep[:0], e.def[:0])
-		n = len(e.def)
-		levels = appendHybrid(levels, e.rep, 1)
+		var rep, def []byte
+		rep, def, n, nulls = ch.levels(r0, r1, e.rep[:0], e.def[:0])
+		e.rep, e.def = rep, def
+		levels = appendBits(levels, rep, n)
 		repLen = len(levels)
-		levels = appendHybrid(levels, e.def, 1)
+		levels = appendBits(levels, def, n)
 		defLen = len(levels) - repLen
 		// levels lives in e.plain; the values go after it.
 	}

@@ -34,6 +34,41 @@ func appendHybrid(dst []byte, vs []uint32, width int) []byte {
 	return dst
 }
 
+// appendBits appends n one-bit values, a bitmap least significant bit
+// first with zeros past n, in the RLE / bit-packing hybrid: whole bytes
+// of all zeros or all ones, two or more in a row, as RLE runs, the rest as
+// bit-packed groups, which a bitmap's bytes already are. This is
+// appendHybrid for levels, a byte at a time instead of a value.
+func appendBits(dst, bm []byte, n int) []byte {
+	full, nb := n/8, (n+7)/8
+	run := func(i int) int { // bytes in the run starting at whole byte i
+		j := i + 1
+		for j < full && bm[j] == bm[i] {
+			j++
+		}
+		return j - i
+	}
+	for i := 0; i < nb; {
+		if i < full && (bm[i] == 0 || bm[i] == 0xff) {
+			if r := run(i); r >= 2 {
+				dst = binary.AppendUvarint(dst, uint64(r*8)<<1)
+				dst = append(dst, bm[i]&1)
+				i += r
+				continue
+			}
+		}
+		start := i
+		for i++; i < nb; i++ {
+			if i < full && (bm[i] == 0 || bm[i] == 0xff) && run(i) >= 2 {
+				break
+			}
+		}
+		dst = binary.AppendUvarint(dst, uint64(i-start)<<1|1)
+		dst = append(dst, bm[start:i]...)
+	}
+	return dst
+}
+
 // runLen returns how many values at the start of vs equal the first.
 func runLen(vs []uint32) int {
 	r := 1
@@ -63,24 +98,50 @@ func appendLE(dst []byte, v uint32, n int) []byte {
 // appendPacked bit-packs vs, padded with zeros to count values (a
 // multiple of eight), least significant bit first, width bits each.
 func appendPacked(dst []byte, vs []uint32, count, width int) []byte {
-	var acc uint64
-	var have int
-	for i := range count {
-		var v uint32
-		if i < len(vs) {
-			v = vs[i]
-		}
-		acc |= uint64(v) << have
-		have += width
-		if have >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			have -= 32
-		}
+	var tail [8]uint32
+	whole := len(vs) &^ 7
+	if whole < count {
+		copy(tail[:], vs[whole:])
 	}
-	for ; have > 0; have -= 8 {
-		dst = append(dst, byte(acc))
-		acc >>= 8
+	group := func(g int) []uint32 {
+		if g+8 <= whole {
+			return vs[g : g+8]
+		}
+		return tail[:]
+	}
+	switch {
+	case width <= 8:
+		// Eight values fit in a word; its low width bytes are the group.
+		for g := 0; g < count; g += 8 {
+			v := group(g)
+			acc := uint64(v[0]) | uint64(v[1])<<width | uint64(v[2])<<(2*width) | uint64(v[3])<<(3*width) |
+				uint64(v[4])<<(4*width) | uint64(v[5])<<(5*width) | uint64(v[6])<<(6*width) | uint64(v[7])<<(7*width)
+			dst = binary.LittleEndian.AppendUint64(dst, acc)[:len(dst)+width]
+		}
+	case width == 16:
+		for g := 0; g < count; g += 8 {
+			for _, x := range group(g) {
+				dst = binary.LittleEndian.AppendUint16(dst, uint16(x))
+			}
+		}
+	default:
+		var acc uint64
+		var have int
+		for g := 0; g < count; g += 8 {
+			for _, x := range group(g) {
+				acc |= uint64(x) << have
+				have += width
+				if have >= 32 {
+					dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+					acc >>= 32
+					have -= 32
+				}
+			}
+		}
+		for ; have > 0; have -= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+		}
 	}
 	return dst
 }
