@@ -76,7 +76,8 @@ lint:
 	$(GO) vet ./...
 
 golden:
-	$(GO) test ./... -run Golden -update
+	$(GO) test ./schema -run Golden -update
+	$(GO) test ./internal/gen -run Testdata -update
 
 cover:
 	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -coverprofile=out/cover.out ./... && $(GO) tool cover -func=out/cover.out | tail -1

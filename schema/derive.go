@@ -169,7 +169,8 @@ func InsertSQL(table string, s *arrow.Schema) string {
 // for concurrent use.
 type Builder struct {
 	schema *arrow.Schema
-	bufs   []colBuf
+	cols   *rowBufs
+	bufs   []colBuf // cols's buffers in column order
 	rows   int
 	bytes  int // estimate of the bytes held
 }
@@ -180,11 +181,8 @@ const rowOverhead = 512
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	b := &Builder{schema: Arrow(), bufs: make([]colBuf, len(Columns))}
-	for i, c := range Columns {
-		b.bufs[i] = c.newBuf()
-	}
-	return b
+	cols := newRowBufs()
+	return &Builder{schema: Arrow(), cols: cols, bufs: cols.all()}
 }
 
 // Append adds one row.
@@ -194,9 +192,7 @@ func (b *Builder) Append(r *Row) {
 			c.reserve()
 		}
 	}
-	for _, c := range b.bufs {
-		c.append(r)
-	}
+	b.cols.append(r)
 	b.rows++
 	b.bytes += rowOverhead + r.DNS.TextSize()
 	if r.DNS.Malformed != "" {
