@@ -13,6 +13,7 @@ FUZZTIME ?= 1000000x
 
 # The embedded ClickHouse engine, fetched once into a cache outside the repo.
 CHDB_LIB = $(shell scripts/fetch-chdb.sh)
+DUCKDB = $(shell scripts/fetch-duckdb.sh)
 
 .PHONY: all build chdb tools run test fuzz bench lint golden cover clean
 
@@ -45,7 +46,7 @@ run: build chdb
 # test runs every test under the race detector, with the engine and the tools
 # the tests need, then a short run of every fuzz test.
 test: chdb tools lint
-	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) $(GO) test -race -count=1 -timeout 15m ./...
+	PCAPLOAD_CHDB_LIB=$(CHDB_LIB) PCAPLOAD_DUCKDB=$(DUCKDB) $(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) fuzz FUZZTIME=100000x
 
 # fuzz runs each native fuzz test for FUZZTIME.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -167,67 +170,80 @@ func checkStats(t *testing.T, md *metadata.FileMetaData, recs []arrow.RecordBatc
 	}
 }
 
-// TestWrite_clickhouse reads a written file with ClickHouse's file() and
-// compares aggregates over every kind of column with the batches', and
-// filtered counts that row-group statistics could wrongly prune.
+// sums are aggregates over every kind of column, and counts under filters
+// that row-group statistics could wrongly prune, computed from the batches
+// and asked of other Parquet readers.
+type sums struct {
+	mid  arrow.Timestamp // a time in the middle row group
+	name string          // a qname of the middle row group
+
+	rows, frames, latency, ports, responses, edns, tcp, rawBytes, addrs int64
+	answers, answerBytes, ttls, after, named                          int64
+}
+
+func (s sums) String() string {
+	return fmt.Sprintf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", s.rows, s.frames, s.latency, s.ports,
+		s.responses, s.edns, s.tcp, s.rawBytes, s.addrs, s.answers, s.answerBytes, s.ttls, s.after, s.named)
+}
+
+func sumsOf(t *testing.T, recs []arrow.RecordBatch) sums {
+	var s sums
+	idx := func(name string) int { return schema.Arrow().FieldIndices(name)[0] }
+	mid := recs[len(recs)/2]
+	s.mid = mid.Column(idx("time")).(*array.Timestamp).Value(0)
+	s.name = mid.Column(idx("qname")).(*array.String).Value(int(mid.NumRows()) / 2)
+	addrs := map[string]bool{}
+	for _, rec := range recs {
+		s.rows += rec.NumRows()
+		ts := rec.Column(idx("time")).(*array.Timestamp)
+		qn := rec.Column(idx("qname")).(*array.String)
+		ad := rec.Column(idx("answer_data")).(*array.List)
+		adv := ad.ListValues().(*array.String)
+		for _, v := range rec.Column(idx("answer_ttls")).(*array.List).ListValues().(*array.Uint32).Uint32Values() {
+			s.ttls += int64(v)
+		}
+		for i := range int(rec.NumRows()) {
+			s.frames += int64(rec.Column(idx("frame")).(*array.Uint64).Value(i))
+			s.latency += rec.Column(idx("latency_ns")).(*array.Int64).Value(i)
+			s.ports += int64(rec.Column(idx("src_port")).(*array.Uint16).Value(i))
+			if rec.Column(idx("qr")).(*array.Boolean).Value(i) {
+				s.responses++
+			}
+			if rec.Column(idx("edns")).(*array.Boolean).Value(i) {
+				s.edns++
+			}
+			if rec.Column(idx("transport")).(*array.String).Value(i) == "tcp" {
+				s.tcp++
+			}
+			s.rawBytes += int64(len(rec.Column(idx("raw")).(*array.Binary).Value(i)))
+			addrs[string(rec.Column(idx("src_addr")).(*array.FixedSizeBinary).Value(i))] = true
+			b, e := ad.ValueOffsets(i)
+			s.answers += e - b
+			for j := b; j < e; j++ {
+				s.answerBytes += int64(len(adv.Value(int(j))))
+			}
+			if ts.Value(i) >= s.mid {
+				s.after++
+			}
+			if qn.Value(i) == s.name {
+				s.named++
+			}
+		}
+	}
+	s.addrs = int64(len(addrs))
+	if s.named == 0 || s.after == 0 || s.after == s.rows || s.answers == 0 || s.tcp == 0 || s.rawBytes == 0 {
+		t.Fatalf("the input exercises too little: %s", s)
+	}
+	return s
+}
+
+// TestWrite_clickhouse reads a written file with ClickHouse's file().
 func TestWrite_clickhouse(t *testing.T) {
 	testenv.RequireCHDB(t)
 	defer parquet.SetPageBytes(4096)()
 	recs := records(t, 20000, 6000)
 	path := write(t, recs)
-
-	var frames, latency uint64
-	var rows, ports, responses, answers, answerBytes, ttls, rawBytes, addrByte, tcp, edns int64
-	var mid arrow.Timestamp
-	var name string
-	var after, named int64
-	idx := func(name string) int { return schema.Arrow().FieldIndices(name)[0] }
-	for i, rec := range recs {
-		if i == len(recs)/2 {
-			mid = rec.Column(idx("time")).(*array.Timestamp).Value(0)
-			name = rec.Column(idx("qname")).(*array.String).Value(int(rec.NumRows()) / 2)
-		}
-	}
-	for _, rec := range recs {
-		rows += rec.NumRows()
-		ts := rec.Column(idx("time")).(*array.Timestamp)
-		qn := rec.Column(idx("qname")).(*array.String)
-		ad := rec.Column(idx("answer_data")).(*array.List)
-		adv := ad.ListValues().(*array.String)
-		tl := rec.Column(idx("answer_ttls")).(*array.List).ListValues().(*array.Uint32)
-		for i := range int(rec.NumRows()) {
-			ports += int64(rec.Column(idx("src_port")).(*array.Uint16).Value(i))
-			frames += rec.Column(idx("frame")).(*array.Uint64).Value(i)
-			latency += uint64(rec.Column(idx("latency_ns")).(*array.Int64).Value(i))
-			if rec.Column(idx("qr")).(*array.Boolean).Value(i) {
-				responses++
-			}
-			if rec.Column(idx("edns")).(*array.Boolean).Value(i) {
-				edns++
-			}
-			if rec.Column(idx("transport")).(*array.String).Value(i) == "tcp" {
-				tcp++
-			}
-			rawBytes += int64(len(rec.Column(idx("raw")).(*array.Binary).Value(i)))
-			addrByte += int64(rec.Column(idx("src_addr")).(*array.FixedSizeBinary).Value(i)[15])
-			s, e := ad.ValueOffsets(i)
-			answers += e - s
-			for j := s; j < e; j++ {
-				answerBytes += int64(len(adv.Value(int(j))))
-			}
-			if ts.Value(i) >= mid {
-				after++
-			}
-			if qn.Value(i) == name {
-				named++
-			}
-		}
-		for _, v := range tl.Uint32Values() {
-			ttls += int64(v)
-		}
-	}
-	want := fmt.Sprintf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", rows, frames, latency, ports, responses, edns, tcp, rawBytes, addrByte,
-		answers, answerBytes, ttls, after, named)
+	want := sumsOf(t, recs)
 
 	db, err := chdb.Open(t.TempDir())
 	if err != nil {
@@ -235,20 +251,60 @@ func TestWrite_clickhouse(t *testing.T) {
 	}
 	defer db.Close()
 	src := fmt.Sprintf("file('%s', Parquet)", path)
-	q := fmt.Sprintf(`SELECT count(), sum(frame), sum(toUInt64(latency_ns)), sum(src_port), countIf(qr), countIf(edns), countIf(transport = 'tcp'),
-		sum(length(raw)), sum(reinterpretAsUInt8(substring(src_addr, 16, 1))),
+	q := fmt.Sprintf(`SELECT count(), sum(frame), sum(latency_ns), sum(src_port), countIf(qr), countIf(edns),
+		countIf(transport = 'tcp'), sum(length(raw)), uniqExact(src_addr),
 		sum(length(answer_data)), sum(arraySum(x -> length(x), answer_data)), sum(arraySum(answer_ttls)),
 		(SELECT count() FROM %[1]s WHERE toUnixTimestamp64Nano(time) >= %[2]d),
 		(SELECT count() FROM %[1]s WHERE qname = '%[3]s')
-		FROM %[1]s`, src, int64(mid), name)
+		FROM %[1]s`, src, int64(want.mid), want.name)
 	out, err := db.Query(context.Background(), q, "CSV")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(out) != want {
-		t.Errorf("ClickHouse read %q, want %q", out, want)
+	if got := strings.TrimSpace(string(out)); got != want.String() {
+		t.Errorf("ClickHouse read %s, want %s", got, want)
 	}
-	if named == 0 || after == 0 || after == rows || answers == 0 || tcp == 0 || rawBytes == 0 {
-		t.Errorf("the input exercises too little: %s", want)
+}
+
+// TestWrite_duckdb reads a written file with DuckDB (for Node.js, which
+// make test installs with scripts/fetch-duckdb.sh): a third reader, apart
+// from arrow-go and ClickHouse, for the data scientists' tools.
+func TestWrite_duckdb(t *testing.T) {
+	dir := os.Getenv("PCAPLOAD_DUCKDB")
+	if dir == "" {
+		testenv.Missing(t, "DuckDB for Node.js: PCAPLOAD_DUCKDB, which make test sets")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Missing(t, "node, to run DuckDB: "+err.Error())
+	}
+	defer parquet.SetPageBytes(4096)()
+	recs := records(t, 20000, 6000)
+	path := write(t, recs)
+	want := sumsOf(t, recs)
+
+	q := fmt.Sprintf(`SELECT count(*), sum(frame), sum(latency_ns), sum(src_port), count_if(qr), count_if(edns),
+		count_if(transport = 'tcp'), sum(octet_length(raw)), count(DISTINCT src_addr),
+		sum(len(answer_data)), sum(coalesce(list_sum(list_transform(answer_data, x -> strlen(x))), 0)),
+		sum(coalesce(list_sum(answer_ttls), 0)),
+		(SELECT count(*) FROM p WHERE epoch_ns(time) >= %d),
+		(SELECT count(*) FROM p WHERE qname = '%s')
+		FROM p`, int64(want.mid), want.name)
+	script := `const { DuckDBInstance } = require('@duckdb/node-api');
+(async () => {
+	const db = await DuckDBInstance.create(':memory:');
+	const c = await db.connect();
+	await c.run("CREATE VIEW p AS SELECT * FROM read_parquet('" + process.argv[1] + "')");
+	const r = await c.runAndReadAll(process.argv[2]);
+	console.log(r.getRows()[0].map(String).join(','));
+})().catch(e => { console.error(e.message); process.exit(1); });`
+	cmd := exec.Command(node, "-e", script, path, q)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("duckdb: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != want.String() {
+		t.Errorf("DuckDB read %s, want %s", got, want)
 	}
 }
