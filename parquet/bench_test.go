@@ -1,11 +1,6 @@
 package parquet_test
 
-import (
-	"testing"
-
-	"github.com/pcapload/pcapload/parquet"
-	"github.com/pcapload/pcapload/schema"
-)
+import "testing"
 
 // BenchmarkWrite encodes generated batches of 65,536 rows (the loader's
 // default) into a Parquet file: the writer alone, without decoding.
@@ -22,23 +17,11 @@ func BenchmarkWrite(b *testing.B) {
 			}
 		}
 	}
-	dir := b.TempDir()
 	b.SetBytes(size) // bytes of Arrow buffers encoded
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		f, err := parquet.Dir{Root: dir}.Create(parquet.Partition{Sensor: "s1"}, "out", schema.Arrow())
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range recs {
-			if err := f.Write(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := f.Commit(); err != nil {
-			b.Fatal(err)
-		}
+		write(b, recs)
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

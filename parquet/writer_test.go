@@ -178,7 +178,7 @@ type sums struct {
 	name string          // a qname of the middle row group
 
 	rows, frames, latency, ports, responses, edns, tcp, rawBytes, addrs int64
-	answers, answerBytes, ttls, after, named                          int64
+	answers, answerBytes, ttls, after, named                            int64
 }
 
 func (s sums) String() string {
