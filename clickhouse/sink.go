@@ -263,16 +263,13 @@ func (s *Sink) onSystem(ctx context.Context, f func(inserter) error) error {
 func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ctx) }
 
 // retry runs f until it succeeds, ctx ends or the retries are spent,
-// doubling the wait between attempts, and returns f's last error.
-//
-// TODO(retry): errors that cannot succeed (a database name too long for
-// the server's file system, a syntax error) are retried too; telling them
-// apart by the server's error code would fail them at once.
+// doubling the wait between attempts, and returns f's last error. An
+// answer that no retry can change (see permanent) ends it at once.
 func (s *Sink) retry(ctx context.Context, f func() error) error {
 	wait := s.opt.Backoff
 	for attempt := 0; ; attempt++ {
 		err := f()
-		if err == nil || attempt >= s.opt.Retries || ctx.Err() != nil {
+		if err == nil || attempt >= s.opt.Retries || ctx.Err() != nil || permanent(err) {
 			if err != nil && attempt > 0 {
 				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 			}

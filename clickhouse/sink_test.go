@@ -1,12 +1,17 @@
 package clickhouse
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	chgo "github.com/ClickHouse/ch-go"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -65,5 +70,45 @@ func TestHTTP_shortError(t *testing.T) {
 	_, err = h.post(t.Context(), "INSERT INTO t ("+strings.Repeat("`column`, ", 100)+"`x`)", strings.NewReader(""), "")
 	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), tg.Addr) {
 		t.Errorf("post = %v (%d bytes), want a short error naming %s", err, len(fmt.Sprint(err)), tg.Addr)
+	}
+}
+
+// TestSink_permanentErrors: an answer no retry can change (here a user
+// the server does not know) fails at once, not after the retries and
+// their backoff. Over HTTP against a server; the native protocol's
+// exceptions are classified by the same codes, checked without a server,
+// as a native login that fails aborts the served engine (see README).
+func TestSink_permanentErrors(t *testing.T) {
+	srv := chtest.Start(t)
+	s, err := Open("http://nobody:wrong@"+srv.HTTP+"/default", Options{Retries: 3, Backoff: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Begin(load.File{Path: "f.pcap"})
+	if code, _ := serverCode(err); code != 516 || strings.Contains(err.Error(), "attempts") {
+		t.Errorf("Begin = %v (code %d), want AUTHENTICATION_FAILED (516) at the first attempt", err, code)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("Begin failed after %v, want no backoff", d)
+	}
+
+	for _, err := range []error{
+		fmt.Errorf("insert: %w", &proto.Exception{Code: 62, Message: "Syntax error"}),
+		fmt.Errorf("insert: %w", &chgo.Exception{Code: 516, Message: "Authentication failed"}),
+	} {
+		if !permanent(err) {
+			t.Errorf("permanent(%v) = false", err)
+		}
+	}
+	for _, err := range []error{
+		&proto.Exception{Code: 241, Message: "memory limit exceeded"},
+		&ServerError{Status: 500, Message: "Code: 252. DB::Exception: Too many parts"},
+		errors.New("connection refused"),
+	} {
+		if permanent(err) {
+			t.Errorf("permanent(%v) = true, want a retry", err)
+		}
 	}
 }

@@ -1,0 +1,66 @@
+package clickhouse
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+
+	chgo "github.com/ClickHouse/ch-go"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+)
+
+// permanentCodes are ClickHouse's error codes for answers that sending the
+// same statement again cannot change: the statement, the schema, the data
+// or the credentials are wrong. Everything else (memory and part limits,
+// timeouts, a server going away) is worth the retries.
+var permanentCodes = map[int]bool{
+	16:  true, // NO_SUCH_COLUMN_IN_TABLE
+	27:  true, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+	36:  true, // BAD_ARGUMENTS
+	43:  true, // ILLEGAL_TYPE_OF_ARGUMENT
+	44:  true, // ILLEGAL_COLUMN
+	47:  true, // UNKNOWN_IDENTIFIER
+	53:  true, // TYPE_MISMATCH
+	60:  true, // UNKNOWN_TABLE
+	62:  true, // SYNTAX_ERROR
+	81:  true, // UNKNOWN_DATABASE
+	115: true, // UNKNOWN_SETTING
+	117: true, // INCORRECT_DATA
+	164: true, // READONLY
+	192: true, // UNKNOWN_USER
+	193: true, // WRONG_PASSWORD
+	194: true, // REQUIRED_PASSWORD
+	497: true, // ACCESS_DENIED
+	516: true, // AUTHENTICATION_FAILED
+}
+
+// permanent reports whether err is a server's answer with one of
+// permanentCodes.
+func permanent(err error) bool {
+	code, ok := serverCode(err)
+	return ok && permanentCodes[code]
+}
+
+// codeText finds the code in an exception's text: "Code: 62. DB::Exception: ...".
+var codeText = regexp.MustCompile(`\bCode: (\d+)\.`)
+
+// serverCode returns the ClickHouse error code err carries, from either
+// client library or from the HTTP interface's answer.
+func serverCode(err error) (int, bool) {
+	var native *proto.Exception
+	if errors.As(err, &native) {
+		return int(native.Code), true
+	}
+	var low *chgo.Exception
+	if errors.As(err, &low) {
+		return int(low.Code), true
+	}
+	var answer *ServerError
+	if errors.As(err, &answer) {
+		if m := codeText.FindStringSubmatch(answer.Message); m != nil {
+			code, err := strconv.Atoi(m[1])
+			return code, err == nil
+		}
+	}
+	return 0, false
+}
