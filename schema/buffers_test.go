@@ -111,3 +111,27 @@ func recordBytes(rec arrow.RecordBatch) uint64 {
 	}
 	return n
 }
+
+// TestBuilder_SizeCountsExpandedText: a name compressed in the message is
+// stored whole in every row and record that names it, and Size must count
+// it so: a batch cut by size must not overflow Arrow's 32-bit offsets.
+// A capture of 64 KiB responses whose 5,000 answers all point at one
+// 245-byte name once grew one batch past 2 GiB.
+func TestBuilder_SizeCountsExpandedText(t *testing.T) {
+	rows := makeRows(1, 1)
+	name := []byte(strings.Repeat("a", 245))
+	answers := make([]dnsmsg.RR, 5000)
+	for i := range answers {
+		answers[i] = dnsmsg.RR{Name: name, Type: 5, Class: 1, Data: name}
+	}
+	rows[0].DNS.Answer = answers
+	b := schema.NewBuilder()
+	b.Append(rows[0])
+	if min := 2 * len(answers) * len(name); b.Size() < min {
+		t.Errorf("Size = %d after a row holding %d bytes of answer text", b.Size(), min)
+	}
+	b.NewRecord().Release()
+	if b.Size() != 0 {
+		t.Errorf("Size = %d after NewRecord, want 0", b.Size())
+	}
+}

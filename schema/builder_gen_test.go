@@ -71,7 +71,16 @@ type rowBufs struct {
 		}
 		fmt.Fprintf(&b, "&b.c%d", i)
 	}
-	b.WriteString("}\n}\n\n// append adds r to every buffer.\nfunc (b *rowBufs) append(r *Row) {\n")
+	b.WriteString("}\n}\n\n// textBytes returns the bytes of text and binary values held.\nfunc (b *rowBufs) textBytes() int {\n\treturn 0")
+	for i, c := range Columns {
+		switch c.buf {
+		case "bytesBuf", "labelBuf":
+			fmt.Fprintf(&b, " + len(b.c%d.data)", i)
+		case "listTextBuf":
+			fmt.Fprintf(&b, " + len(b.c%d.items.data)", i)
+		}
+	}
+	b.WriteString("\n}\n\n// append adds r to every buffer.\nfunc (b *rowBufs) append(r *Row) {\n")
 	for i := 0; i < len(Columns); {
 		c := Columns[i]
 		if c.list == "" {

@@ -172,7 +172,6 @@ type Builder struct {
 	cols   *rowBufs
 	bufs   []colBuf // cols's buffers in column order
 	rows   int
-	bytes  int // estimate of the bytes held
 }
 
 // rowOverhead estimates the bytes of a row's fixed-width columns and
@@ -194,20 +193,20 @@ func (b *Builder) Append(r *Row) {
 	}
 	b.cols.append(r)
 	b.rows++
-	b.bytes += rowOverhead + r.DNS.TextSize()
-	if r.DNS.Malformed != "" {
-		b.bytes += len(r.Net.Payload)
-	}
 }
 
 // Len returns the number of rows appended since the last NewRecord.
 func (b *Builder) Len() int { return b.rows }
 
-// Size returns an estimate of the bytes held, kept as rows are appended,
+// Size returns an estimate of the bytes held, read off the buffers,
 // so that callers can bound a batch by size as well as by rows: one hostile
 // message can expand to megabytes of text, and Arrow's 32-bit offsets must
 // not overflow.
-func (b *Builder) Size() int { return b.bytes }
+//
+// The text is counted as the buffers hold it, not as the message did: a
+// name compressed to a two-byte pointer is stored whole each time, and
+// one 64 KiB message can expand to megabytes.
+func (b *Builder) Size() int { return b.rows*rowOverhead + b.cols.textBytes() }
 
 // NewRecord returns the rows appended so far as a record batch and resets
 // the Builder. The batch owns the memory it was built in; the caller
@@ -221,6 +220,6 @@ func (b *Builder) NewRecord() arrow.RecordBatch {
 	for _, a := range cols {
 		a.Release()
 	}
-	b.rows, b.bytes = 0, 0
+	b.rows = 0
 	return rec
 }

@@ -89,11 +89,6 @@ func (m *Message) note(r Reason) {
 	}
 }
 
-// TextSize returns the bytes of presentation text the message holds: what
-// its row costs beyond the fixed columns. A hostile 64 KiB message can
-// expand to megabytes, so batch builders bound themselves by it.
-func (m *Message) TextSize() int { return len(m.arena) }
-
 // keep copies b into the arena and returns the copy.
 func (m *Message) keep(b []byte) []byte {
 	start := len(m.arena)
