@@ -14,10 +14,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -40,11 +43,26 @@ func PartitionOf(ts int64, sensor string) Partition {
 }
 
 // Path returns the partition's folder relative to the output directory.
-// Sensor names are escaped as Hive escapes partition values, so any name
-// gives one folder level.
+// The sensor name is the folder's value as it is (see CheckSensor).
 func (p Partition) Path() string {
 	date := time.Unix(p.Day*86400, 0).UTC().Format("2006-01-02")
-	return filepath.Join("date="+date, "sensor="+url.PathEscape(p.Sensor))
+	return filepath.Join("date="+date, "sensor="+p.Sensor)
+}
+
+// CheckSensor says why a sensor name cannot be a partition folder's value.
+// Readers of Hive-style folders take a column's value from its folder,
+// not from the file (ClickHouse does by default), and neither ClickHouse
+// nor DuckDB undoes escaping; so a name is written unescaped, and one that
+// would need escaping is refused: empty, not UTF-8, ".", "..", or holding
+// a control character or one of / \ = %.
+func CheckSensor(name string) error {
+	bad := name == "" || name == "." || name == ".." || !utf8.ValidString(name) ||
+		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune(`/\=%`, r) })
+	if bad {
+		return fmt.Errorf("sensor name %q: it names the Parquet partition folder, so it must be UTF-8 "+
+			"without control characters or / \\ = %%, and not . or ..", name)
+	}
+	return nil
 }
 
 // Dir is an output directory of Parquet files.
@@ -56,6 +74,9 @@ type Dir struct {
 // name again replaces the file when the new one is complete, which makes a
 // rerun of the same input idempotent.
 func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, error) {
+	if err := CheckSensor(p.Sensor); err != nil {
+		return nil, err
+	}
 	folder := filepath.Join(d.Root, p.Path())
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return nil, fmt.Errorf("create partition folder: %w", err)
@@ -177,8 +198,10 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 	g.i64(3, rec.NumRows())
 	g.i64(5, start)
 	g.i64(6, f.off-start)
-	g.field(7, 4) // ordinal, an i16
-	g.buf = binary.AppendVarint(g.buf, int64(len(f.groups)))
+	if len(f.groups) <= math.MaxInt16 {
+		g.field(7, 4) // ordinal, an optional i16: left out where it would wrap
+		g.buf = binary.AppendVarint(g.buf, int64(len(f.groups)))
+	}
 	g.end()
 	f.groups = append(f.groups, g.buf)
 	f.rows += rec.NumRows()

@@ -17,6 +17,7 @@ import (
 	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/parquet"
 )
 
 // loadFlags are the flags of the load command.
@@ -118,8 +119,8 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 		return nil, usagef("load: --workers, --batch-rows and --insert-rows must be positive")
 	case f.retention < 0:
 		return nil, usagef("load: --retention must not be negative")
-	case f.sensor == "":
-		return nil, usagef("load: --sensor must not be empty")
+	case parquet.CheckSensor(f.sensor) != nil:
+		return nil, usagef("load: --sensor: %v", parquet.CheckSensor(f.sensor))
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
 		return nil, usagef("load: --progress %q: want auto, always or never", f.progress)
 	}
