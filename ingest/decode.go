@@ -156,8 +156,9 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	}
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
-	d.row.Sensor, d.row.File, d.row.FileHash = d.cfg.Sensor, st.Path, st.Hash
-	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = d.cfg.Sensor, st.Path, st.Hash
+	path := dnsmsg.UTF8(st.Path) // the file column is text; a name need not be UTF-8
+	d.row.Sensor, d.row.File, d.row.FileHash = d.cfg.Sensor, path, st.Hash
+	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = d.cfg.Sensor, path, st.Hash
 	d.fn, d.stats = fn, st
 	defer func() {
 		st.Fragments = d.pd.EndFile()

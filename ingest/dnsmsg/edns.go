@@ -66,7 +66,9 @@ func (m *Message) unpackOption(code uint16, data []byte) bool {
 			return false
 		}
 		e.EDECodes = append(e.EDECodes, binary.BigEndian.Uint16(data))
-		e.EDETexts = append(e.EDETexts, m.keep(data[2:]))
+		start := len(m.arena)
+		m.arena = AppendUTF8(m.arena, data[2:])
+		e.EDETexts = append(e.EDETexts, m.arena[start:len(m.arena):len(m.arena)])
 	}
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -76,6 +77,19 @@ func checkInvariants(t *testing.T, m *Message, b []byte) {
 	for _, n := range names {
 		if len(n) == 0 || len(n) > 4*maxNameWire || len(n) > 1 && n[len(n)-1] == '.' && n[len(n)-2] != '\\' {
 			t.Errorf("bad name %q", n)
+		}
+	}
+	// What goes to text columns must be UTF-8, or readers refuse the file.
+	texts := append(names, m.EDNS.EDETexts...)
+	texts = append(texts, m.EDNS.ECSAddress)
+	for _, sec := range [][]RR{m.Answer, m.Authority, m.Additional} {
+		for _, rr := range sec {
+			texts = append(texts, rr.Data)
+		}
+	}
+	for _, s := range texts {
+		if !utf8.Valid(s) {
+			t.Errorf("text %q is not UTF-8", s)
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // How an octet is written in presentation form (RFC 1035 section 5.1).
@@ -148,4 +150,33 @@ var base32Hex = base32.HexEncoding.WithPadding(base32.NoPadding)
 // with no serial-number wrap, which is right until 2106.
 func appendTime(dst []byte, t uint32) []byte {
 	return time.Unix(int64(t), 0).UTC().AppendFormat(dst, "20060102150405")
+}
+
+// AppendUTF8 appends src as valid UTF-8 for a text column: UTF-8 as it
+// is, a backslash as \\, and control characters and bytes that are not
+// UTF-8 as \DDD, so that no reader refuses the column and nothing is lost.
+// EDE extra texts (RFC 8914 says UTF-8, a hostile server sends anything)
+// and capture file names go through it.
+func AppendUTF8(dst, src []byte) []byte {
+	for len(src) > 0 {
+		r, n := utf8.DecodeRune(src)
+		switch {
+		case r == utf8.RuneError && n == 1, r < 0x20, r == 0x7f:
+			dst = appendDDD(dst, src[0])
+		case r == '\\':
+			dst = append(dst, '\\', '\\')
+		default:
+			dst = append(dst, src[:n]...)
+		}
+		src = src[n:]
+	}
+	return dst
+}
+
+// UTF8 returns s through AppendUTF8, s itself when that changes nothing.
+func UTF8(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return s
+	}
+	return string(AppendUTF8(nil, []byte(s)))
 }

@@ -66,6 +66,7 @@ func TestMessage_UnpackEDNS(t *testing.T) {
 		option(optEDE, u16b(18), "prohibited"),
 		option(12, make([]byte, 5)),
 		option(optEDE, u16b(3)),
+		option(optEDE, u16b(0), "\xff\\x"),
 	)...).b
 	var m Message
 	m.Unpack(b)
@@ -82,7 +83,7 @@ func TestMessage_UnpackEDNS(t *testing.T) {
 		{"Version", e.Version, uint8(0)},
 		{"DO", e.DO, true},
 		{"RCode", m.RCode, uint16(16)},
-		{"Options", e.Options, []uint16{8, 10, 3, 15, 12, 15}},
+		{"Options", e.Options, []uint16{8, 10, 3, 15, 12, 15, 15}},
 		{"ECSFamily", e.ECSFamily, uint16(1)},
 		{"ECSSourcePrefix", e.ECSSourcePrefix, uint8(24)},
 		{"ECSScopePrefix", e.ECSScopePrefix, uint8(0)},
@@ -90,8 +91,9 @@ func TestMessage_UnpackEDNS(t *testing.T) {
 		{"ClientCookie", string(e.ClientCookie), "clientck"},
 		{"ServerCookie", string(e.ServerCookie), "server-cookie-16"},
 		{"NSID", string(e.NSID), "ns1"},
-		{"EDECodes", e.EDECodes, []uint16{18, 3}},
-		{"EDETexts", len(e.EDETexts), 2},
+		{"EDECodes", e.EDECodes, []uint16{18, 3, 0}},
+		{"EDETexts", len(e.EDETexts), 3},
+		{"EDETexts[2]", string(e.EDETexts[2]), `\255\\x`}, // not UTF-8: escaped, for text columns
 		{"EDETexts[0]", string(e.EDETexts[0]), "prohibited"},
 		{"EDETexts[1]", string(e.EDETexts[1]), ""},
 		{"Additional", len(m.Additional), 0},
