@@ -29,6 +29,8 @@ type worker struct {
 	opt      Options
 	dec      *ingest.Decoder
 	builders map[parquet.Partition]*schema.Builder
+	used     map[parquet.Partition]uint64 // when each builder was last switched to
+	tick     uint64
 
 	// State of the current file.
 	open  []FileSink // nil where the sink failed
@@ -44,12 +46,14 @@ func newWorker(sinks []Sink, opt Options) *worker {
 		opt:      opt,
 		dec:      ingest.NewDecoder(opt.Decode),
 		builders: make(map[parquet.Partition]*schema.Builder),
+		used:     make(map[parquet.Partition]uint64),
 	}
 	return w
 }
 
 func (w *worker) release() {
 	clear(w.builders)
+	clear(w.used)
 }
 
 // file loads one capture file into every sink.
@@ -136,12 +140,17 @@ func (w *worker) append(r *schema.Row) {
 		b, ok := w.builders[p]
 		if !ok {
 			if len(w.builders) >= maxPartitions {
-				w.flushAll()
+				w.flushOldest()
 			}
 			b = schema.NewBuilder()
 			w.builders[p] = b
 		}
+		w.tick++
+		w.used[p] = w.tick
 		w.cur, w.curB = p, b
+		if len(w.builders) > 1 {
+			w.boundHeld()
+		}
 	}
 	w.curB.Append(r)
 	if w.curB.Len() >= w.opt.BatchRows || w.curB.Size() >= batchBytes {
@@ -151,16 +160,62 @@ func (w *worker) append(r *schema.Row) {
 
 // maxPartitions bounds the partitions (days) a worker gathers batches for
 // at once. A capture spans a day or two; one whose packets spread over
-// thousands of days would otherwise hold a builder for each.
-const maxPartitions = 8
+// thousands of days would otherwise hold a builder for each. Past it the
+// partition used longest ago is sent on: flushing them all, as was done,
+// cut a capture whose packets hop between 20 days into one-row batches
+// and as many Parquet files (a hostile run: 50,000 files, and 5.4 GB into
+// a database).
+const maxPartitions = 32
+
+// flushOldest sends on the batch of the partition used longest ago and
+// forgets its builder.
+func (w *worker) flushOldest() {
+	var oldest parquet.Partition
+	first := true
+	for p := range w.builders {
+		if first || w.used[p] < w.used[oldest] {
+			oldest, first = p, false
+		}
+	}
+	w.forget(oldest)
+}
+
+// boundHeld sends on the largest batches while the partitions' batches
+// together hold more than one batch may.
+func (w *worker) boundHeld() {
+	for {
+		total, largest := 0, 0
+		var lp parquet.Partition
+		for p, b := range w.builders {
+			n := b.Size()
+			total += n
+			if n > largest {
+				largest, lp = n, p
+			}
+		}
+		if total <= batchBytes || largest == 0 {
+			return
+		}
+		w.flush(lp, w.builders[lp])
+	}
+}
+
+// forget sends on p's batch, if it holds rows, and drops its builder.
+func (w *worker) forget(p parquet.Partition) {
+	if b := w.builders[p]; b.Len() > 0 {
+		w.flush(p, b)
+	}
+	delete(w.builders, p)
+	delete(w.used, p)
+	if p == w.cur {
+		w.curB = nil
+	}
+}
 
 // flushAll sends every partition's batch on and forgets the builders.
 func (w *worker) flushAll() {
-	for p, b := range w.builders {
-		if b.Len() > 0 {
-			w.flush(p, b)
-		}
-		delete(w.builders, p)
+	for p := range w.builders {
+		w.forget(p)
 	}
 	w.curB = nil
 }

@@ -53,10 +53,11 @@ func (p Partition) Path() string {
 // Readers of Hive-style folders take a column's value from its folder,
 // not from the file (ClickHouse does by default), and neither ClickHouse
 // nor DuckDB undoes escaping; so a name is written unescaped, and one that
-// would need escaping is refused: empty, not UTF-8, ".", "..", or holding
-// a control character or one of / \ = %.
+// would need escaping is refused: not UTF-8, ".", "..", or holding a
+// control character or one of / \ = %. An empty name makes the folder
+// "sensor=", an empty value to readers.
 func CheckSensor(name string) error {
-	bad := name == "" || name == "." || name == ".." || !utf8.ValidString(name) ||
+	bad := name == "." || name == ".." || !utf8.ValidString(name) ||
 		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune(`/\=%`, r) })
 	if bad {
 		return fmt.Errorf("sensor name %q: it names the Parquet partition folder, so it must be UTF-8 "+
@@ -91,7 +92,7 @@ func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, erro
 		return nil, fmt.Errorf("create parquet file: %w", err)
 	}
 	out.f, out.final = f, final
-	out.w = bufio.NewWriterSize(f, 1<<20)
+	out.w = bufio.NewWriterSize(f, 256<<10)
 	if err := out.put([]byte(magic)); err != nil {
 		out.Abort()
 		return nil, out.errorf("start", err)

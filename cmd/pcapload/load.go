@@ -119,6 +119,8 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 		return nil, usagef("load: --workers, --batch-rows and --insert-rows must be positive")
 	case f.retention < 0:
 		return nil, usagef("load: --retention must not be negative")
+	case f.sensor == "":
+		return nil, usagef("load: --sensor must not be empty")
 	case parquet.CheckSensor(f.sensor) != nil:
 		return nil, usagef("load: --sensor: %v", parquet.CheckSensor(f.sensor))
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
