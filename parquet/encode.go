@@ -54,6 +54,7 @@ type chunkMeta struct {
 	values             int64
 	uncompressed, size int64
 	dictOffset         int64 // -1 without a dictionary
+	dictEntries        int
 	dataOffset         int64
 	stats              minMax
 }
@@ -89,6 +90,7 @@ func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []
 		m.uncompressed += int64(len(e.hdr.buf) + len(e.plain))
 		m.size += int64(len(dict))
 		m.dictOffset, m.dataOffset = offset, offset+int64(len(dict))
+		m.dictEntries = e.dictLen(c)
 	}
 	if c.stats {
 		m.stats = minMax{set: e.stats.set, min: append([]byte(nil), e.stats.min...),
@@ -181,6 +183,17 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 		}
 	case kindU32:
 		dst = append(dst, v.fixed[(v.off+v0)*4:(v.off+v1)*4]...)
+	case kindSmall: // widened to INT32, once the dictionary was dropped
+		if c.leaf.ID() == arrow.UINT16 {
+			vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
+			for _, x := range vs[v0:v1] {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
+			}
+		} else {
+			for _, x := range v.fixed[v.off+v0 : v.off+v1] {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
+			}
+		}
 	case kindI64:
 		raw := v.fixed[(v.off+v0)*8 : (v.off+v1)*8]
 		vs := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(raw))), v1-v0)

@@ -81,10 +81,16 @@ func write(t testing.TB, recs []arrow.RecordBatch) string {
 // arrow-go's reader: every column of every row must come back equal, and
 // the statistics must bound the values.
 func TestWrite_readBack(t *testing.T) {
-	for _, page := range []int{300, 1 << 20} {
-		t.Run(fmt.Sprintf("pages of %d bytes", page), func(t *testing.T) {
-			defer parquet.SetPageBytes(page)()
-			recs := records(t, 6000, 2500)
+	for _, tt := range []struct{ page, msgs, batch int }{
+		{300, 6000, 2500},
+		{1 << 20, 6000, 2500},
+		// Row groups with more IDs than a small dictionary holds: the
+		// second one writes id and the ports plain.
+		{1 << 20, 40000, 15000},
+	} {
+		t.Run(fmt.Sprintf("%d messages, %d a row group, pages of %d bytes", tt.msgs, tt.batch, tt.page), func(t *testing.T) {
+			defer parquet.SetPageBytes(tt.page)()
+			recs := records(t, tt.msgs, tt.batch)
 			path := write(t, recs)
 
 			pf, err := file.OpenParquetFile(path, false)
@@ -122,6 +128,15 @@ func TestWrite_readBack(t *testing.T) {
 				}
 			}
 			checkStats(t, pf.MetaData(), recs)
+			if tt.batch > 2*4096 { // more IDs in row group 0 than a small dictionary holds
+				cc, err := pf.MetaData().RowGroup(1).ColumnChunk(schema.Arrow().FieldIndices("id")[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cc.HasDictionaryPage() {
+					t.Errorf("id has a dictionary in row group 1 (%v), want it plain", cc.Encodings())
+				}
+			}
 		})
 	}
 }
