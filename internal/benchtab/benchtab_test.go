@@ -72,6 +72,7 @@ func TestTable_WriteMarkdown(t *testing.T) {
 	mk("1M", "", "null", sample{Wall: 1, CPU: 2, RSS: 40}, sample{Wall: 0.5, CPU: 1, RSS: 50},
 		sample{Wall: 0.4, CPU: 1, RSS: 60})
 	mk("1M", "", "server", sample{Wall: 2, CPU: 1, ServerCPU: 3, ServerRSS: 700})
+	mk("1M", "", "parquet", sample{Wall: 1, CPU: 2, RSS: 100, Out: 36_700_000})
 	mk("1M, zstd", "1M", "null", sample{Wall: 0.6, CPU: 1.1, RSS: 45})
 	mk("10M", "", "tshark")
 	tab.compare()
@@ -88,6 +89,7 @@ func TestTable_WriteMarkdown(t *testing.T) {
 			"| 52.0× |  |",
 		"| server | 2.00 | 500,000 | 4.00 | 250,000 |",
 		"loader 1.00 CPU-s; server 3.00 CPU-s, 700 MiB peak",
+		"output 36.7 MB, 37 bytes a message",
 		"| 1M, zstd | 1,020,000 | 1,000,000 | null | 0.60 |",
 		"1.20× the plain file's wall time, 1.10× its CPU",
 		"| 10M | 1,020,000 | 1,000,000 | tshark | - | - | - | - | - | - " +
@@ -162,7 +164,7 @@ func smoke(t *testing.T, cfg Config) string {
 func TestRun_Smoke(t *testing.T) {
 	out := smoke(t, Config{Stages: []Stage{Null, Parquet}})
 	for _, want := range []string{
-		"| 2,000 packets | ", " | null | ", " | parquet | ",
+		"| 2,000 packets | ", " | null | ", " | parquet | ", " bytes a message",
 		"| 2,000 packets, zstd | ", "× the plain file's wall time",
 		"| 3 files × 500 packets | ",
 		"tshark was not found",

@@ -22,6 +22,8 @@ type sample struct {
 	// The server's CPU seconds and peak resident memory (MiB) over the
 	// load, in the server stage.
 	ServerCPU, ServerRSS float64
+
+	Out float64 // bytes written, in the parquet stage
 }
 
 // stopDelay is how long a child has to exit after SIGTERM before it is

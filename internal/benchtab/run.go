@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,7 +187,11 @@ func (r *runner) loadOnce(ctx context.Context, st Stage, in *input) (sample, err
 	case Null:
 		return load(ctx, r.cfg, in, "null")
 	case Parquet:
-		return load(ctx, r.cfg, in, "parquet:"+out)
+		s, err := load(ctx, r.cfg, in, "parquet:"+out)
+		if err == nil {
+			s.Out, err = dirBytes(out)
+		}
+		return s, err
 	case DB:
 		return load(ctx, r.cfg, in, "db:"+out)
 	case Server:
@@ -234,4 +239,18 @@ func (r *runner) serverOnce(ctx context.Context, in *input, db string) (s sample
 		err = fmt.Errorf("%s.dns_messages holds %s rows; generated %d messages", db, n, in.Messages)
 	}
 	return s, err
+}
+
+// dirBytes returns the bytes of the files under dir.
+func dirBytes(dir string) (float64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		n += info.Size()
+		return err
+	})
+	return float64(n), err
 }

@@ -39,6 +39,8 @@ type Row struct {
 	// server stage.
 	ServerCPU, ServerRSS float64
 
+	Out float64 // bytes of Parquet written, in the parquet stage
+
 	// VsTshark is the stage's messages/s over tshark's on the same input;
 	// 0 when tshark did not run on it.
 	VsTshark float64
@@ -83,6 +85,7 @@ func (r *Row) set(samples []sample) {
 	r.RSS = pick(func(s *sample) float64 { return s.RSS })
 	r.ServerCPU = pick(func(s *sample) float64 { return s.ServerCPU })
 	r.ServerRSS = pick(func(s *sample) float64 { return s.ServerRSS })
+	r.Out = pick(func(s *sample) float64 { return s.Out })
 }
 
 // median returns the middle value of xs, the mean of the middle two for
@@ -168,6 +171,9 @@ func (r *Row) notes(runs int) string {
 		n = append(n, fmt.Sprintf("loader %.2f CPU-s; server %.2f CPU-s, %.0f MiB peak",
 			r.CPU, r.ServerCPU, r.ServerRSS))
 	}
+	if r.Out > 0 {
+		n = append(n, fmt.Sprintf("output %.1f MB, %.0f bytes a message", r.Out/1e6, ratio(r.Out, float64(r.Messages))))
+	}
 	if r.VsPlainWall > 0 {
 		n = append(n, fmt.Sprintf("%.2f× the plain file's wall time, %.2f× its CPU",
 			r.VsPlainWall, r.VsPlainCPU))
@@ -180,7 +186,7 @@ func (t *Table) writeNotes(b *strings.Builder) {
 		"the wall time from the child's start to its exit. CPU s: the child's user and " +
 		"system time; for server, the loader's plus the server's over the load (from " +
 		"/proc). peak MiB: the child's peak resident memory; for server the loader's, " +
-		"the server's is in the notes.\n")
+		"the server's is in the notes. output (parquet): the files' bytes.\n")
 	b.WriteString("- stages: null decodes only (no Arrow batches, nothing stored); parquet, " +
 		"db (the embedded engine) and server (pcapload serve on loopback, over HTTP) " +
 		"load into a fresh destination each run. A zstd copy goes through null and " +
