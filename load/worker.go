@@ -217,7 +217,6 @@ func (w *worker) flushAll() {
 	for p := range w.builders {
 		w.forget(p)
 	}
-	w.curB = nil
 }
 
 // flush sends a partition's batch to every open sink.

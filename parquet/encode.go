@@ -184,15 +184,8 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 	case kindU32:
 		dst = append(dst, v.fixed[(v.off+v0)*4:(v.off+v1)*4]...)
 	case kindSmall: // widened to INT32, once the dictionary was dropped
-		if c.leaf.ID() == arrow.UINT16 {
-			vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
-			for _, x := range vs[v0:v1] {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
-			}
-		} else {
-			for _, x := range v.fixed[v.off+v0 : v.off+v1] {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
-			}
+		for _, x := range e.widen(c, v, v0, v1) {
+			dst = binary.LittleEndian.AppendUint32(dst, x)
 		}
 	case kindI64:
 		raw := v.fixed[(v.off+v0)*8 : (v.off+v1)*8]
@@ -236,20 +229,14 @@ func (e *encoder) resetDict(c *column) {
 // adding the new ones, and appends their indices as a dictionary-encoded
 // page body (bit width, then the hybrid encoding) to dst.
 func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []byte {
-	e.idx = e.idx[:0]
 	switch c.kind {
 	case kindSmall:
-		if c.leaf.ID() == arrow.UINT16 {
-			vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
-			for _, x := range vs[v0:v1] {
-				e.idx = append(e.idx, e.smallIndex(uint32(x)))
-			}
-		} else {
-			for _, x := range v.fixed[v.off+v0 : v.off+v1] {
-				e.idx = append(e.idx, e.smallIndex(uint32(x)))
-			}
+		idx := e.widen(c, v, v0, v1)
+		for i, x := range idx {
+			idx[i] = e.smallIndex(x)
 		}
 	case kindAddr:
+		e.idx = e.idx[:0]
 		for i := v0; i < v1; i++ {
 			a := [16]byte(v.fixed[(v.off+i)*16:])
 			k, ok := e.addrs[a]
@@ -261,6 +248,7 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 			e.idx = append(e.idx, uint32(k))
 		}
 	case kindBytes:
+		e.idx = e.idx[:0]
 		o := v.offs[v.off:]
 		var prev []byte
 		var prevK uint32
@@ -292,6 +280,23 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 	width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
 	dst = append(dst, byte(width))
 	return appendHybrid(dst, e.idx, width)
+}
+
+// widen returns a UInt8 or UInt16 leaf's values [v0, v1) as uint32s, in
+// e.idx.
+func (e *encoder) widen(c *column, v *leafView, v0, v1 int) []uint32 {
+	e.idx = e.idx[:0]
+	if c.leaf.ID() == arrow.UINT16 {
+		vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
+		for _, x := range vs[v0:v1] {
+			e.idx = append(e.idx, uint32(x))
+		}
+		return e.idx
+	}
+	for _, x := range v.fixed[v.off+v0 : v.off+v1] {
+		e.idx = append(e.idx, uint32(x))
+	}
+	return e.idx
 }
 
 func (e *encoder) smallIndex(x uint32) uint32 {

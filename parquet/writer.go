@@ -261,7 +261,6 @@ func (f *File) footer() ([]byte, error) {
 	var t compact
 	t.begin()
 	t.i32(1, 2)
-	leaves := 0
 	elems := 1
 	for _, c := range f.cols {
 		if c.item != "" {
@@ -277,7 +276,6 @@ func (f *File) footer() ([]byte, error) {
 	t.end()
 	for i := range f.cols {
 		f.cols[i].schema(&t)
-		leaves++
 	}
 	t.i64(3, f.rows)
 	t.list(4, ctStruct, len(f.groups))
@@ -290,8 +288,8 @@ func (f *File) footer() ([]byte, error) {
 	t.string(2, base64.StdEncoding.EncodeToString(ipcSchema.Bytes()))
 	t.end()
 	t.string(6, "pcapload")
-	t.list(7, ctStruct, leaves)
-	for range leaves {
+	t.list(7, ctStruct, len(f.cols)) // a column order per leaf: one leaf a column
+	for range f.cols {
 		t.begin()
 		t.structField(1) // TypeDefinedOrder
 		t.end()
