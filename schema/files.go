@@ -29,7 +29,7 @@ func FilesDDL(database string) string {
     reasons Map(LowCardinality(String), UInt64) COMMENT 'packets by reason; sums to packets',
     first_time DateTime64(9, 'UTC'),
     last_time DateTime64(9, 'UTC'),
-    status LowCardinality(String) COMMENT 'loaded, failed, replacing or replaced',
+    status LowCardinality(String) COMMENT 'loaded, failed, skipped, loading, grouped, replacing or replaced',
     error String,
     loaded_at DateTime64(3, 'UTC')
 )
@@ -42,12 +42,19 @@ SETTINGS non_replicated_deduplication_window = %d
 // Load record statuses. A file is loaded in a generation when that
 // generation has a StatusLoaded record; --force starts the next generation
 // with StatusReplacing, deletes the file's rows, and records
-// StatusReplaced before loading again.
+// StatusReplaced before loading again. Before its first row is inserted, a
+// generation is marked StatusLoading when the file's inserts are its own,
+// or StatusGrouped when they also carry other files' rows (see
+// load.Ledger). StatusSkipped records a file of a group found not to be a
+// capture at all, which has no rows.
 const (
 	StatusLoaded    = "loaded"
 	StatusFailed    = "failed"
 	StatusReplacing = "replacing"
 	StatusReplaced  = "replaced"
+	StatusLoading   = "loading"
+	StatusGrouped   = "grouped"
+	StatusSkipped   = "skipped"
 )
 
 // FileRecord is one row of capture_files.
@@ -67,6 +74,30 @@ type FileRecord struct {
 // non-empty token is the insert's deduplication token: the record inserted
 // again with the same token is dropped.
 func (r *FileRecord) InsertSQL(database, token string) string {
+	return InsertRecordsSQL(database, token, []*FileRecord{r})
+}
+
+// InsertRecordsSQL returns one INSERT statement that stores recs in
+// database, deduplicated by token as InsertSQL is: the records of a group
+// of files are written together or not at all.
+func InsertRecordsSQL(database, token string, recs []*FileRecord) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s.%s", QuoteIdent(database), FilesTable)
+	if token != "" {
+		b.WriteString(" SETTINGS insert_deduplication_token = " + Quote(token))
+	}
+	b.WriteString(" VALUES")
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		r.appendValues(&b)
+	}
+	return b.String()
+}
+
+// appendValues writes r as a VALUES tuple.
+func (r *FileRecord) appendValues(b *strings.Builder) {
 	keys := make([]string, 0, len(r.Reasons))
 	for k := range r.Reasons {
 		keys = append(keys, k)
@@ -79,14 +110,10 @@ func (r *FileRecord) InsertSQL(database, token string) string {
 		}
 		fmt.Fprintf(&m, "%s: %d", Quote(k), r.Reasons[k])
 	}
-	settings := ""
-	if token != "" {
-		settings = " SETTINGS insert_deduplication_token = " + Quote(token)
-	}
-	return fmt.Sprintf("INSERT INTO %s.%s%s VALUES (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
+	fmt.Fprintf(b, " (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
 		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, "+
 		"fromUnixTimestamp64Milli(%d, 'UTC'))",
-		QuoteIdent(database), FilesTable, settings, Quote(r.Hash), r.Generation,
+		Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
 		r.First, r.Last, Quote(r.Status), Quote(r.Error), r.LoadedAt.UnixMilli())
