@@ -184,7 +184,45 @@ func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileSink{sink: s, file: f, generation: g}, nil
+	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g}, nil
+}
+
+// Groups implements load.GroupSink: files are grouped on one server, not
+// on a cluster.
+//
+// TODO(speed): a cluster loads small files one by one; a group per shard
+// (files split by shardOf) would bring them the single server's gain.
+func (s *Sink) Groups() bool { return s.target.Cluster == "" }
+
+// BeginGroup implements load.GroupSink.
+func (s *Sink) BeginGroup(files []load.File) (load.GroupFileSink, []bool, error) {
+	ctx := context.Background()
+	if err := s.ensureTables(ctx); err != nil {
+		return nil, nil, err
+	}
+	g, loaded, err := s.ledger.BeginGroup(ctx, files)
+	if err != nil || len(g.Files) == 0 {
+		return nil, loaded, err
+	}
+	return &groupSink{fileSink{sink: s, file: g.Files[0], tokens: g.Token}, g}, loaded, nil
+}
+
+// groupSink gathers the batches of a group's files into inserts as
+// fileSink does one file's.
+type groupSink struct {
+	fileSink
+	group *load.Group
+}
+
+func (g *groupSink) Commit(stats []*ingest.FileStats) error {
+	err := g.flush()
+	if err == nil {
+		err = g.wait()
+	}
+	if err != nil {
+		return err
+	}
+	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
 }
 
 // ensureTables creates the tables once; a failure is tried again by the
@@ -302,6 +340,7 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 type fileSink struct {
 	sink       *Sink
 	file       load.File
+	tokens     string // the inserts' token prefix (load.InsertToken); none when empty
 	generation uint32
 	seq        int // inserts started
 	rows       int
@@ -345,7 +384,7 @@ func (f *fileSink) flush() error {
 	f.inflight = done
 	go func() {
 		s, ctx := f.sink, context.Background()
-		token := load.Token(f.file.Hash, f.generation, seq)
+		token := load.InsertToken(f.tokens, seq)
 		err := s.retry(ctx, func() error { return g.send(ctx, s.table, token) })
 		if err == nil {
 			f.file.Reached("insert", seq)

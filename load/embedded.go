@@ -83,7 +83,37 @@ func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
 	if limit <= 0 {
 		limit = insertRows
 	}
-	return &embeddedFile{sink: s, file: f, generation: g, limit: int64(limit)}, nil
+	return &embeddedFile{sink: s, file: f, tokens: TokenPrefix(f.Hash, g), generation: g, limit: int64(limit)}, nil
+}
+
+// Groups implements GroupSink.
+func (s *EmbeddedSink) Groups() bool { return true }
+
+// BeginGroup implements GroupSink.
+func (s *EmbeddedSink) BeginGroup(files []File) (GroupFileSink, []bool, error) {
+	g, loaded, err := s.ledger.BeginGroup(context.Background(), files)
+	if err != nil || len(g.Files) == 0 {
+		return nil, loaded, err
+	}
+	limit := s.InsertRows
+	if limit <= 0 {
+		limit = insertRows
+	}
+	return &embeddedGroup{embeddedFile{sink: s, file: g.Files[0], tokens: g.Token, limit: int64(limit)}, g}, loaded, nil
+}
+
+// embeddedGroup gathers the batches of a group's files into inserts as
+// embeddedFile does one file's.
+type embeddedGroup struct {
+	embeddedFile
+	group *Group
+}
+
+func (g *embeddedGroup) Commit(stats []*ingest.FileStats) error {
+	if err := g.insert(); err != nil {
+		return err
+	}
+	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
 }
 
 // embeddedFile gathers a file's batches into inserts of about limit rows.
@@ -92,6 +122,7 @@ func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
 type embeddedFile struct {
 	sink       *EmbeddedSink
 	file       File
+	tokens     string // the inserts' token prefix (TokenPrefix); none when empty
 	generation uint32
 	limit      int64
 	seq        int // inserts sent
@@ -117,7 +148,7 @@ func (f *embeddedFile) insert() error {
 		return nil
 	}
 	f.seq++
-	token := Token(f.file.Hash, f.generation, f.seq)
+	token := InsertToken(f.tokens, f.seq)
 	table := database + "." + schema.Table
 	err := f.sink.db.InsertArrowToken(context.Background(), table, token, f.sink.schema, f.recs...)
 	if err != nil {

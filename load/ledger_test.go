@@ -29,16 +29,16 @@ func (c *fakeConn) QueryString(context.Context, string) (string, error) { return
 func (c *fakeConn) steps() []string {
 	var out []string
 	for _, q := range c.execs {
-		switch {
-		case strings.HasPrefix(q, "DELETE FROM"):
-			out = append(out, "delete")
-		case strings.Contains(q, "'replacing'"):
-			out = append(out, "replacing")
-		case strings.Contains(q, "'replaced'"):
-			out = append(out, "replaced")
-		default:
-			out = append(out, q)
+		step := q
+		if strings.HasPrefix(q, "DELETE FROM") {
+			step = "delete"
 		}
+		for _, st := range []string{"replacing", "replaced", "loading", "grouped", "loaded", "skipped", "failed"} {
+			if strings.Contains(q, ", '"+st+"', ") {
+				step = st
+			}
+		}
+		out = append(out, step)
 	}
 	return out
 }
@@ -48,25 +48,33 @@ func TestLedger_Begin(t *testing.T) {
 	tests := []struct {
 		name      string
 		hash      string
-		state     string // generation, loaded, replaced
+		state     string // generation and statuses of the latest one
 		force     bool
 		wantGen   uint32
 		wantErr   error
 		wantSteps []string
 	}{
-		{"new file", hash, "", false, 0, nil, nil},
+		{"new file", hash, "", false, 0, nil, []string{"loading"}},
 		{"standard input", "", "", false, 0, nil, nil},
-		{"loaded", hash, "0 1 0", false, 0, load.ErrLoaded, nil},
-		{"failed", hash, "0 0 0", false, 0, nil, nil},
-		{"forced", hash, "0 1 0", true, 1, nil, []string{"replacing", "delete", "replaced"}},
-		{"forced new file", hash, "", true, 1, nil, []string{"replacing", "delete", "replaced"}},
-		{"replacement cut short", hash, "2 0 0", false, 2, nil, []string{"replacing", "delete", "replaced"}},
-		{"replaced, load cut short", hash, "2 0 1", false, 2, nil, nil},
-		{"replaced and loaded", hash, "2 1 1", false, 0, load.ErrLoaded, nil},
+		{"loaded", hash, "0 loading|loaded", false, 0, load.ErrLoaded, nil},
+		{"cut short", hash, "0 loading", false, 0, nil, nil},
+		{"failed", hash, "0 loading|failed", false, 0, nil, nil},
+		{"failed, older version", hash, "0 failed", false, 0, nil, []string{"loading"}},
+		{"forced", hash, "0 loaded", true, 1, nil, []string{"replacing", "delete", "replaced", "loading"}},
+		{"forced new file", hash, "", true, 1, nil, []string{"replacing", "delete", "replaced", "loading"}},
+		{"replacement cut short", hash, "2 replacing", false, 2, nil, []string{"replacing", "delete", "replaced", "loading"}},
+		{"replaced, load cut short", hash, "2 replacing|replaced|loading", false, 2, nil, nil},
+		{"replaced and loaded", hash, "2 replacing|replaced|loading|loaded", false, 0, load.ErrLoaded, nil},
+		{"group cut short", hash, "0 grouped", false, 1, nil, []string{"replacing", "delete", "replaced", "loading"}},
+		{"skipped in a group", hash, "3 grouped|skipped", false, 3, nil, []string{"loading"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &fakeConn{state: tt.state}
+			state := tt.state
+			if state != "" {
+				state = tt.hash + " " + state
+			}
+			c := &fakeConn{state: state}
 			l := load.NewLedger(c, "default", "s1")
 			g, err := l.Begin(context.Background(), load.File{Path: "a.pcap", Hash: tt.hash, Force: tt.force})
 			if !errors.Is(err, tt.wantErr) {
@@ -79,6 +87,70 @@ func TestLedger_Begin(t *testing.T) {
 				t.Errorf("statements = %q, want %q", got, tt.wantSteps)
 			}
 		})
+	}
+}
+
+// TestLedger_BeginGroup begins files in every state at once: the loaded
+// one is left out, every file whose earlier rows a group's tokens would
+// not drop is replaced, in one delete, and the group is marked in one
+// insert.
+func TestLedger_BeginGroup(t *testing.T) {
+	files := []struct {
+		hash, state string // state: generation and statuses, "" for no record
+		wantGen     uint32
+		wantLoaded  bool
+		wantReplace bool
+	}{
+		{"aa", "", 0, false, false},
+		{"bb", "0 loading|loaded", 0, true, false},
+		{"cc", "0 loading", 1, false, true}, // its own inserts, cut short
+		{"dd", "4 grouped", 5, false, true},
+		{"ee", "1 replacing|replaced", 1, false, false},
+		{"ff", "1 replacing", 2, false, true},
+		{"11", "2 grouped|failed", 3, false, true},
+		{"22", "2 grouped|skipped", 2, false, false},
+	}
+	var in []load.File
+	var state []string
+	for _, f := range files {
+		in = append(in, load.File{Path: f.hash + ".pcap", Hash: f.hash})
+		if f.state != "" {
+			state = append(state, f.hash+" "+f.state)
+		}
+	}
+	c := &fakeConn{state: strings.Join(state, ",")}
+	g, loaded, err := load.NewLedger(c, "default", "s1").BeginGroup(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantDelete []string
+	k := 0
+	for i, f := range files {
+		if loaded[i] != f.wantLoaded {
+			t.Errorf("%s: loaded = %v, want %v", f.hash, loaded[i], f.wantLoaded)
+		}
+		if f.wantLoaded {
+			continue
+		}
+		if k >= len(g.Files) || g.Files[k].Hash != f.hash || g.Generations[k] != f.wantGen {
+			t.Fatalf("group %v generations %v: want %s in generation %d at %d", g.Files, g.Generations, f.hash, f.wantGen, k)
+		}
+		k++
+		if f.wantReplace {
+			wantDelete = append(wantDelete, "'"+f.hash+"'")
+		}
+	}
+	if got, want := c.steps(), []string{"replacing", "delete", "replaced", "grouped"}; !slices.Equal(got, want) {
+		t.Fatalf("statements = %q, want %q", got, want)
+	}
+	if del := c.execs[1]; !strings.HasSuffix(del, "IN ("+strings.Join(wantDelete, ", ")+")") {
+		t.Errorf("delete %q, want the rows of %v", del, wantDelete)
+	}
+	if n := strings.Count(c.execs[3], "'grouped'"); n != len(g.Files) {
+		t.Errorf("%d grouped marks, want %d", n, len(g.Files))
+	}
+	if !strings.HasPrefix(g.Token, "pcapload:group:") {
+		t.Errorf("group token %q", g.Token)
 	}
 }
 

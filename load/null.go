@@ -51,9 +51,9 @@ func Decode(ctx context.Context, inputs []ingest.Input, opt Options) *Result {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	opt.Decode.Done = ctx.Done()
-	res := eachFile(ctx, inputs, workers, func() (func(ingest.Input) FileResult, func()) {
+	res := eachFile(ctx, inputs, nil, workers, func() (func([]int, []*FileResult), func()) {
 		dec := ingest.NewDecoder(opt.Decode)
-		return func(in ingest.Input) FileResult { return decodeOnly(dec, in, opt.Progress) }, func() {}
+		return func(job []int, out []*FileResult) { *out[0] = decodeOnly(dec, inputs[job[0]], opt.Progress) }, func() {}
 	})
 	res.Duration = time.Since(start)
 	return res

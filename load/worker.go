@@ -38,6 +38,10 @@ type worker struct {
 	res   *FileResult
 	cur   parquet.Partition
 	curB  *schema.Builder
+
+	// State of the current group, when the worker loads one (see group).
+	grp    GroupFileSink // nil when none, or when it failed
+	grpErr error
 }
 
 func newWorker(sinks []Sink, opt Options) *worker {
@@ -223,6 +227,14 @@ func (w *worker) flushAll() {
 func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 	rec := b.NewRecord()
 	defer rec.Release()
+	if w.grp != nil {
+		if err := w.grp.Write(p, rec); err != nil {
+			w.grpErr = wrapSinkErr("write", err)
+			w.grp.Abort()
+			w.grp = nil
+		}
+		return
+	}
 	for i, fs := range w.open {
 		if fs == nil {
 			continue
@@ -234,6 +246,83 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 			continue
 		}
 		w.res.Rows[w.names[i]] += uint64(rec.NumRows())
+	}
+}
+
+// group loads small files together into the one sink, a GroupSink: their
+// rows share batches and inserts, their records one insert (see Ledger).
+// out[i] receives the result of ins[i]. A file that fails to decode fails
+// alone, its rows read before the fault kept, as in file; a failure of
+// the sink fails every file of the group.
+func (w *worker) group(ins []ingest.Input, out []*FileResult) {
+	s := w.sinks[0].(GroupSink)
+	name := s.Name()
+	var files []File
+	var idx []int // of ins, for each of files
+	for i := range ins {
+		*out[i] = FileResult{Rows: make(map[string]uint64)}
+		if err := identify(&ins[i]); err != nil {
+			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Err: err}
+			continue
+		}
+		files = append(files, File{Path: ins[i].Path, Hash: ins[i].Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint})
+		idx = append(idx, i)
+	}
+	if len(files) == 0 {
+		return
+	}
+	g, loaded, err := s.BeginGroup(files)
+	if err != nil {
+		for _, i := range idx {
+			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
+			out[i].SinkErrs = map[string]error{name: wrapSinkErr("begin", err)}
+		}
+		return
+	}
+	w.grp, w.grpErr = g, nil
+	w.open, w.names = w.open[:0], w.names[:0]
+	var stats []*ingest.FileStats // of the group's files
+	var members []*FileResult
+	rows := make(map[*FileResult]uint64)
+	for k, i := range idx {
+		res := out[i]
+		if loaded[k] {
+			res.Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
+			res.Skipped, res.Loaded = "already loaded", []string{name}
+			continue
+		}
+		w.res = res
+		w.curB = nil
+		var n uint64
+		err := w.dec.DecodeFile(ins[i], &res.Stats, w.opt.Progress, func(r *schema.Row) error {
+			w.append(r)
+			n++
+			return nil
+		})
+		if ins[i].Walked && res.Stats.Packets == 0 && errors.Is(err, capture.ErrNotCapture) {
+			res.Skipped = "not a capture file"
+			stats = append(stats, nil)
+			continue
+		}
+		res.Stats.Err = err
+		stats = append(stats, &res.Stats)
+		members = append(members, res)
+		rows[res] = n
+	}
+	w.flushAll()
+	if w.grp != nil {
+		if err := w.grp.Commit(stats); err != nil {
+			w.grpErr = wrapSinkErr("commit", err)
+			w.grp.Abort()
+		}
+	}
+	w.grp = nil
+	for _, res := range members {
+		if w.grpErr != nil {
+			res.SinkErrs = map[string]error{name: w.grpErr}
+			continue
+		}
+		res.Rows[name] = rows[res]
 	}
 }
 

@@ -27,10 +27,11 @@ const (
 // window the rerun is counted twice).
 //
 // Views see inserts only: rows from before the views existed are not in
-// them, and the rows of a file replaced with --force are deleted from
+// them, and the rows of a file replaced (with --force, or by a run after
+// a crash cut its group short, see load.Ledger) are deleted from
 // dns_messages but stay counted here.
-// TODO(views): --force double-counts a replaced file in the views; a
-// sign column (CollapsingMergeTree) or rebuilding the file's days would fix it.
+// TODO(views): a replaced file is counted twice in the views; a sign
+// column (CollapsingMergeTree) or rebuilding the file's days would fix it.
 func ViewsDDL(database string) []string {
 	db := QuoteIdent(database)
 	return []string{

@@ -31,7 +31,7 @@ func TestLoad_cluster(t *testing.T) {
 	servers := chtest.StartCluster(t, 2)
 	caps := writeArchive(t, files, 1500)
 	full := filepath.Join(t.TempDir(), "db")
-	loadOK(t, servers[0].Bin, full, caps)
+	loadOK(t, servers[0].Bin, full, caps, crashLoadArgs)
 	want := query(t, servers[0].Bin, full, contentSQL())
 
 	dest := "clickhouse://" + servers[0].TCP + "/default?cluster=" + chtest.ClusterName

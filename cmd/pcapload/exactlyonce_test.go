@@ -80,19 +80,40 @@ type crashCase struct {
 
 // TestLoad_killedAndRerun kills the loader with SIGKILL at several moments
 // and runs it again: the rows equal a clean load's, by count and content,
-// and every file has one load record.
+// and every file has one load record. It does so twice: with each file
+// loaded on its own, its inserts deduplicated by their tokens on the
+// rerun, and with the two small files loaded as a group, whose rows the
+// rerun deletes and loads again.
 func TestLoad_killedAndRerun(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
 	caps := writeCaptures(t, 12_000)
+	modes := []struct {
+		name, groupFiles, status string // status marks the files' rows before the first insert
+	}{
+		{"own inserts", "1", schema.StatusLoading},
+		{"grouped", "2", schema.StatusGrouped},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			args := append(slices.Clone(crashLoadArgs), "--group-files", m.groupFiles)
+			killedAndRerun(t, bin, caps, args, m.status)
+		})
+	}
+}
 
+func killedAndRerun(t *testing.T, bin, caps string, args []string, status string) {
 	clean := filepath.Join(t.TempDir(), "db")
 	start := time.Now()
-	loadOK(t, bin, clean, caps)
+	loadOK(t, bin, clean, caps, args)
 	took := time.Since(start)
 	want, wantFiles := query(t, bin, clean, contentSQL()), query(t, bin, clean, loadedSQL)
 	if wantFiles != "2,2\n" || strings.HasPrefix(want, "0,") {
 		t.Fatalf("clean load: rows %q, load records %q", want, wantFiles)
+	}
+	marks := query(t, bin, clean, "SELECT count() FROM capture_files WHERE status = "+schema.Quote(status))
+	if marks != "2\n" {
+		t.Fatalf("clean load: %s marks %q, want 2: the load took the other way", status, marks)
 	}
 
 	tests := []crashCase{
@@ -110,10 +131,10 @@ func TestLoad_killedAndRerun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "db")
 			if tt.preload {
-				loadOK(t, bin, db, caps)
+				loadOK(t, bin, db, caps, args)
 			}
-			killedLoad(t, bin, db, caps, tt, time.Duration(tt.killAt*float64(took)))
-			loadOK(t, bin, db, caps)
+			killedLoad(t, bin, db, caps, args, tt, time.Duration(tt.killAt*float64(took)))
+			loadOK(t, bin, db, caps, args)
 			if got := query(t, bin, db, contentSQL()); got != want {
 				t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
 			}
@@ -125,9 +146,9 @@ func TestLoad_killedAndRerun(t *testing.T) {
 }
 
 // loadOK loads caps into db and fails the test unless the load succeeds.
-func loadOK(t *testing.T, bin, db, caps string) {
+func loadOK(t *testing.T, bin, db, caps string, loadArgs []string) {
 	t.Helper()
-	args := append([]string{"load", "--db", db}, crashLoadArgs...)
+	args := append([]string{"load", "--db", db}, loadArgs...)
 	if code, out, errOut := runBinary(t, bin, append(args, caps)...); code != exitOK {
 		t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
 	}
@@ -135,9 +156,9 @@ func loadOK(t *testing.T, bin, db, caps string) {
 
 // killedLoad runs a load that tt kills, and checks that it was killed
 // (a timed kill may come after a short load ended).
-func killedLoad(t *testing.T, bin, db, caps string, tt crashCase, killAfter time.Duration) {
+func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashCase, killAfter time.Duration) {
 	t.Helper()
-	args := append([]string{"load", "--db", db}, crashLoadArgs...)
+	args := append([]string{"load", "--db", db}, loadArgs...)
 	if tt.force {
 		args = append(args, "--force")
 	}

@@ -29,6 +29,7 @@ type loadFlags struct {
 	ports      string
 	batchRows  int
 	insertRows int
+	groupFiles int
 	force      bool
 	json       bool
 	progress   string
@@ -63,6 +64,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 	opt := load.Options{
 		Workers:    f.workers,
 		BatchRows:  f.batchRows,
+		GroupFiles: f.groupFiles,
 		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
 		Progress:   prog,
 		Force:      f.force,
@@ -93,6 +95,9 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
 	fs.IntVar(&f.insertRows, "insert-rows", 256<<10,
 		"rows gathered into one ClickHouse insert (keep it, and --batch-rows, when rerunning a failed load)")
+	fs.IntVar(&f.groupFiles, "group-files", load.DefaultGroupFiles,
+		"small files (up to 4 MiB) loaded together into a database destination, their rows in shared\n"+
+			"inserts; 1 loads every file on its own")
 	fs.BoolVar(&f.force, "force", false, "load files the destinations already hold again, replacing their rows")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
@@ -115,8 +120,8 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 		return nil, err
 	}
 	switch {
-	case f.workers < 1 || f.batchRows < 1 || f.insertRows < 1:
-		return nil, usagef("load: --workers, --batch-rows and --insert-rows must be positive")
+	case f.workers < 1 || f.batchRows < 1 || f.insertRows < 1 || f.groupFiles < 1:
+		return nil, usagef("load: --workers, --batch-rows, --insert-rows and --group-files must be positive")
 	case f.retention < 0:
 		return nil, usagef("load: --retention must not be negative")
 	case f.sensor == "":

@@ -72,7 +72,7 @@ func TestServe_exactlyOnce(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeCaptures(t, 12_000)
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, clean, caps)
+	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
 	want := query(t, srv.Bin, clean, contentSQL())
 
 	for _, proto := range []string{"native", "http"} {

@@ -38,7 +38,7 @@ func TestLoad_shard(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeArchive(t, files, n)
 	full := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, full, caps)
+	loadOK(t, srv.Bin, full, caps, crashLoadArgs)
 	want := query(t, srv.Bin, full, contentSQL())
 
 	dest := destinations(srv)["native"]

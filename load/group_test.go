@@ -1,0 +1,157 @@
+package load_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// TestRun_groups loads the corpus, a capture cut short and a file that is
+// no capture into the embedded database alone, which groups small files:
+// every row lands once, each file is accounted for on its own, and a
+// second run leaves the loaded files out and replaces the failed one's
+// rows rather than adding to them.
+func TestRun_groups(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	inputs := corpusInputs(t)
+	want := decoded(t, inputs)
+
+	cut := filepath.Join(dir, "cut.pcap")
+	if _, err := gen.WriteFile(cut, gen.Config{Seed: 3, Messages: 400}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(cut, fi.Size()-7); err != nil {
+		t.Fatal(err)
+	}
+	var cutRows uint64
+	var cutStats ingest.FileStats
+	err = ingest.NewDecoder(ingest.Config{}).DecodeFile(ingest.Input{Path: cut}, &cutStats, nil, func(*schema.Row) error {
+		cutRows++
+		return nil
+	})
+	if err == nil || cutRows == 0 {
+		t.Fatalf("cut capture: %d rows, error %v; want rows and an error", cutRows, err)
+	}
+	readme := filepath.Join(dir, "README")
+	if err := os.WriteFile(readme, []byte("captures of resolver 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, ingest.Input{Path: cut}, ingest.Input{Path: readme, Walked: true})
+	nCorpus := len(inputs) - 2
+
+	dbPath := filepath.Join(dir, "db")
+	run := func() (*load.Result, string) {
+		t.Helper()
+		emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 2, BatchRows: 50}), emb.Name()
+	}
+
+	res, name := run()
+	var rows uint64
+	for i, f := range res.Files[:nCorpus] {
+		if f.Failed() || f.Skipped != "" {
+			t.Fatalf("%s: failed %v %v, skipped %q", inputs[i].Path, f.Stats.Err, f.SinkErrs, f.Skipped)
+		}
+		if f.Rows[name] != f.Stats.Messages() {
+			t.Errorf("%s: %d rows written, %d messages", inputs[i].Path, f.Rows[name], f.Stats.Messages())
+		}
+		rows += f.Rows[name]
+	}
+	if rows != uint64(len(want)) {
+		t.Errorf("corpus: %d rows written, decoder made %d", rows, len(want))
+	}
+	checkCut := func(run string, f load.FileResult) {
+		t.Helper()
+		if f.Stats.Err == nil || len(f.SinkErrs) > 0 || f.Rows[name] != cutRows {
+			t.Errorf("%s: cut capture: error %v, sink errors %v, %d rows; want its fault and %d rows",
+				run, f.Stats.Err, f.SinkErrs, f.Rows[name], cutRows)
+		}
+	}
+	checkCut("first run", res.Files[nCorpus])
+	if f := res.Files[nCorpus+1]; f.Skipped != "not a capture file" || f.Failed() {
+		t.Errorf("README: skipped %q, error %v %v", f.Skipped, f.Stats.Err, f.SinkErrs)
+	}
+
+	db, err := chdb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAll := func() []string {
+		// The cut capture's rows, then the corpus's.
+		got := queryRows(t, db, "SELECT "+fingerprintSQL+" FROM dns_messages WHERE file != "+schema.Quote(cut))
+		if !slices.Equal(got, want) {
+			t.Fatalf("database holds %d corpus rows, decoder made %d; first difference: %s", len(got), len(want), firstDiff(got, want))
+		}
+		return got
+	}
+	wantAll()
+	statuses := func() string {
+		out, err := db.Query(ctx, "SELECT status, count() FROM capture_files GROUP BY status ORDER BY status", "CSV")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", " ")
+	}
+	cutCount := func() string {
+		out, err := db.Query(ctx, "SELECT count() FROM dns_messages WHERE file = "+schema.Quote(cut), "CSV")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	// Every file was marked grouped before its rows went in (the README
+	// too: it was known not to be a capture only once read).
+	first := `"failed",1 "grouped",` + itoa(nCorpus+2) + ` "loaded",` + itoa(nCorpus) + ` "skipped",1`
+	if got := statuses(); got != first {
+		t.Errorf("load records by status: %s, want %s", got, first)
+	}
+	if got := cutCount(); got != itoa(int(cutRows)) {
+		t.Errorf("cut capture: %s rows stored, want %d", got, cutRows)
+	}
+	db.Close()
+
+	res, _ = run()
+	for i, f := range res.Files[:nCorpus] {
+		if f.Skipped != "already loaded" {
+			t.Errorf("second run: %s skipped %q, want already loaded", inputs[i].Path, f.Skipped)
+		}
+	}
+	checkCut("second run", res.Files[nCorpus])
+	if db, err = chdb.Open(dbPath); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	wantAll()
+	if got := cutCount(); got != itoa(int(cutRows)) {
+		t.Errorf("second run: cut capture: %s rows stored, want %d (replaced, not added)", got, cutRows)
+	}
+	// The failed file was replaced and grouped again; the README, known
+	// not to be a capture, was grouped again without a replacement.
+	second := `"failed",2 "grouped",` + itoa(nCorpus+4) + ` "loaded",` + itoa(nCorpus) +
+		` "replaced",1 "replacing",1 "skipped",2`
+	if got := statuses(); got != second {
+		t.Errorf("second run: load records by status: %s, want %s", got, second)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
