@@ -171,13 +171,17 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 
 // Grouping bounds: a file of at most smallFile bytes on disk joins the
 // files before it into one group (see GroupSink) while they total at most
-// groupBytes and number at most Options.GroupFiles. A thousand files of a
-// thousand packets (140 KB each) make groups of about 115 files and
-// 105,000 rows, an insert each: large enough that parts cost little, and
-// enough groups for every worker to the end of the run.
+// groupBytes and number at most Options.GroupFiles. Larger groups make
+// larger inserts, which cost the engine less to sort and merge: a
+// thousand files of a thousand packets (140 KB each) into a server took
+// it 13.7 CPU-seconds in groups of 16 MiB (117 files, an insert of
+// 110,000 rows each), 8.4 in groups of 32 MiB and 7.4 in groups of 256
+// files (36 MB, 240,000 rows, near an insert's 262,144), against 4.8 for
+// the same messages as one file; 130,000 to 178,000 messages/s. Four
+// groups still keep two workers busy to the end.
 const (
 	smallFile         = 4 << 20
-	groupBytes        = 16 << 20
+	groupBytes        = 64 << 20
 	DefaultGroupFiles = 256
 )
 
