@@ -146,17 +146,39 @@ func (s *Sink) createDistributed(ctx context.Context, clusterName string) error 
 // cityHash64(file_hash) chooses. The engine computes the hash, so the
 // two always agree.
 func (s *Sink) shardOf(ctx context.Context, hash string) (*Sink, error) {
+	sh, err := s.shardsOf(ctx, []load.File{{Hash: hash}})
+	if err != nil {
+		return nil, err
+	}
+	return sh[0], nil
+}
+
+// shardsOf returns the shard of each file, as shardOf does, in one query.
+func (s *Sink) shardsOf(ctx context.Context, files []load.File) ([]*Sink, error) {
 	c := s.cluster
-	q := fmt.Sprintf("SELECT toString(cityHash64(%s) %% %d)", schema.Quote(hash), len(c.slots))
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = schema.Quote(f.Hash)
+	}
+	q := fmt.Sprintf("SELECT arrayStringConcat(arrayMap(h -> toString(cityHash64(h) %% %d), [%s]), ',')",
+		len(c.slots), strings.Join(quoted, ", "))
 	out, err := retryConn{s}.QueryString(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("choose shard: %w", err)
 	}
-	slot, err := strconv.Atoi(out)
-	if err != nil || slot < 0 || slot >= len(c.slots) {
-		return nil, fmt.Errorf("choose shard: unexpected slot %q", out)
+	slots := strings.Split(out, ",")
+	if len(slots) != len(files) {
+		return nil, fmt.Errorf("choose shard: unexpected slots %q", out)
 	}
-	return c.shards[c.slots[slot]], nil
+	shards := make([]*Sink, len(files))
+	for i, v := range slots {
+		slot, err := strconv.Atoi(v)
+		if err != nil || slot < 0 || slot >= len(c.slots) {
+			return nil, fmt.Errorf("choose shard: unexpected slot %q", v)
+		}
+		shards[i] = c.shards[c.slots[slot]]
+	}
+	return shards, nil
 }
 
 // beginShard begins f on its shard.

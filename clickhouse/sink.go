@@ -187,18 +187,53 @@ func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g}, nil
 }
 
-// Groups implements load.GroupSink: files are grouped on one server, not
-// on a cluster.
-//
-// TODO(speed): a cluster loads small files one by one; a group per shard
-// (files split by shardOf) would bring them the single server's gain.
-func (s *Sink) Groups() bool { return s.target.Cluster == "" }
+// Groups implements load.GroupSink.
+func (s *Sink) Groups() bool { return true }
+
+// SplitGroup implements load.GroupSink: files make one group on a server,
+// and one per shard on a cluster, each loaded on its shard.
+func (s *Sink) SplitGroup(files []load.File) ([][]int, error) {
+	if s.target.Cluster == "" {
+		all := make([]int, len(files))
+		for i := range all {
+			all[i] = i
+		}
+		return [][]int{all}, nil
+	}
+	ctx := context.Background()
+	if err := s.ensureTables(ctx); err != nil {
+		return nil, err
+	}
+	shards, err := s.shardsOf(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	var parts [][]int
+	part := make(map[*Sink]int)
+	for i, sh := range shards {
+		p, ok := part[sh]
+		if !ok {
+			p = len(parts)
+			part[sh] = p
+			parts = append(parts, nil)
+		}
+		parts[p] = append(parts[p], i)
+	}
+	return parts, nil
+}
 
 // BeginGroup implements load.GroupSink.
 func (s *Sink) BeginGroup(files []load.File) (load.GroupFileSink, []bool, error) {
 	ctx := context.Background()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, nil, err
+	}
+	if s.target.Cluster != "" {
+		sh, err := s.shardOf(ctx, files[0].Hash)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sh.BeginGroup(files)
 	}
 	g, loaded, err := s.ledger.BeginGroup(ctx, files)
 	if err != nil || len(g.Files) == 0 {

@@ -89,6 +89,20 @@ func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
 // Groups implements GroupSink.
 func (s *EmbeddedSink) Groups() bool { return true }
 
+// SplitGroup implements GroupSink: files make one group.
+func (s *EmbeddedSink) SplitGroup(files []File) ([][]int, error) {
+	return [][]int{indices(len(files))}, nil
+}
+
+// indices returns 0, 1, ..., n-1.
+func indices(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 // BeginGroup implements GroupSink.
 func (s *EmbeddedSink) BeginGroup(files []File) (GroupFileSink, []bool, error) {
 	g, loaded, err := s.ledger.BeginGroup(context.Background(), files)

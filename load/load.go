@@ -72,7 +72,12 @@ type GroupSink interface {
 	Sink
 	// Groups reports whether BeginGroup may be called.
 	Groups() bool
-	// BeginGroup begins files, each with a hash, together. loaded[i]
+	// SplitGroup splits files, each with a hash, into the groups that can
+	// share inserts, as lists of indices into files: one for a database,
+	// one per shard for a cluster.
+	SplitGroup(files []File) ([][]int, error)
+	// BeginGroup begins files, each with a hash, together; they are one
+	// of SplitGroup's groups. loaded[i]
 	// reports a file the destination holds, left out; the returned
 	// GroupFileSink takes the rows of the others, in order, and is nil
 	// when there are none. It is called from several workers at once.

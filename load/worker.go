@@ -256,7 +256,6 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 // the sink fails every file of the group.
 func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 	s := w.sinks[0].(GroupSink)
-	name := s.Name()
 	var files []File
 	var idx []int // of ins, for each of files
 	for i := range ins {
@@ -271,7 +270,32 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 	if len(files) == 0 {
 		return
 	}
-	g, loaded, err := s.BeginGroup(files)
+	parts, err := s.SplitGroup(files)
+	if err != nil {
+		parts = [][]int{nil} // every file fails on err below
+	}
+	for _, part := range parts {
+		var pf []File
+		var pi []int
+		for _, k := range part {
+			pf, pi = append(pf, files[k]), append(pi, idx[k])
+		}
+		if err != nil {
+			pi = idx
+		}
+		w.loadGroup(s, pf, ins, pi, out, err)
+	}
+}
+
+// loadGroup loads files, of ins[idx[k]], as one group of s. A non-nil
+// err fails them all before they begin.
+func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []int, out []*FileResult, err error) {
+	name := s.Name()
+	var g GroupFileSink
+	var loaded []bool
+	if err == nil {
+		g, loaded, err = s.BeginGroup(files)
+	}
 	if err != nil {
 		for _, i := range idx {
 			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}

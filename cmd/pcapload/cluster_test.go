@@ -23,7 +23,7 @@ func distributed(q string) string {
 
 // TestLoad_cluster loads an archive into a cluster of two servers through
 // one of them: every file lands whole on one shard, both shards hold
-// files, the Distributed tables read back exactly the rows and load
+// files, loaded in a group each, the Distributed tables read back exactly the rows and load
 // records of a load into one database from either server, and loading
 // again through the other server and the HTTP interface adds nothing.
 func TestLoad_cluster(t *testing.T) {
@@ -56,6 +56,11 @@ func TestLoad_cluster(t *testing.T) {
 		}
 	}
 	check("load")
+	// Small files are loaded in a group per shard, not one by one.
+	marks := distributed("SELECT countIf(status = 'grouped'), countIf(status = 'loading') FROM capture_files")
+	if got := serverQuery(t, servers[0], marks); got != fmt.Sprintf("%d,0\n", files) {
+		t.Errorf("files marked grouped, loading = %q, want %d,0", got, files)
+	}
 
 	q := "SELECT countIf(shards != 1), count() FROM (SELECT file_hash, uniqExact(_shard_num) AS shards " +
 		"FROM dns_messages" + clickhouse.DistributedSuffix + " GROUP BY file_hash)"

@@ -8,7 +8,7 @@ import (
 // reportQueries are what an analyst looks at first in a new load.
 var reportQueries = []struct{ title, query string }{
 	{"Files", `SELECT path, format, compression, packets, messages, malformed, status
-		FROM capture_files ORDER BY path, loaded_at`},
+		FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped') ORDER BY path, loaded_at`},
 	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
 		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
