@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,3 +156,67 @@ func TestRun_groups(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestRun_sameContent loads two copies of a capture in one run, grouped and
+// one by one: the second is left out, said, and the rows are stored once.
+func TestRun_sameContent(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var inputs []ingest.Input
+	for i, name := range []string{"a.pcap", "c.pcap"} {
+		path := filepath.Join(dir, name)
+		if _, err := gen.WriteFile(path, gen.Config{Seed: int64(i + 1), Messages: 300}, gen.Pcap); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, ingest.Input{Path: path})
+	}
+	data, err := os.ReadFile(inputs[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "b.pcap")
+	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs = []ingest.Input{inputs[0], {Path: copyPath}, inputs[1]}
+
+	for _, groupFiles := range []int{0, 1} {
+		t.Run(fmt.Sprint("group-files ", groupFiles), func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "db")
+			emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 2, GroupFiles: groupFiles})
+			var skipped, written int
+			var rows uint64
+			for _, f := range res.Files {
+				if f.Failed() {
+					t.Fatalf("%s failed: %v %v", f.Stats.Path, f.Stats.Err, f.SinkErrs)
+				}
+				if strings.HasPrefix(f.Skipped, "same content as ") {
+					skipped++
+					continue
+				}
+				written++
+				rows += f.Rows[emb.Name()]
+			}
+			if skipped != 1 || written != 2 {
+				t.Fatalf("%d files left out as copies, %d loaded; want 1 and 2", skipped, written)
+			}
+			db, err := chdb.Open(dbPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			out, err := db.Query(ctx, "SELECT count() FROM dns_messages", "CSV")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(string(out)); got != strconv.FormatUint(rows, 10) {
+				t.Errorf("database holds %s rows, the load wrote %d", got, rows)
+			}
+		})
+	}
+}

@@ -148,8 +148,9 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 			jobs = groupJobs(inputs, opt.GroupFiles)
 		}
 	}
+	seen := new(sync.Map)
 	res := eachFile(ctx, inputs, jobs, opt.Workers, func() (func([]int, []*FileResult), func()) {
-		w := newWorker(sinks, opt)
+		w := newWorker(sinks, opt, seen)
 		return func(job []int, out []*FileResult) {
 			if len(job) == 1 {
 				*out[0] = w.file(inputs[job[0]])

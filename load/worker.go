@@ -2,6 +2,8 @@ package load
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/ingest/capture"
@@ -27,6 +29,7 @@ const batchBytes = 40 << 20
 type worker struct {
 	sinks    []Sink
 	opt      Options
+	seen     *sync.Map // content hash to the path of the run's first file with it
 	dec      *ingest.Decoder
 	builders map[parquet.Partition]*schema.Builder
 	used     map[parquet.Partition]uint64 // when each builder was last switched to
@@ -44,10 +47,11 @@ type worker struct {
 	grpErr error
 }
 
-func newWorker(sinks []Sink, opt Options) *worker {
+func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
 	w := &worker{
 		sinks:    sinks,
 		opt:      opt,
+		seen:     seen,
 		dec:      ingest.NewDecoder(opt.Decode),
 		builders: make(map[parquet.Partition]*schema.Builder),
 		used:     make(map[parquet.Partition]uint64),
@@ -66,6 +70,9 @@ func (w *worker) file(in ingest.Input) FileResult {
 	w.res = &res
 	if err := identify(&in); err != nil {
 		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+		return res
+	}
+	if w.duplicate(in, &res) {
 		return res
 	}
 	if !w.begin(in) {
@@ -108,13 +115,25 @@ func (w *worker) file(in ingest.Input) FileResult {
 	return res
 }
 
+// duplicate reports whether a file of the same content as in was begun
+// earlier in the run, and then says so in res: it is left out. Both would
+// otherwise be loaded, their rows stored twice by a group (one by one,
+// the engine dropped the second's inserts by their tokens, but both
+// files counted as loaded).
+func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
+	if in.Hash == "" {
+		return false
+	}
+	first, dup := w.seen.LoadOrStore(in.Hash, in.Path)
+	if dup {
+		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
+		res.Skipped = fmt.Sprintf("same content as %s", first)
+	}
+	return dup
+}
+
 // begin begins the file in every sink, and reports whether any sink is
 // to load it: false when every one already holds it.
-//
-// TODO(exactly-once): two inputs of one run with the same content are both
-// loaded; the engine drops the second's inserts by their tokens, so the
-// rows are stored once (naming either path), but both files count as
-// loaded. Skipping a hash already begun in this run would say it.
 func (w *worker) begin(in ingest.Input) bool {
 	w.open, w.names = w.open[:0], w.names[:0]
 	f := File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint}
@@ -262,6 +281,9 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 		*out[i] = FileResult{Rows: make(map[string]uint64)}
 		if err := identify(&ins[i]); err != nil {
 			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Err: err}
+			continue
+		}
+		if w.duplicate(ins[i], out[i]) {
 			continue
 		}
 		files = append(files, File{Path: ins[i].Path, Hash: ins[i].Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint})
