@@ -68,17 +68,20 @@ func (h *httpInserter) query(ctx context.Context, query string) (string, error) 
 // gatherer implements inserter: the HTTP sink encodes each batch into the
 // insert's body as it comes, compressed, and keeps only the body. A retry
 // posts the same bytes again.
-func (h *httpInserter) gatherer(s *arrow.Schema) gatherer { return &body{h: h, schema: s} }
+func (h *httpInserter) gatherer(s *arrow.Schema) gatherer {
+	return &body{h: h, schema: s, encoding: h.encoding}
+}
 
-// body is one insert's Arrow IPC stream, compressed with the sink's
-// Content-Encoding.
+// body is one insert's Arrow IPC stream, compressed with encoding (the
+// HTTP sink's Content-Encoding).
 type body struct {
-	h      *httpInserter
-	schema *arrow.Schema
-	buf    chunks
-	zw     io.WriteCloser // compressor into buf; nil without compression
-	iw     *ipc.Writer    // nil until the first batch, and once finished
-	done   bool           // the stream is complete in buf
+	h        *httpInserter // nil for a native insert's (see packed)
+	schema   *arrow.Schema
+	encoding string // "lz4", "zstd" or "" for none
+	buf      chunks
+	zw       io.WriteCloser // compressor into buf; nil without compression
+	iw       *ipc.Writer    // nil until the first batch, and once finished
+	done     bool           // the stream is complete in buf
 }
 
 func (b *body) add(rec arrow.RecordBatch) error {
@@ -87,7 +90,7 @@ func (b *body) add(rec arrow.RecordBatch) error {
 	}
 	if b.iw == nil {
 		var w io.Writer = &b.buf
-		switch b.h.encoding {
+		switch b.encoding {
 		case "lz4":
 			b.zw = lz4.NewWriter(w)
 		case "zstd":
@@ -131,7 +134,7 @@ func (b *body) send(ctx context.Context, table, token string) error {
 	if token != "" {
 		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
 	}
-	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", b.buf.reader(), b.h.encoding)
+	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", b.buf.reader(), b.encoding)
 	return err
 }
 

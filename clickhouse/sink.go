@@ -122,13 +122,13 @@ type gatherer interface {
 // Options say: inserts are parts for the server to write, sort, feed to
 // the views and merge, and BenchmarkSink showed inserts of one 65536-row
 // batch costing the server 2.7 times the CPU of 262,144-row ones. But a
-// file holds two inserts (see fileSink): the HTTP sink holds them
-// compressed (about a sixth of the Arrow bytes with zstd), so its inserts
-// end at InsertRows; the native sink, and HTTP without compression, hold
-// them whole, and end at 16 MiB (one typical batch) to keep a loader under
-// 256 MiB.
+// file holds two inserts (see fileSink): the native sink and the HTTP sink
+// with compression hold them compressed (a quarter to a sixth of the
+// Arrow bytes), so their inserts end at InsertRows; HTTP without
+// compression holds them whole, and ends at 16 MiB (one typical batch) to
+// keep a loader under 256 MiB.
 func defaultInsertBytes(t Target, compression string) int64 {
-	if t.Protocol == HTTP && compression != "none" {
+	if t.Protocol == Native || compression != "none" {
 		return 256 << 20
 	}
 	return 16 << 20
