@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,6 +158,16 @@ func (c retryConn) QueryString(ctx context.Context, q string) (string, error) {
 		return err
 	})
 	return out, err
+}
+
+// LockKey names the database the sink loads, for the loads of one machine
+// to take turns on: by its address, so the same server reached through
+// its other protocol's port is another key.
+func (s *Sink) LockKey() string {
+	if s.target.Cluster != "" {
+		return "cluster " + s.target.Cluster + " database " + s.target.Database
+	}
+	return "server " + strings.ToLower(s.target.Addr) + " database " + s.target.Database
 }
 
 // Name implements load.Sink.

@@ -260,7 +260,8 @@ func eachFile(ctx context.Context, inputs []ingest.Input, jobs [][]int, workers 
 		case ch <- job:
 		case <-ctx.Done():
 			for _, i := range job {
-				res.Files[i].Stats = ingest.FileStats{Path: inputs[i].Path, Err: ctx.Err()}
+				err := fmt.Errorf("%s: not started: %w", inputs[i].Path, ctx.Err())
+				res.Files[i].Stats = ingest.FileStats{Path: inputs[i].Path, Err: err}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -105,7 +106,7 @@ func TestNullSink(t *testing.T) {
 }
 
 // TestDecode_Cancelled: a cancelled run marks the files it did not start
-// failed, as Run does.
+// failed, as Run does, each error naming its file.
 func TestDecode_Cancelled(t *testing.T) {
 	_, inputs := nullInputs(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -114,6 +115,10 @@ func TestDecode_Cancelled(t *testing.T) {
 	for _, f := range res.Files {
 		if f.Skipped == "" && !f.Failed() {
 			t.Errorf("%s: loaded after cancel", f.Stats.Path)
+		}
+		// The summary prints the error alone: it must name the file.
+		if err := f.Stats.Err; err != nil && !strings.Contains(err.Error(), f.Stats.Path) {
+			t.Errorf("%s: error %q does not name the file", f.Stats.Path, err)
 		}
 	}
 }

@@ -59,6 +59,14 @@ func (e *env) load(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDestinations(ctx, sinks, e.stderr)
+	if err != nil {
+		for _, s := range sinks {
+			s.Close()
+		}
+		return err
+	}
+	defer unlock()
 	prog := &ingest.Progress{}
 	bar := startProgress(e.stderr, f.progress, inputs, prog)
 	opt := load.Options{
