@@ -294,7 +294,8 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 	}
 	parts, err := s.SplitGroup(files)
 	if err != nil {
-		parts = [][]int{nil} // every file fails on err below
+		w.loadGroup(s, files, ins, idx, out, err)
+		return
 	}
 	for _, part := range parts {
 		var pf []File
@@ -302,10 +303,7 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 		for _, k := range part {
 			pf, pi = append(pf, files[k]), append(pi, idx[k])
 		}
-		if err != nil {
-			pi = idx
-		}
-		w.loadGroup(s, pf, ins, pi, out, err)
+		w.loadGroup(s, pf, ins, pi, out, nil)
 	}
 }
 
