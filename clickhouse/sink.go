@@ -170,6 +170,15 @@ func (s *Sink) LockKey() string {
 	return "server " + strings.ToLower(s.target.Addr) + " database " + s.target.Database
 }
 
+// Unfinished lists the files whose load began and did not end, on a
+// server; a cluster's shards are not asked.
+func (s *Sink) Unfinished() ([]string, error) {
+	if s.target.Cluster != "" {
+		return nil, nil
+	}
+	return s.ledger.Unfinished(context.Background())
+}
+
 // Name implements load.Sink.
 func (s *Sink) Name() string { return s.target.String() }
 

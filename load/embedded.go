@@ -67,6 +67,11 @@ func (c embeddedConn) QueryString(ctx context.Context, q string) (string, error)
 	return string(out), err
 }
 
+// Unfinished lists the files whose load began and did not end.
+func (s *EmbeddedSink) Unfinished() ([]string, error) {
+	return s.ledger.Unfinished(context.Background())
+}
+
 // Name implements Sink.
 func (s *EmbeddedSink) Name() string { return "db:" + s.db.Path() }
 

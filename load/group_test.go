@@ -220,3 +220,35 @@ func TestRun_sameContent(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_unfinished: a run names the files whose load began in the
+// database and did not end, here one whose group was marked and never
+// committed, and not the files it loads itself.
+func TestRun_unfinished(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.pcap")
+	if _, err := gen.WriteFile(path, gen.Config{Seed: 4, Messages: 200}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "db")
+	emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := load.File{Path: "/archive/gone.pcap", Hash: strings.Repeat("ab", 32)}
+	g, _, err := emb.BeginGroup([]load.File{gone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Abort() // as a crash leaves it: marked grouped, no outcome
+
+	res := load.Run(ctx, []ingest.Input{{Path: path}}, []load.Sink{emb}, load.Options{})
+	if f := res.Files[0]; f.Failed() || f.Skipped != "" {
+		t.Fatalf("load failed: %v %v %q", f.Stats.Err, f.SinkErrs, f.Skipped)
+	}
+	if got := res.Unfinished[emb.Name()]; !slices.Equal(got, []string{gone.Path}) {
+		t.Errorf("unfinished loads = %q, want %q", got, gone.Path)
+	}
+}

@@ -49,11 +49,6 @@ type Conn interface {
 //     rows deleted, a replaced record, then the load with fresh tokens
 //     (the old ones are still in the window and would drop the new rows).
 //     A crash before the replaced record is finished by the next run.
-//
-// TODO(exactly-once): the rows a crashed load left of a file that no later
-// run is given (moved away, or changed, so another hash) stay, marked and
-// never loaded; a run could list such generations older than a day and
-// offer to delete their rows.
 type Ledger struct {
 	conn     Conn
 	database string
@@ -286,6 +281,30 @@ func (l *Ledger) Commit(ctx context.Context, f File, g uint32, st *ingest.FileSt
 	}
 	f.Reached("recorded", 0)
 	return nil
+}
+
+// Unfinished lists, by path, up to 100 files whose latest generation is
+// marked and has no outcome: a load that crashed or failed on the
+// destination left some of their rows, or one is loading them now. A run
+// that is given them again completes them; one that is not, because they
+// were moved away or changed, can only say so.
+func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
+	db := schema.QuoteIdent(l.database)
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(p), '\n') FROM ("+
+		"SELECT any(path) AS p FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
+		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
+		"HAVING countIf(status IN (%[3]s, %[4]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
+		"ORDER BY p LIMIT 100)",
+		db, schema.FilesTable, schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
+		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped))
+	out, err := l.conn.QueryString(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished loads: %w", err)
+	}
+	if out = strings.TrimSpace(out); out == "" {
+		return nil, nil
+	}
+	return strings.Split(out, "\n"), nil
 }
 
 // CommitGroup writes the load records of a group's files in one insert,

@@ -124,7 +124,10 @@ func (r *FileResult) Failed() bool { return r.Stats.Err != nil || len(r.SinkErrs
 type Result struct {
 	Files    []FileResult // in input order
 	CloseErr map[string]error
-	Duration time.Duration
+	// Unfinished lists, by sink name, files whose load began there and
+	// did not end, in this run or an earlier one (Ledger.Unfinished).
+	Unfinished map[string][]string
+	Duration   time.Duration
 }
 
 // Run loads inputs into sinks and closes the sinks. It returns when every
@@ -164,6 +167,14 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 		}, w.release
 	})
 	for _, s := range sinks {
+		if u, ok := s.(unfinisher); ok && ctx.Err() == nil {
+			if paths, err := u.Unfinished(); err == nil && len(paths) > 0 {
+				if res.Unfinished == nil {
+					res.Unfinished = make(map[string][]string)
+				}
+				res.Unfinished[s.Name()] = paths
+			}
+		}
 		if err := s.Close(); err != nil {
 			if res.CloseErr == nil {
 				res.CloseErr = make(map[string]error)
@@ -173,6 +184,13 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	}
 	res.Duration = time.Since(start)
 	return res
+}
+
+// unfinisher is a destination that keeps load records (see
+// Ledger.Unfinished).
+type unfinisher interface {
+	// Unfinished lists files whose load began and did not end there.
+	Unfinished() ([]string, error)
 }
 
 // Grouping bounds: a file of at most smallFile bytes on disk joins the

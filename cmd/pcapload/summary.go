@@ -118,6 +118,11 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	for i := range res.Files {
 		s.addFile(&res.Files[i], &reasons)
 	}
+	for name, paths := range res.Unfinished {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: files whose load began and did not end (rows of them may be "+
+			"stored; load them again to complete them), or that another load is loading: %s",
+			name, strings.Join(paths, ", ")))
+	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
 	}
