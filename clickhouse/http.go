@@ -216,12 +216,26 @@ func (h *httpInserter) post(ctx context.Context, query string, body io.Reader, e
 		return "", err
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return "", &ServerError{Status: resp.StatusCode, Message: strings.TrimSpace(string(msg))}
+	}
+	// The whole answer, bounded: it is a query's one String value, which
+	// the ledger makes of a group's states (about 100 bytes a file). Cut
+	// short at 4 KiB, as answers once were, a group of 256 files read
+	// the states of its first 45 only and loaded the others again.
+	msg, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return "", fmt.Errorf("read answer: %w", err)
+	}
+	if len(msg) > maxAnswer {
+		return "", fmt.Errorf("answer longer than %d bytes", maxAnswer)
 	}
 	return string(msg), nil
 }
+
+// maxAnswer bounds the answer post reads.
+const maxAnswer = 16 << 20
 
 func (h *httpInserter) close() error {
 	h.client.CloseIdleConnections()
