@@ -169,6 +169,8 @@ type Group struct {
 	Generations []uint32
 	// Token names the group's inserts: insert n carries Token:n.
 	Token string
+
+	notCapture []bool // the file is recorded as no capture: neither marked nor recorded again
 }
 
 // BeginGroup decides how files, each with a hash, are loaded together:
@@ -197,6 +199,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 			continue
 		}
 		grp.Files, grp.Generations = append(grp.Files, f), append(grp.Generations, g)
+		grp.notCapture = append(grp.notCapture, !f.Force && st.has(schema.StatusSkipped))
 		if r {
 			replace, replaceGens = append(replace, f), append(replaceGens, g)
 		}
@@ -214,8 +217,20 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		fmt.Fprintf(h, "%s:%d\n", f.Hash, grp.Generations[i])
 	}
 	grp.Token = fmt.Sprintf("pcapload:group:%x", h.Sum(nil)[:16])
-	if err := l.mark(ctx, grp.Files, grp.Generations, schema.StatusGrouped, grp.Token+":"+schema.StatusGrouped); err != nil {
-		return nil, nil, err
+	// A file recorded as no capture has no rows to mark: marked and
+	// recorded again on every run, a README among the captures would add
+	// two records a run.
+	var marked []File
+	var markedGens []uint32
+	for i, f := range grp.Files {
+		if !grp.notCapture[i] {
+			marked, markedGens = append(marked, f), append(markedGens, grp.Generations[i])
+		}
+	}
+	if len(marked) > 0 {
+		if err := l.mark(ctx, marked, markedGens, schema.StatusGrouped, grp.Token+":"+schema.StatusGrouped); err != nil {
+			return nil, nil, err
+		}
 	}
 	return grp, loaded, nil
 }
@@ -314,6 +329,9 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 	var recs []*schema.FileRecord
 	for i, st := range stats {
 		if st == nil {
+			if g.notCapture[i] {
+				continue
+			}
 			f := g.Files[i]
 			recs = append(recs, &schema.FileRecord{Hash: f.Hash, Generation: g.Generations[i], Path: f.Path,
 				Sensor: l.sensor, Status: schema.StatusSkipped, Error: "not a capture file", LoadedAt: time.Now()})
@@ -322,6 +340,9 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 		rec := FileRecord(st, l.sensor)
 		rec.Generation = g.Generations[i]
 		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return nil
 	}
 	g.Files[0].Reached("record", 0)
 	if err := l.conn.Exec(ctx, schema.InsertRecordsSQL(l.database, g.Token+":records", recs)); err != nil {
