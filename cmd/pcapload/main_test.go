@@ -67,6 +67,9 @@ func TestRun_Usage(t *testing.T) {
 			if !strings.HasPrefix(stderr, "pcapload: ") {
 				t.Errorf("stderr %q does not say what is wrong", stderr)
 			}
+			if args[0] == "sql" && args[1] == "SELECT 1" && !strings.Contains(stderr, "flags go before it") {
+				t.Errorf("stderr %q does not say that flags go before the query", stderr)
+			}
 		})
 	}
 }

@@ -31,6 +31,9 @@ func (e *env) sql(ctx context.Context, args []string) error {
 	if !ok {
 		return usagef("sql: --format %q: want pretty, csv, tsv or json", *format)
 	}
+	if fs.NArg() > 1 && strings.HasPrefix(fs.Arg(1), "-") {
+		return usagef("sql: %s after the query: flags go before it", fs.Arg(1))
+	}
 	if fs.NArg() != 1 {
 		return usagef("sql: want one query (quote it), got %d arguments", fs.NArg())
 	}
