@@ -207,18 +207,11 @@ func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g}, nil
 }
 
-// Groups implements load.GroupSink.
-func (s *Sink) Groups() bool { return true }
-
 // SplitGroup implements load.GroupSink: files make one group on a server,
 // and one per shard on a cluster, each loaded on its shard.
 func (s *Sink) SplitGroup(files []load.File) ([][]int, error) {
 	if s.target.Cluster == "" {
-		all := make([]int, len(files))
-		for i := range all {
-			all[i] = i
-		}
-		return [][]int{all}, nil
+		return load.OneGroup(len(files)), nil
 	}
 	ctx := context.Background()
 	if err := s.ensureTables(ctx); err != nil {

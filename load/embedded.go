@@ -91,21 +91,16 @@ func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
 	return &embeddedFile{sink: s, file: f, tokens: TokenPrefix(f.Hash, g), generation: g, limit: int64(limit)}, nil
 }
 
-// Groups implements GroupSink.
-func (s *EmbeddedSink) Groups() bool { return true }
-
 // SplitGroup implements GroupSink: files make one group.
-func (s *EmbeddedSink) SplitGroup(files []File) ([][]int, error) {
-	return [][]int{indices(len(files))}, nil
-}
+func (s *EmbeddedSink) SplitGroup(files []File) ([][]int, error) { return OneGroup(len(files)), nil }
 
-// indices returns 0, 1, ..., n-1.
-func indices(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
+// OneGroup is the split of n files into one group (see GroupSink).
+func OneGroup(n int) [][]int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
 	}
-	return out
+	return [][]int{all}
 }
 
 // BeginGroup implements GroupSink.

@@ -70,17 +70,15 @@ type FileSink interface {
 // messages a second.
 type GroupSink interface {
 	Sink
-	// Groups reports whether BeginGroup may be called.
-	Groups() bool
 	// SplitGroup splits files, each with a hash, into the groups that can
 	// share inserts, as lists of indices into files: one for a database,
 	// one per shard for a cluster.
 	SplitGroup(files []File) ([][]int, error)
 	// BeginGroup begins files, each with a hash, together; they are one
-	// of SplitGroup's groups. loaded[i]
-	// reports a file the destination holds, left out; the returned
-	// GroupFileSink takes the rows of the others, in order, and is nil
-	// when there are none. It is called from several workers at once.
+	// of SplitGroup's groups. loaded[i] reports a file the destination
+	// holds, left out; the returned GroupFileSink takes the rows of the
+	// others, in order, and is nil when there are none. It is called
+	// from several workers at once.
 	BeginGroup(files []File) (g GroupFileSink, loaded []bool, err error)
 }
 
@@ -147,7 +145,7 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 		opt.GroupFiles = DefaultGroupFiles
 	}
 	if len(sinks) == 1 && opt.GroupFiles > 1 {
-		if g, ok := sinks[0].(GroupSink); ok && g.Groups() {
+		if _, ok := sinks[0].(GroupSink); ok {
 			jobs = groupJobs(inputs, opt.GroupFiles)
 		}
 	}
