@@ -27,6 +27,10 @@ type Options struct {
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 for native, zstd for HTTP when empty
 	Retention   int           // days rows are kept after loading (schema.RetentionDDL); unchanged when 0
+	// Takeover is how old an unfinished load's mark must be before a run
+	// reloads the file (load.Ledger.SetTakeover); load.DefaultTakeover
+	// when 0, none when < 0.
+	Takeover time.Duration
 }
 
 func (o *Options) defaults(t Target) {
@@ -103,6 +107,9 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 		table: schema.QuoteIdent(t.Database) + "." + schema.Table,
 	}
 	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
+	if opt.Takeover != 0 {
+		s.ledger.SetTakeover(opt.Takeover)
+	}
 	return s, nil
 }
 

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -211,6 +212,10 @@ func (f *embeddedFile) Commit(st *ingest.FileStats) error {
 }
 
 func (f *embeddedFile) Abort() { f.release() }
+
+// SetTakeover sets how old an unfinished load's mark must be before a run
+// reloads the file (Ledger.SetTakeover).
+func (s *EmbeddedSink) SetTakeover(d time.Duration) { s.ledger.SetTakeover(d) }
 
 // SetRetention makes the database drop rows days after they were loaded
 // (schema.RetentionDDL); 0 leaves the retention as it is.

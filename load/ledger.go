@@ -53,17 +53,31 @@ type Ledger struct {
 	conn     Conn
 	database string
 	sensor   string
+	takeover time.Duration // see SetTakeover
 }
 
 // NewLedger returns the Ledger of database, stamping sensor on records.
 func NewLedger(conn Conn, database, sensor string) *Ledger {
-	return &Ledger{conn: conn, database: database, sensor: sensor}
+	return &Ledger{conn: conn, database: database, sensor: sensor, takeover: DefaultTakeover}
 }
+
+// DefaultTakeover is how old a mark of a load that did not finish must be
+// before a run deletes and reloads the file's rows (see SetTakeover).
+const DefaultTakeover = 10 * time.Second
+
+// SetTakeover sets how old, by the server's clock, the newest mark of a
+// file's unfinished load must be before a run deletes the file's rows and
+// loads it again; a younger one is waited for. A loader killed in the
+// middle of an insert may have sent it whole: the server finishes it after
+// the loader is gone, and a delete that ran before would leave its rows
+// beside the reload's. An insert takes seconds at most.
+func (l *Ledger) SetTakeover(d time.Duration) { l.takeover = max(d, 0) }
 
 // fileState is what the load records say of a file's latest generation.
 type fileState struct {
 	generation uint32
-	statuses   []string // of the generation's records; none when the file has no record
+	statuses   []string      // of the generation's records; none when the file has no record
+	markAge    time.Duration // since the generation's newest loading or grouped mark
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
@@ -75,9 +89,11 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 	for i, h := range hashes {
 		quoted[i] = schema.Quote(h)
 	}
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s)), ',') FROM ("+
-		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s "+
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a))), ',') FROM ("+
+		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
+		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
+		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
@@ -90,14 +106,16 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		f := strings.Fields(item)
-		if len(f) != 3 {
+		if len(f) != 4 {
 			return nil, fmt.Errorf("read load state: unexpected %q", item)
 		}
-		g, err := strconv.ParseUint(f[1], 10, 32)
-		if err != nil {
+		g, err1 := strconv.ParseUint(f[1], 10, 32)
+		age, err2 := strconv.ParseInt(f[3], 10, 64)
+		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("read load state: unexpected %q", item)
 		}
-		m[f[0]] = fileState{generation: uint32(g), statuses: strings.Split(f[2], "|")}
+		m[f[0]] = fileState{generation: uint32(g), statuses: strings.Split(f[2], "|"),
+			markAge: time.Duration(age) * time.Millisecond}
 	}
 	return m, nil
 }
@@ -132,6 +150,28 @@ func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
 	return st.generation, false, nil
 }
 
+// waitTakeover waits until the marks of every unfinished load among sts,
+// whose files replace takes over, are l.takeover old (see SetTakeover). A
+// load that wrote its outcome (failed) ended: it is not waited for.
+func (l *Ledger) waitTakeover(ctx context.Context, sts []fileState) error {
+	var wait time.Duration
+	for _, st := range sts {
+		marked := st.has(schema.StatusLoading) || st.has(schema.StatusGrouped)
+		if marked && !st.has(schema.StatusFailed) && !st.has(schema.StatusLoaded) && !st.has(schema.StatusSkipped) {
+			wait = max(wait, l.takeover-st.markAge)
+		}
+	}
+	if wait <= 0 {
+		return nil
+	}
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Begin decides how f is loaded on its own: it returns the generation
 // whose tokens the inserts carry, or ErrLoaded. A forced file, or one
 // whose replacement a crash cut short, has its rows replaced first.
@@ -150,6 +190,11 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	}
 	files, gens := []File{f}, []uint32{g}
 	if replace {
+		if !f.Force {
+			if err := l.waitTakeover(ctx, []fileState{st}); err != nil {
+				return 0, err
+			}
+		}
 		if err := l.replace(ctx, files, gens); err != nil {
 			return 0, err
 		}
@@ -191,6 +236,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	loaded := make([]bool, len(files))
 	var replace []File
 	var replaceGens []uint32
+	var takenOver []fileState
 	for i, f := range files {
 		st, found := sts[f.Hash]
 		g, r, err := plan(st, found, f.Force, true)
@@ -202,12 +248,18 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		grp.notCapture = append(grp.notCapture, !f.Force && st.has(schema.StatusSkipped))
 		if r {
 			replace, replaceGens = append(replace, f), append(replaceGens, g)
+			if !f.Force {
+				takenOver = append(takenOver, st)
+			}
 		}
 	}
 	if len(grp.Files) == 0 {
 		return grp, loaded, nil
 	}
 	if len(replace) > 0 {
+		if err := l.waitTakeover(ctx, takenOver); err != nil {
+			return nil, nil, err
+		}
 		if err := l.replace(ctx, replace, replaceGens); err != nil {
 			return nil, nil, err
 		}
@@ -271,10 +323,9 @@ func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error
 // with only a status.
 func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, token string) error {
 	recs := make([]*schema.FileRecord, len(files))
-	now := time.Now()
 	for i, f := range files {
-		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor,
-			Status: status, LoadedAt: now}
+		// No time: the server's, by which marks are aged.
+		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
 	}
 	if err := l.conn.Exec(ctx, schema.InsertRecordsSQL(l.database, token, recs)); err != nil {
 		return fmt.Errorf("write %s record: %w", status, err)

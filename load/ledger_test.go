@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/load"
@@ -72,7 +73,7 @@ func TestLedger_Begin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			state := tt.state
 			if state != "" {
-				state = tt.hash + " " + state
+				state = tt.hash + " " + state + " 60000" // marked a minute ago
 			}
 			c := &fakeConn{state: state}
 			l := load.NewLedger(c, "default", "s1")
@@ -115,7 +116,7 @@ func TestLedger_BeginGroup(t *testing.T) {
 	for _, f := range files {
 		in = append(in, load.File{Path: f.hash + ".pcap", Hash: f.hash})
 		if f.state != "" {
-			state = append(state, f.hash+" "+f.state)
+			state = append(state, f.hash+" "+f.state+" 60000")
 		}
 	}
 	c := &fakeConn{state: strings.Join(state, ",")}
@@ -152,6 +153,44 @@ func TestLedger_BeginGroup(t *testing.T) {
 	}
 	if !strings.HasPrefix(g.Token, "pcapload:group:") {
 		t.Errorf("group token %q", g.Token)
+	}
+}
+
+// TestLedger_takeover: a run waits until the mark of an unfinished load it
+// takes over is old enough for a killed loader's last insert to have
+// landed, then deletes the rows; an old mark is taken over at once.
+func TestLedger_takeover(t *testing.T) {
+	tests := []struct {
+		name       string
+		state      string
+		minWait    time.Duration
+		maxWait    time.Duration
+		wantDelete bool
+	}{
+		{"group marked 100 ms ago", "ab 0 grouped 100", 250 * time.Millisecond, 2 * time.Second, true},
+		{"group marked a minute ago", "ab 0 grouped 60000", 0, 200 * time.Millisecond, true},
+		{"own inserts marked 100 ms ago", "ab 0 loading 100", 0, 200 * time.Millisecond, false},
+		{"group failed 100 ms ago", "ab 0 grouped|failed 100", 0, 200 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &fakeConn{state: tt.state}
+			l := load.NewLedger(c, "default", "s1")
+			l.SetTakeover(400 * time.Millisecond)
+			start := time.Now()
+			// One by one, a file left by a group is replaced; one left by
+			// its own inserts goes on with their tokens, waiting for nothing.
+			if _, err := l.Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab"}); err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(start)
+			if took < tt.minWait || took > tt.maxWait {
+				t.Errorf("Begin took %v, want %v to %v", took, tt.minWait, tt.maxWait)
+			}
+			if steps := c.steps(); slices.Contains(steps, "delete") != tt.wantDelete {
+				t.Errorf("statements %q, want a delete: %v", steps, tt.wantDelete)
+			}
+		})
 	}
 }
 

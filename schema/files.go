@@ -67,7 +67,7 @@ type FileRecord struct {
 	Reasons                           map[string]uint64
 	First, Last                       int64 // ns since the epoch
 	Status, Error                     string
-	LoadedAt                          time.Time
+	LoadedAt                          time.Time // the server's time when zero
 }
 
 // InsertSQL returns the INSERT statement that stores r in database. A
@@ -110,13 +110,18 @@ func (r *FileRecord) appendValues(b *strings.Builder) {
 		}
 		fmt.Fprintf(&m, "%s: %d", Quote(k), r.Reasons[k])
 	}
+	// A record without a time takes the server's: marks are aged by it
+	// (load.Ledger), whatever the loaders' clocks say.
+	at := "now64(3, 'UTC')"
+	if !r.LoadedAt.IsZero() {
+		at = fmt.Sprintf("fromUnixTimestamp64Milli(%d, 'UTC')", r.LoadedAt.UnixMilli())
+	}
 	fmt.Fprintf(b, " (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
-		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, "+
-		"fromUnixTimestamp64Milli(%d, 'UTC'))",
+		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, %s)",
 		Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
-		r.First, r.Last, Quote(r.Status), Quote(r.Error), r.LoadedAt.UnixMilli())
+		r.First, r.Last, Quote(r.Status), Quote(r.Error), at)
 }
 
 // Quote returns s as a ClickHouse string literal.

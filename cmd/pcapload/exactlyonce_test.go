@@ -17,8 +17,12 @@ import (
 )
 
 // crashLoadArgs cut the generated captures into many batches and inserts,
-// so that a crash can land between any two of them.
-var crashLoadArgs = []string{"--progress", "never", "--workers", "2", "--batch-rows", "500", "--insert-rows", "1500"}
+// so that a crash can land between any two of them. A rerun takes a
+// killed load's files over at once: the loader is gone with its inserts
+// (the embedded engine runs in it; a killed server takes its own), and
+// the wait for a mark to age is load.TestLedger_takeover's.
+var crashLoadArgs = []string{"--progress", "never", "--workers", "2", "--batch-rows", "500", "--insert-rows", "1500",
+	"--takeover-after", "0s"}
 
 // writeCaptures generates two captures of n messages each into a new
 // directory. They start just before midnight, so their inserts hold rows

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unicode"
 
 	"github.com/pcapload/pcapload/clickhouse"
@@ -30,6 +32,7 @@ type loadFlags struct {
 	batchRows  int
 	insertRows int
 	groupFiles int
+	takeover   time.Duration
 	force      bool
 	json       bool
 	progress   string
@@ -106,6 +109,9 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	fs.IntVar(&f.groupFiles, "group-files", load.DefaultGroupFiles,
 		"small files (up to 4 MiB) loaded together into a database destination, their rows in shared\n"+
 			"inserts; 1 loads every file on its own")
+	fs.DurationVar(&f.takeover, "takeover-after", load.DefaultTakeover,
+		"a file marked by a load into a database that did not finish is deleted and loaded again once\n"+
+			"the mark is this old; a killed loader's last insert may still be landing")
 	fs.BoolVar(&f.force, "force", false, "load files the destinations already hold again, replacing their rows")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (on a terminal), always or never")
@@ -132,6 +138,8 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 		return nil, usagef("load: --workers, --batch-rows, --insert-rows and --group-files must be positive")
 	case f.retention < 0:
 		return nil, usagef("load: --retention must not be negative")
+	case f.takeover < 0:
+		return nil, usagef("load: --takeover-after must not be negative")
 	case f.sensor == "":
 		return nil, usagef("load: --sensor must not be empty")
 	case parquet.CheckSensor(f.sensor) != nil:
@@ -268,6 +276,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 				return fail(err)
 			}
 			s.InsertRows = f.insertRows
+			s.SetTakeover(f.takeover)
 			sinks = append(sinks, s)
 			if err := s.SetRetention(ctx, f.retention); err != nil {
 				return fail(err)
@@ -284,6 +293,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
 			s, err := clickhouse.Open(dest, clickhouse.Options{
 				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
+				Takeover: cmp.Or(f.takeover, -1),
 			})
 			if err != nil {
 				return fail(usagef("load: --to %s: %v", dest, err))
