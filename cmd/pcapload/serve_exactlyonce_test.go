@@ -11,8 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/load"
 )
 
 // serverQuery runs a query of two UInt64 columns on srv and returns them
@@ -206,5 +208,39 @@ func TestServe_reloadGroup(t *testing.T) {
 				t.Errorf("rows written: %d, then %d; want some, then none", rows[0], rows[1])
 			}
 		})
+	}
+}
+
+// TestServe_killedGroupTakenOver kills a grouped load into a server after
+// its first insert and runs it again with the default --takeover-after:
+// the rerun waits for the marks of the killed load to age (by the
+// server's clock) before it deletes and reloads its files, and the rows
+// equal a clean load's.
+func TestServe_killedGroupTakenOver(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := writeArchive(t, 6, 1000)
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
+	want := query(t, srv.Bin, clean, contentSQL())
+
+	dest := destinations(srv)["http"]
+	args := []string{"load", "--progress", "never", "--insert-rows", "1500", "--batch-rows", "500", "--to", dest, caps}
+	cmd := exec.Command(srv.Bin, args...)
+	cmd.Env = append(os.Environ(), crashEnv+"=insert:1")
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the load was not killed")
+	}
+	start := time.Now()
+	if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s%s", code, out, errOut)
+	}
+	if took := time.Since(start); took < load.DefaultTakeover/2 {
+		t.Errorf("the rerun took %v: it did not wait for the killed load's marks to age", took)
+	}
+	if got := serverQuery(t, srv, contentSQL()); got != want {
+		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+	}
+	if got := serverQuery(t, srv, loadedSQL); got != "6,6\n" {
+		t.Errorf("files loaded once, files recorded = %q, want 6,6", got)
 	}
 }
