@@ -31,8 +31,11 @@ type locker interface {
 //
 // TODO(exactly-once): loads from different machines, or through both of a
 // server's ports, do not see each other's locks; they must load different
-// files (--shard) or one by one (--group-files 1). Marks renewed while a group loads, and a rerun that
-// waits for a mark to age before taking a group over, would cover them.
+// files (--shard) or one by one (--group-files 1). A run waits for marks
+// to be --takeover-after old before taking files over, but a live load
+// does not renew its marks, and two loads starting at once both mark;
+// renewing marks while a load runs, and letting the first mark of a
+// generation win, would cover them.
 func lockDestinations(ctx context.Context, sinks []load.Sink, stderr io.Writer) (func(), error) {
 	var held []*os.File
 	unlock := func() {
