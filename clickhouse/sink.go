@@ -270,11 +270,7 @@ type groupSink struct {
 }
 
 func (g *groupSink) Commit(stats []*ingest.FileStats) error {
-	err := g.flush()
-	if err == nil {
-		err = g.wait()
-	}
-	if err != nil {
+	if err := g.finish(); err != nil {
 		return err
 	}
 	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
@@ -469,14 +465,18 @@ func (f *fileSink) release() {
 }
 
 func (f *fileSink) Commit(st *ingest.FileStats) error {
-	err := f.flush()
-	if err == nil {
-		err = f.wait()
-	}
-	if err != nil {
+	if err := f.finish(); err != nil {
 		return err
 	}
 	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
+}
+
+// finish sends what is gathered and waits for every insert to end.
+func (f *fileSink) finish() error {
+	if err := f.flush(); err != nil {
+		return err
+	}
+	return f.wait()
 }
 
 func (f *fileSink) Abort() {

@@ -166,6 +166,7 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	})
 	for _, s := range sinks {
 		if u, ok := s.(unfinisher); ok && ctx.Err() == nil {
+			// Only a notice: a destination that cannot say fails no file.
 			if paths, err := u.Unfinished(); err == nil && len(paths) > 0 {
 				if res.Unfinished == nil {
 					res.Unfinished = make(map[string][]string)

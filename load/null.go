@@ -2,14 +2,12 @@ package load
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/pcapload/pcapload/ingest"
-	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/parquet"
 	"github.com/pcapload/pcapload/schema"
 )
@@ -73,7 +71,7 @@ func decodeOnly(dec *ingest.Decoder, in ingest.Input, prog *ingest.Progress) Fil
 	})
 
 	// As in Run, a walked file that is no capture at all is left out.
-	if in.Walked && res.Stats.Packets == 0 && errors.Is(err, capture.ErrNotCapture) {
+	if notCapture(in, &res.Stats, err) {
 		res.Skipped = "not a capture file"
 		return res
 	}

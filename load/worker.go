@@ -87,9 +87,7 @@ func (w *worker) file(in ingest.Input) FileResult {
 		return nil
 	})
 
-	// A file found in a directory that is not a capture at all (a README,
-	// a checksum list) is left out and said, not failed.
-	if in.Walked && res.Stats.Packets == 0 && errors.Is(err, capture.ErrNotCapture) {
+	if notCapture(in, &res.Stats, err) {
 		res.Skipped = "not a capture file"
 		for _, fs := range w.open {
 			if fs != nil {
@@ -113,6 +111,13 @@ func (w *worker) file(in ingest.Input) FileResult {
 		}
 	}
 	return res
+}
+
+// notCapture reports whether in, decoded into st with err, was found in a
+// directory and is not a capture at all (a README, a checksum list): it
+// is left out and said, not failed.
+func notCapture(in ingest.Input, st *ingest.FileStats, err error) bool {
+	return in.Walked && st.Packets == 0 && errors.Is(err, capture.ErrNotCapture)
 }
 
 // duplicate reports whether a file of the same content as in was begun
@@ -343,7 +348,7 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			n++
 			return nil
 		})
-		if ins[i].Walked && res.Stats.Packets == 0 && errors.Is(err, capture.ErrNotCapture) {
+		if notCapture(ins[i], &res.Stats, err) {
 			res.Skipped = "not a capture file"
 			stats = append(stats, nil)
 			continue
