@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 	"unsafe"
@@ -31,8 +32,9 @@ type encoder struct {
 	arena     []byte  // the dictionary's strings, back to back
 	arenaOffs []int32 // where each entry starts in arena, and where the last ends
 
-	idx         []uint32
-	rep, def    []byte // list levels, one bit each
+	idx      []uint32
+	rep, def []byte // list levels, one bit each
+	levelCache
 	plain, comp []byte
 	pages       []byte // the chunk's data pages
 	dictPage    []byte // the chunk's dictionary page
@@ -42,7 +44,7 @@ type encoder struct {
 
 var encoders = sync.Pool{New: func() any {
 	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithZeroFrames(true))
+		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
 	if err != nil {
 		panic(err) // constant options
 	}
@@ -65,6 +67,7 @@ type chunkMeta struct {
 func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []byte, m chunkMeta) {
 	m.dictOffset, m.dataOffset = -1, offset
 	e.resetDict(c)
+	e.sameLists(ch.lists)
 	e.stats.set = false
 	e.pages = e.pages[:0]
 	for r0 := 0; r0 < ch.rows; {
@@ -106,14 +109,19 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 	levels := e.plain[:0]
 	repLen, defLen := 0, 0
 	if ch.lists != nil {
-		var rep, def []byte
-		rep, def, n, nulls = ch.levels(r0, r1, e.rep[:0], e.def[:0])
-		e.rep, e.def = rep, def
-		levels = appendBits(levels, rep, n)
-		repLen = len(levels)
-		levels = appendBits(levels, def, n)
-		defLen = len(levels) - repLen
+		var p *pageLevels
+		if p = e.cached(r0, r1); p == nil {
+			rep, def, k, empty := ch.levels(r0, r1, e.rep[:0], e.def[:0])
+			e.rep, e.def = rep, def
+			p = e.keep(r0, r1, k, empty)
+			p.enc = appendBits(p.enc, rep, k)
+			p.repLen = len(p.enc)
+			p.enc = appendBits(p.enc, def, k)
+		}
+		n, nulls = p.n, p.nulls
+		repLen, defLen = p.repLen, len(p.enc)-p.repLen
 		// levels lives in e.plain; the values go after it.
+		levels = append(levels, p.enc...)
 	}
 	v0, v1 := ch.values(r0, r1)
 	enc := c.encoding()
@@ -346,4 +354,67 @@ func (e *encoder) dictValues(c *column) []byte {
 		}
 	}
 	return dst
+}
+
+// levelCache keeps the encoded levels of the last list column's pages. The
+// columns of one section (answer names, types, classes, TTLs and data) are
+// lists of the same lengths, written one after the other: their levels are
+// the same, and encoding them once a section instead of once a column
+// spared most of what levels cost.
+type levelCache struct {
+	lists []int32 // the offsets the pages below are of
+	pages []pageLevels
+	used  int
+}
+
+// pageLevels is a page's repetition and definition levels, encoded.
+type pageLevels struct {
+	r0, r1   int
+	n, nulls int // levels, and empty lists
+	repLen   int // bytes of enc that are the repetition levels
+	enc      []byte
+}
+
+// sameLists empties the cache unless lists (a chunk's offsets, nil when
+// not a list) holds the offsets it was filled for.
+func (c *levelCache) sameLists(lists []int32) {
+	if lists == nil {
+		return
+	}
+	if len(lists) == len(c.lists) && len(lists) > 0 && lists[0] == c.lists[0] &&
+		bytes.Equal(asBytes(lists), asBytes(c.lists)) {
+		c.lists = lists
+		return
+	}
+	c.lists, c.used = lists, 0
+}
+
+// forget empties the cache; a Write starts with it, as the last batch's
+// offsets may be a slice the builder is filling again.
+func (c *levelCache) forget() { c.lists, c.used = nil, 0 }
+
+func asBytes(v []int32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+}
+
+// cached returns the levels of rows [r0, r1), nil when not cached.
+func (c *levelCache) cached(r0, r1 int) *pageLevels {
+	for i := range c.pages[:c.used] {
+		if p := &c.pages[i]; p.r0 == r0 && p.r1 == r1 {
+			return p
+		}
+	}
+	return nil
+}
+
+// keep returns an entry for rows [r0, r1), its enc empty for the caller
+// to fill.
+func (c *levelCache) keep(r0, r1, n, nulls int) *pageLevels {
+	if c.used == len(c.pages) {
+		c.pages = append(c.pages, pageLevels{})
+	}
+	p := &c.pages[c.used]
+	c.used++
+	p.r0, p.r1, p.n, p.nulls, p.repLen, p.enc = r0, r1, n, nulls, 0, p.enc[:0]
+	return p
 }

@@ -103,11 +103,14 @@ func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, erro
 // dictColumns are the columns whose values repeat enough for a dictionary
 // to pay for hashing every value. UInt8 and UInt16 columns are always
 // dictionary-encoded: a table lookup costs less than zstd spends on their
-// plain four-byte values.
+// plain four-byte values. The EDNS options and raw are empty in most rows:
+// their indices are a few RLE runs where plain pages held four zero bytes
+// a row for zstd to pass over.
 var dictColumns = map[string]bool{
 	"sensor": true, "file": true, "file_hash": true, "transport": true, "malformed": true, "qname": true,
 	"src_addr": true, "dst_addr": true, "question_names": true, "answer_names": true,
 	"authority_names": true, "authority_data": true, "additional_names": true,
+	"raw": true, "answer_data": true, "ecs_address": true, "cookie_client": true, "cookie_server": true, "nsid": true,
 }
 
 // smallDictMax is the most entries a UInt8 or UInt16 column's dictionary
@@ -181,6 +184,7 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 	}
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
+	e.forget()
 	var g compact
 	g.begin()
 	g.list(1, ctStruct, len(f.cols))
