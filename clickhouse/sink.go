@@ -483,3 +483,9 @@ func (f *fileSink) Abort() {
 	_ = f.wait() // the file fails; its error is already reported
 	f.release()
 }
+
+// Skip implements load.SkipFileSink.
+func (f *fileSink) Skip() error {
+	f.Abort()
+	return f.sink.ledger.Skip(context.Background(), f.file, f.generation)
+}

@@ -213,6 +213,12 @@ func (f *embeddedFile) Commit(st *ingest.FileStats) error {
 
 func (f *embeddedFile) Abort() { f.release() }
 
+// Skip implements SkipFileSink.
+func (f *embeddedFile) Skip() error {
+	f.release()
+	return f.sink.ledger.Skip(context.Background(), f.file, f.generation)
+}
+
 // SetTakeover sets how old an unfinished load's mark must be before a run
 // reloads the file (Ledger.SetTakeover).
 func (s *EmbeddedSink) SetTakeover(d time.Duration) { s.ledger.SetTakeover(d) }

@@ -252,3 +252,53 @@ func TestRun_unfinished(t *testing.T) {
 		t.Errorf("unfinished loads = %q, want %q", got, gone.Path)
 	}
 }
+
+// TestRun_notCaptureOneByOne loads a folder's capture and README one by
+// one, as two destinations make it: the README, marked as loading before
+// it was read, is recorded as skipped, once, and no run names it as an
+// unfinished load.
+func TestRun_notCaptureOneByOne(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.pcap")
+	if _, err := gen.WriteFile(path, gen.Config{Seed: 5, Messages: 200}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("# captures\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs := []ingest.Input{{Path: path, Walked: true}, {Path: readme, Walked: true}}
+	dbPath := filepath.Join(dir, "db")
+	for run := 1; run <= 2; run++ {
+		emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sinks := []load.Sink{emb, load.NewParquetSink(filepath.Join(dir, "parquet"))}
+		res := load.Run(ctx, inputs, sinks, load.Options{GroupFiles: 1})
+		if f := res.Files[1]; f.Skipped != "not a capture file" || f.Failed() {
+			t.Errorf("run %d: README skipped %q, error %v %v", run, f.Skipped, f.Stats.Err, f.SinkErrs)
+		}
+		if got := res.Unfinished[emb.Name()]; len(got) > 0 {
+			t.Errorf("run %d: unfinished loads %q, want none", run, got)
+		}
+		if err := emb.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := chdb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out, err := db.Query(ctx, "SELECT status, count() FROM capture_files WHERE path = "+schema.Quote(readme)+
+		" GROUP BY status ORDER BY status", "CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", " "); got != `"loading",1 "skipped",1` {
+		t.Errorf("README's load records by status: %s, want one loading mark and one skipped record", got)
+	}
+}

@@ -349,6 +349,25 @@ func (l *Ledger) Commit(ctx context.Context, f File, g uint32, st *ingest.FileSt
 	return nil
 }
 
+// Skip records f, begun on its own in generation g, as not a capture. The
+// record's token makes the record of a later run that finds the same bytes
+// again a no-op.
+func (l *Ledger) Skip(ctx context.Context, f File, g uint32) error {
+	if f.Hash == "" {
+		return nil
+	}
+	rec := l.skippedRecord(f, g)
+	if err := l.conn.Exec(ctx, rec.InsertSQL(l.database, Token(f.Hash, g, rec.Status))); err != nil {
+		return fmt.Errorf("write load record: %w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
+	return &schema.FileRecord{Hash: f.Hash, Generation: g, Path: f.Path, Sensor: l.sensor,
+		Status: schema.StatusSkipped, Error: "not a capture file", LoadedAt: time.Now()}
+}
+
 // Unfinished lists, by path, up to 100 files whose latest generation is
 // marked and has no outcome: a load that crashed or failed on the
 // destination left some of their rows, or one is loading them now. A run
@@ -383,9 +402,7 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 			if g.notCapture[i] {
 				continue
 			}
-			f := g.Files[i]
-			recs = append(recs, &schema.FileRecord{Hash: f.Hash, Generation: g.Generations[i], Path: f.Path,
-				Sensor: l.sensor, Status: schema.StatusSkipped, Error: "not a capture file", LoadedAt: time.Now()})
+			recs = append(recs, l.skippedRecord(g.Files[i], g.Generations[i]))
 			continue
 		}
 		rec := FileRecord(st, l.sensor)

@@ -62,6 +62,17 @@ type FileSink interface {
 	Abort()
 }
 
+// SkipFileSink is a FileSink that records a file found not to be a
+// capture (a README in a walked folder): its Begin marked the file as
+// loading, and a mark left without an outcome would name the file as an
+// unfinished load in every run after.
+type SkipFileSink interface {
+	FileSink
+	// Skip drops what Write received (nothing, for a file that held no
+	// packet) and records the file as skipped.
+	Skip() error
+}
+
 // GroupSink is a Sink that can load several small files as one: their
 // load records read in one query and written in one insert, their rows in
 // shared inserts (see Ledger). Each insert and record round trip saved is

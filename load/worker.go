@@ -89,8 +89,12 @@ func (w *worker) file(in ingest.Input) FileResult {
 
 	if notCapture(in, &res.Stats, err) {
 		res.Skipped = "not a capture file"
-		for _, fs := range w.open {
-			if fs != nil {
+		for i, fs := range w.open {
+			if s, ok := fs.(SkipFileSink); ok {
+				if err := s.Skip(); err != nil {
+					w.sinkFailed(w.names[i], wrapSinkErr("record", err))
+				}
+			} else if fs != nil {
 				fs.Abort()
 			}
 		}

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -206,5 +208,42 @@ func TestServe_usage(t *testing.T) {
 				t.Errorf("%v: exit 0, want a failure; stderr %q", tt.args, errOut)
 			}
 		})
+	}
+}
+
+// TestServe_notCapture loads a folder's capture and README one by one into
+// a server: the README is recorded as skipped, and neither run names it as
+// a load that did not end.
+func TestServe_notCapture(t *testing.T) {
+	srv := chtest.Start(t)
+	dir := t.TempDir()
+	data, err := os.ReadFile(resolverPcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.pcap"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("# captures\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		code, out, errOut := runBinary(t, srv.Bin, "load", "--group-files", "1", "--to", destinations(srv)["http"], dir)
+		if code != exitOK {
+			t.Fatalf("run %d: load exit %d, want 0\n%s%s", run, code, out, errOut)
+		}
+		if strings.Contains(errOut, "did not end") {
+			t.Errorf("run %d: the README is named as an unfinished load:\n%s", run, errOut)
+		}
+	}
+	var n uint64
+	row := srv.Conn(t).QueryRow(context.Background(),
+		"SELECT count() FROM capture_files WHERE path = ? AND status = 'skipped'", readme)
+	if err := row.Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("README: %d skipped records, want 1", n)
 	}
 }
