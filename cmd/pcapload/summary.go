@@ -15,23 +15,27 @@ import (
 
 // summary is what a load did, as printed at the end and with --json.
 type summary struct {
-	Files        int               `json:"files"`
-	FilesLoaded  int               `json:"files_loaded"`
-	FilesFailed  int               `json:"files_failed"`
-	FilesSkipped int               `json:"files_skipped"`
-	Bytes        int64             `json:"bytes"`
-	Packets      uint64            `json:"packets"`
-	Reasons      map[string]uint64 `json:"packets_by_reason"`
-	Messages     uint64            `json:"dns_messages"`
-	Malformed    uint64            `json:"malformed"`
-	Snapped      uint64            `json:"snapped"`
-	Rows         map[string]uint64 `json:"rows"`
-	Reassembly   reassembly        `json:"reassembly"`
-	Seconds      float64           `json:"seconds"`
-	Rate         float64           `json:"messages_per_second"`
-	Errors       []string          `json:"errors"`
-	Notes        []string          `json:"notes"`
-	PerFile      []fileSummary     `json:"per_file"`
+	Files        int `json:"files"`
+	FilesLoaded  int `json:"files_loaded"`
+	FilesFailed  int `json:"files_failed"`
+	FilesSkipped int `json:"files_skipped"`
+	// AlreadyLoaded counts, by destination, the loaded files it already
+	// held and was left out of: loaded counts a file that any
+	// destination took.
+	AlreadyLoaded map[string]int    `json:"already_loaded"`
+	Bytes         int64             `json:"bytes"`
+	Packets       uint64            `json:"packets"`
+	Reasons       map[string]uint64 `json:"packets_by_reason"`
+	Messages      uint64            `json:"dns_messages"`
+	Malformed     uint64            `json:"malformed"`
+	Snapped       uint64            `json:"snapped"`
+	Rows          map[string]uint64 `json:"rows"`
+	Reassembly    reassembly        `json:"reassembly"`
+	Seconds       float64           `json:"seconds"`
+	Rate          float64           `json:"messages_per_second"`
+	Errors        []string          `json:"errors"`
+	Notes         []string          `json:"notes"`
+	PerFile       []fileSummary     `json:"per_file"`
 }
 
 type fileSummary struct {
@@ -101,12 +105,13 @@ func reassemblyOf(st *ingest.FileStats) reassembly {
 
 func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *summary {
 	s := &summary{
-		Files:        len(res.Files),
-		FilesSkipped: len(skipped),
-		Rows:         make(map[string]uint64),
-		Errors:       []string{},
-		Notes:        []string{},
-		Seconds:      res.Duration.Seconds(),
+		Files:         len(res.Files),
+		FilesSkipped:  len(skipped),
+		Rows:          make(map[string]uint64),
+		AlreadyLoaded: make(map[string]int),
+		Errors:        []string{},
+		Notes:         []string{},
+		Seconds:       res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
 		s.Rows[sk.Name()] = 0
@@ -145,6 +150,7 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	}
 	for _, name := range f.Loaded {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s", st.Path, name))
+		s.AlreadyLoaded[name]++
 	}
 	s.Bytes += st.Bytes
 	s.Packets += st.Packets
@@ -199,7 +205,15 @@ func (s *summary) writeJSON(w io.Writer) error {
 
 func (s *summary) writeText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped\n", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	if len(s.AlreadyLoaded) > 0 {
+		held := make(map[string]uint64, len(s.AlreadyLoaded))
+		for k, v := range s.AlreadyLoaded {
+			held[k] = uint64(v)
+		}
+		fmt.Fprintf(tw, "; of them already loaded in %s", formatCounts(held))
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "packets\t%d\t%s\n", s.Packets, formatCounts(s.Reasons))
 	fmt.Fprintf(tw, "dns messages\t%d\tmalformed %d, snapped %d\n", s.Messages, s.Malformed, s.Snapped)
 	r := &s.Reassembly
