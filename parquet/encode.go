@@ -24,13 +24,10 @@ type encoder struct {
 	zw *zstd.Encoder
 
 	// Dictionaries of the chunk being encoded.
-	slot      [1 << 16]int32 // 1 + index of each uint16 value in small; 0 absent
-	small     []uint32
-	addrs     map[[16]byte]int32
-	addrVals  []byte
-	strs      map[string]int32
-	arena     []byte  // the dictionary's strings, back to back
-	arenaOffs []int32 // where each entry starts in arena, and where the last ends
+	slot  [1 << 16]int32 // 1 + index of each uint16 value in small; 0 absent
+	small []uint32
+	addrs strDict // of 16-byte addresses
+	strs  strDict
 
 	idx      []uint32
 	rep, def []byte // list levels, one bit each
@@ -48,7 +45,7 @@ var encoders = sync.Pool{New: func() any {
 	if err != nil {
 		panic(err) // constant options
 	}
-	return &encoder{zw: zw, addrs: map[[16]byte]int32{}, strs: map[string]int32{}}
+	return &encoder{zw: zw, addrs: newStrDict(), strs: newStrDict()}
 }}
 
 // chunkMeta is what the footer says of one column chunk.
@@ -227,10 +224,8 @@ func (e *encoder) resetDict(c *column) {
 		e.slot[v] = 0
 	}
 	e.small = e.small[:0]
-	clear(e.addrs)
-	e.addrVals = e.addrVals[:0]
-	clear(e.strs)
-	e.arena, e.arenaOffs = e.arena[:0], append(e.arenaOffs[:0], 0)
+	e.addrs.reset()
+	e.strs.reset()
 }
 
 // dictIndices looks up leaf values [v0, v1) in the chunk's dictionary,
@@ -246,14 +241,7 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 	case kindAddr:
 		e.idx = e.idx[:0]
 		for i := v0; i < v1; i++ {
-			a := [16]byte(v.fixed[(v.off+i)*16:])
-			k, ok := e.addrs[a]
-			if !ok {
-				k = int32(len(e.addrs))
-				e.addrs[a] = k
-				e.addrVals = append(e.addrVals, a[:]...)
-			}
-			e.idx = append(e.idx, uint32(k))
+			e.idx = append(e.idx, e.addrs.index(v.fixed[(v.off+i)*16:(v.off+i+1)*16]))
 		}
 	case kindBytes:
 		e.idx = e.idx[:0]
@@ -266,22 +254,7 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 				e.idx = append(e.idx, prevK)
 				continue
 			}
-			k, ok := e.strs[string(s)]
-			if !ok {
-				k = int32(len(e.arenaOffs) - 1)
-				start := len(e.arena)
-				e.arena = append(e.arena, s...)
-				e.arenaOffs = append(e.arenaOffs, int32(len(e.arena)))
-				// The key points into the arena, which is never written
-				// where a live key points: it only grows until the next
-				// chunk clears the map.
-				key := ""
-				if len(s) > 0 {
-					key = unsafe.String(&e.arena[start], len(s))
-				}
-				e.strs[key] = k
-			}
-			prev, prevK = s, uint32(k)
+			prev, prevK = s, e.strs.index(s)
 			e.idx = append(e.idx, prevK)
 		}
 	}
@@ -322,9 +295,9 @@ func (e *encoder) dictLen(c *column) int {
 	case kindSmall:
 		return len(e.small)
 	case kindAddr:
-		return len(e.addrVals) / 16
+		return e.addrs.len()
 	}
-	return len(e.arenaOffs) - 1
+	return e.strs.len()
 }
 
 // dictValues returns the dictionary page's values in plain encoding, and
@@ -337,15 +310,15 @@ func (e *encoder) dictValues(c *column) []byte {
 			dst = binary.LittleEndian.AppendUint32(dst, x)
 		}
 	case kindAddr:
-		dst = append(dst, e.addrVals...)
+		dst = append(dst, e.addrs.arena...)
 		if c.stats {
-			for i := 0; i < len(e.addrVals); i += 16 {
-				e.stats.bytes(e.addrVals[i : i+16])
+			for i := range e.addrs.len() {
+				e.stats.bytes(e.addrs.entry(i))
 			}
 		}
 	case kindBytes:
-		for i := range len(e.arenaOffs) - 1 {
-			s := e.arena[e.arenaOffs[i]:e.arenaOffs[i+1]]
+		for i := range e.strs.len() {
+			s := e.strs.entry(i)
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
 			dst = append(dst, s...)
 			if c.stats {
