@@ -20,6 +20,7 @@ import (
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/corpus"
+	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/schema"
@@ -303,4 +304,54 @@ func TestOpenEmbedded_upgrade(t *testing.T) {
 	if want := "1000,1\n"; string(out) != want {
 		t.Errorf("rows with a hash, files loaded = %q, want %q", out, want)
 	}
+	// Its 1,000 rows make a compact part whatever the settings: the
+	// setting itself is what the upgrade adds.
+	out, err = db.Query(ctx, "SELECT engine_full LIKE '%min_rows_for_wide_part = 524288%' FROM system.tables "+
+		"WHERE database = currentDatabase() AND name = 'dns_messages'", "CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "1\n" {
+		t.Errorf("dns_messages upgraded without min_rows_for_wide_part (%q)", out)
+	}
+}
+
+// checkCompact checks that the parts of dns_messages that inserts wrote
+// are compact (see schema.DDL).
+func checkCompact(t *testing.T, db *chdb.DB) {
+	t.Helper()
+	out, err := db.Query(context.Background(), "SELECT groupUniqArray(part_type) FROM system.parts "+
+		"WHERE database = currentDatabase() AND table = 'dns_messages' AND active AND level = 0", "CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != `"['Compact']"` {
+		t.Errorf("inserted parts are of type %s, want Compact", got)
+	}
+}
+
+// TestOpenEmbedded_compactParts loads into a new database: each insert
+// writes a compact part.
+func TestOpenEmbedded_compactParts(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "a.pcap")
+	if _, err := gen.WriteFile(capture, gen.Config{Seed: 6, Messages: 30_000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := load.OpenEmbedded(ctx, filepath.Join(dir, "db"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := load.Run(ctx, []ingest.Input{{Path: capture}}, []load.Sink{emb}, load.Options{}); res.Files[0].Failed() {
+		t.Fatalf("load: %v %v", res.Files[0].Stats.Err, res.Files[0].SinkErrs)
+	}
+	emb.Close()
+	db, err := chdb.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkCompact(t, db)
 }

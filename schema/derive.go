@@ -42,9 +42,19 @@ func DDL(database string) string {
 	b.WriteString(loadedAtColumn)
 	b.WriteString("    , INDEX src_addr_idx src_addr TYPE bloom_filter GRANULARITY 4\n")
 	b.WriteString(")\nENGINE = MergeTree\nPARTITION BY toDate(time)\nORDER BY " + OrderBy + "\n")
-	fmt.Fprintf(&b, "SETTINGS non_replicated_deduplication_window = %d\n", DedupWindow)
+	fmt.Fprintf(&b, "SETTINGS non_replicated_deduplication_window = %d, %s\n", DedupWindow, partSettings)
 	return b.String()
 }
+
+// partSettings makes the parts inserts write compact: all columns in one
+// file rather than two files a column. An insert's part (262,144 rows, about
+// 107 MB before compression) was past the engine's default threshold of 10
+// MB, so each insert created some 200 files, and creating them was a tenth
+// of a server's CPU (ext4_create in perf). Compact, the server spent 0.3 to
+// 0.7 CPU-seconds less per million rows and the embedded engine 12% less
+// time. Merges of two inserts' parts or more are written wide, as queries
+// read a wide part's columns without skipping over the others.
+const partSettings = "min_rows_for_wide_part = 524288"
 
 // DedupWindow is how many of the most recent inserted blocks a table
 // remembers the deduplication tokens of, so that a batch inserted again
@@ -128,7 +138,7 @@ func UpgradeDDL(database string) []string {
 	return []string{
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash LowCardinality(String) AFTER file",
 			db, Table),
-		fmt.Sprintf("ALTER TABLE %s.%s %s", db, Table, dedup),
+		fmt.Sprintf("ALTER TABLE %s.%s %s, %s", db, Table, dedup, partSettings),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s", db, Table, trimColumn(qnameRevColumn)),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s", db, Table, trimColumn(loadedAtColumn)),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash String FIRST", db, FilesTable),
