@@ -48,7 +48,7 @@ type pending struct {
 type pairer struct {
 	timeout    int64
 	seed       maphash.Seed
-	index      map[uint64]int32
+	index      pairIndex
 	slab       []pending
 	free       []int32
 	head, tail int32 // oldest and newest held; -1 when none
@@ -59,7 +59,7 @@ func newPairer(timeout int64) *pairer {
 	if timeout <= 0 {
 		timeout = DefaultPairTimeout
 	}
-	return &pairer{timeout: timeout, seed: maphash.MakeSeed(), index: make(map[uint64]int32), head: -1, tail: -1}
+	return &pairer{timeout: timeout, seed: maphash.MakeSeed(), head: -1, tail: -1}
 }
 
 // key hashes what a query and its response share. A collision of two
@@ -82,7 +82,7 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 }
 
 // full reports whether no more queries can be held.
-func (p *pairer) full() bool { return len(p.index) >= maxPending }
+func (p *pairer) full() bool { return p.index.len() >= maxPending }
 
 // hold keeps a query under key; the caller has taken any held query with
 // the same key and made room.
@@ -105,13 +105,13 @@ func (p *pairer) hold(key uint64, ts int64, frame uint64, f *packet.Frame) {
 		p.head = i
 	}
 	p.tail = i
-	p.index[key] = i
+	p.index.put(key, i)
 }
 
 // take removes and returns the held query with key. The entry stays valid
 // until the next hold.
 func (p *pairer) take(key uint64) (*pending, bool) {
-	i, ok := p.index[key]
+	i, ok := p.index.get(key)
 	if !ok {
 		return nil, false
 	}
@@ -136,7 +136,7 @@ func (p *pairer) expired(ts int64) (*pending, bool) {
 // remove unlinks entry i and frees its slot.
 func (p *pairer) remove(i int32) {
 	e := &p.slab[i]
-	delete(p.index, e.key)
+	p.index.del(e.key)
 	if e.prev >= 0 {
 		p.slab[e.prev].next = e.next
 	} else {
