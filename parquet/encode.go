@@ -3,6 +3,7 @@ package parquet
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -244,6 +245,14 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 			e.idx = append(e.idx, e.addrs.index(v.fixed[(v.off+i)*16:(v.off+i+1)*16]))
 		}
 	case kindBytes:
+		if s, ok := oneValue(v, v0, v1); ok {
+			// The hybrid encoding's run, as appendHybrid writes it.
+			k := e.strs.index(s)
+			width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
+			dst = append(dst, byte(width))
+			dst = binary.AppendUvarint(dst, uint64(v1-v0)<<1)
+			return appendLE(dst, k, (width+7)/8)
+		}
 		e.idx = e.idx[:0]
 		o := v.offs[v.off:]
 		var prev []byte
@@ -263,21 +272,45 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 	return appendHybrid(dst, e.idx, width)
 }
 
+// oneValue returns the value when values [v0, v1) of a byte-string leaf,
+// eight or more, are one value repeated, as a file's sensor, path and hash
+// are in its batches. Their lengths are all the same, and their bytes equal
+// to themselves shifted by one value: one comparison of the whole page
+// instead of one a row.
+func oneValue(v *leafView, v0, v1 int) ([]byte, bool) {
+	if v1-v0 < 8 {
+		return nil, false
+	}
+	o := v.offs[v.off:]
+	l := o[v0+1] - o[v0]
+	for i := v0 + 1; i < v1; i++ {
+		if o[i+1]-o[i] != l {
+			return nil, false
+		}
+	}
+	d := v.data[o[v0]:o[v1]]
+	if !bytes.Equal(d[l:], d[:len(d)-int(l)]) {
+		return nil, false
+	}
+	return d[:l], true
+}
+
 // widen returns a UInt8 or UInt16 leaf's values [v0, v1) as uint32s, in
 // e.idx.
 func (e *encoder) widen(c *column, v *leafView, v0, v1 int) []uint32 {
-	e.idx = e.idx[:0]
+	idx := slices.Grow(e.idx[:0], v1-v0)[:v1-v0]
+	e.idx = idx
 	if c.leaf.ID() == arrow.UINT16 {
 		vs := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(v.fixed))), len(v.fixed)/2)[v.off:]
-		for _, x := range vs[v0:v1] {
-			e.idx = append(e.idx, uint32(x))
+		for i, x := range vs[v0:v1] {
+			idx[i] = uint32(x)
 		}
-		return e.idx
+		return idx
 	}
-	for _, x := range v.fixed[v.off+v0 : v.off+v1] {
-		e.idx = append(e.idx, uint32(x))
+	for i, x := range v.fixed[v.off+v0 : v.off+v1] {
+		idx[i] = uint32(x)
 	}
-	return e.idx
+	return idx
 }
 
 func (e *encoder) smallIndex(x uint32) uint32 {
