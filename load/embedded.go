@@ -128,6 +128,9 @@ func (g *embeddedGroup) Commit(stats []*ingest.FileStats) error {
 	if err := g.insert(); err != nil {
 		return err
 	}
+	if err := g.wait(); err != nil {
+		return err
+	}
 	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
 }
 
@@ -140,7 +143,8 @@ type embeddedFile struct {
 	tokens     string // the inserts' token prefix (TokenPrefix); none when empty
 	generation uint32
 	limit      int64
-	seq        int // inserts sent
+	seq        int        // inserts sent
+	inflight   chan error // the running insert's result; nil when none runs
 	recs       []arrow.RecordBatch
 	rows       int64
 	bytes      int64
@@ -157,20 +161,49 @@ func (f *embeddedFile) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
 	return nil
 }
 
+// insert waits for the insert in flight, then inserts what was gathered on
+// a goroutine of its own, so that the worker decodes the next rows while
+// the engine sorts and writes these: one large file then loads at the pace
+// of the engine rather than of the engine and the decoder one after the
+// other (1M packets: 3.1-3.6 s against 4.0-4.8). The engine takes one
+// insert at a time; a file holds two inserts' batches at most, the one
+// gathering and the one in flight (see cmd/pcapload's memory limit).
 func (f *embeddedFile) insert() error {
-	defer f.release()
+	if err := f.wait(); err != nil {
+		f.release()
+		return err
+	}
 	if len(f.recs) == 0 {
 		return nil
 	}
 	f.seq++
-	token := InsertToken(f.tokens, f.seq)
-	table := database + "." + schema.Table
-	err := f.sink.db.InsertArrowToken(context.Background(), table, token, f.sink.schema, f.recs...)
-	if err != nil {
-		return err
-	}
-	f.file.Reached("insert", f.seq)
+	recs, seq := f.recs, f.seq
+	f.recs, f.rows, f.bytes = nil, 0, 0
+	done := make(chan error, 1)
+	f.inflight = done
+	go func() {
+		token := InsertToken(f.tokens, seq)
+		table := database + "." + schema.Table
+		err := f.sink.db.InsertArrowToken(context.Background(), table, token, f.sink.schema, recs...)
+		for _, r := range recs {
+			r.Release()
+		}
+		if err == nil {
+			f.file.Reached("insert", seq)
+		}
+		done <- err
+	}()
 	return nil
+}
+
+// wait waits for the insert in flight, if any, and returns its error.
+func (f *embeddedFile) wait() error {
+	if f.inflight == nil {
+		return nil
+	}
+	err := <-f.inflight
+	f.inflight = nil
+	return err
 }
 
 func (f *embeddedFile) release() {
@@ -208,14 +241,20 @@ func (f *embeddedFile) Commit(st *ingest.FileStats) error {
 	if err := f.insert(); err != nil {
 		return err
 	}
+	if err := f.wait(); err != nil {
+		return err
+	}
 	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
 }
 
-func (f *embeddedFile) Abort() { f.release() }
+func (f *embeddedFile) Abort() {
+	_ = f.wait() // the file fails; its error is already reported
+	f.release()
+}
 
 // Skip implements SkipFileSink.
 func (f *embeddedFile) Skip() error {
-	f.release()
+	f.Abort()
 	return f.sink.ledger.Skip(context.Background(), f.file, f.generation)
 }
 

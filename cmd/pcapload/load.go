@@ -275,6 +275,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			if err != nil {
 				return fail(err)
 			}
+			setMemoryLimitTo(embeddedMemoryLimit)
 			s.InsertRows = f.insertRows
 			s.SetTakeover(f.takeover)
 			sinks = append(sinks, s)

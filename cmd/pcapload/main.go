@@ -44,9 +44,19 @@ func main() {
 // engine's is its own.
 const memoryLimit = 192 << 20
 
-func setMemoryLimit() {
+// embeddedMemoryLimit is the limit when the embedded engine is a
+// destination: its sink holds two inserts' batches (about 110 MB each) while
+// the engine works on one, which would keep the heap at the 192 MiB limit
+// and the collector running without pause (a load then took twice as
+// long). The engine's own memory is larger still (see the README).
+const embeddedMemoryLimit = 320 << 20
+
+func setMemoryLimit() { setMemoryLimitTo(memoryLimit) }
+
+// setMemoryLimitTo sets the soft memory limit unless GOMEMLIMIT sets one.
+func setMemoryLimitTo(n int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
+		debug.SetMemoryLimit(n)
 	}
 }
 
