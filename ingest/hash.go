@@ -3,10 +3,13 @@ package ingest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+
+	"github.com/pcapload/pcapload/ingest/capture"
 )
 
 // HashFile returns the hex SHA-256 of the file's bytes as stored
@@ -39,3 +42,23 @@ var hashBufs = sync.Pool{New: func() any {
 	b := make([]byte, 1<<20)
 	return &b
 }}
+
+// NotCapture reports whether the file at path is no capture at all: it
+// starts with the magic of neither a capture format nor a compressed stream
+// whose content starts with one. Only the first bytes are read: a folder's
+// README or checksum list is told apart before it is hashed, or a database
+// asked about it. A file that cannot be opened is not said to be one; its
+// load reports why.
+func NotCapture(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	c, err := capture.OpenFile(f)
+	if err != nil {
+		return errors.Is(err, capture.ErrNotCapture)
+	}
+	c.Close()
+	return false
+}

@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
@@ -38,5 +40,42 @@ func TestHashFile(t *testing.T) {
 	missing := filepath.Join(dir, "missing.pcap")
 	if _, err := ingest.HashFile(missing); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: error %v, want one naming %s", err, missing)
+	}
+}
+
+// TestNotCapture tells notes, empty files and compressed notes from
+// captures, plain and compressed, and from a capture cut in its header.
+func TestNotCapture(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	capture, err := os.ReadFile("../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("# notes\n"))
+	zw.Close()
+	for _, c := range []struct {
+		path string
+		want bool
+	}{
+		{write("README.md", []byte("# captures of resolver 3\n")), true},
+		{write("empty", nil), true},
+		{write("notes.gz", gz.Bytes()), true},
+		{"../testdata/resolver.pcap", false},
+		{"../testdata/resolver-ns.pcapng.zst", false},
+		{write("cut.pcap", capture[:10]), false},
+		{filepath.Join(dir, "missing"), false},
+	} {
+		if got := ingest.NotCapture(c.path); got != c.want {
+			t.Errorf("NotCapture(%s) = %v, want %v", filepath.Base(c.path), got, c.want)
+		}
 	}
 }

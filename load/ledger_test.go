@@ -224,3 +224,24 @@ func TestLedger_Commit(t *testing.T) {
 		})
 	}
 }
+
+// TestLedger_Skip records a file begun on its own and found no capture: a
+// skipped record of its generation, with a token so that recording it
+// again in a later run inserts nothing; nothing for standard input.
+func TestLedger_Skip(t *testing.T) {
+	c := &fakeConn{}
+	l := load.NewLedger(c, "default", "s1")
+	if err := l.Skip(context.Background(), load.File{Path: "README.md", Hash: "ab12"}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.steps(); !slices.Equal(got, []string{"skipped"}) {
+		t.Fatalf("statements %q, want one skipped record", got)
+	}
+	if q := c.execs[0]; !strings.Contains(q, "'pcapload:ab12:2:skipped'") {
+		t.Errorf("record insert %q, want the token pcapload:ab12:2:skipped", q)
+	}
+	c.execs = nil
+	if err := l.Skip(context.Background(), load.File{Path: "-"}, 0); err != nil || len(c.execs) != 0 {
+		t.Errorf("standard input: %v, %d statements; want none", err, len(c.execs))
+	}
+}

@@ -68,6 +68,9 @@ func (w *worker) release() {
 func (w *worker) file(in ingest.Input) FileResult {
 	res := FileResult{Rows: make(map[string]uint64)}
 	w.res = &res
+	if skipNotCapture(in, &res) {
+		return res
+	}
 	if err := identify(&in); err != nil {
 		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
 		return res
@@ -115,6 +118,21 @@ func (w *worker) file(in ingest.Input) FileResult {
 		}
 	}
 	return res
+}
+
+// skipNotCapture reports whether in, found in a directory, is no capture
+// at all by its first bytes, and then says so in res: it is left out
+// before it is hashed or begun in any sink. A folder of 3,000 notes beside
+// a capture took 34 s to load again one by one (a mark, a record and a
+// state query each), 0.65 s in groups. notCapture below still catches a
+// file that became one after this look.
+func skipNotCapture(in ingest.Input, res *FileResult) bool {
+	if !in.Walked || !ingest.NotCapture(in.Path) {
+		return false
+	}
+	res.Stats = ingest.FileStats{Path: in.Path}
+	res.Skipped = "not a capture file"
+	return true
 }
 
 // notCapture reports whether in, decoded into st with err, was found in a
@@ -288,6 +306,9 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 	var idx []int // of ins, for each of files
 	for i := range ins {
 		*out[i] = FileResult{Rows: make(map[string]uint64)}
+		if skipNotCapture(ins[i], out[i]) {
+			continue
+		}
 		if err := identify(&ins[i]); err != nil {
 			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Err: err}
 			continue
