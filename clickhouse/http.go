@@ -68,6 +68,9 @@ func (h *httpInserter) query(ctx context.Context, query string) (string, error) 
 // gatherer implements inserter: the HTTP sink encodes each batch into the
 // insert's body as it comes, compressed, and keeps only the body. A retry
 // posts the same bytes again.
+// inflight implements inserter.
+func (h *httpInserter) inflight() int { return maxInflight }
+
 func (h *httpInserter) gatherer(s *arrow.Schema) gatherer {
 	return &body{h: h, schema: s, encoding: h.encoding}
 }

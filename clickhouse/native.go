@@ -192,6 +192,9 @@ func (n *native) gatherer(s *arrow.Schema) gatherer {
 	return &packed{n: n, body: body{schema: s, encoding: "lz4"}}
 }
 
+// inflight implements inserter (see maxInflight).
+func (n *native) inflight() int { return 1 }
+
 // packed is one native insert's batches, compressed.
 type packed struct {
 	n    *native

@@ -62,6 +62,8 @@ type inserter interface {
 	// gatherer returns an empty gatherer of one insert's batches of
 	// schema s.
 	gatherer(s *arrow.Schema) gatherer
+	// inflight is how many inserts of one file may be in flight at once.
+	inflight() int
 	close() error
 }
 
@@ -374,13 +376,14 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 }
 
 // fileSink gathers one file's batches into inserts bounded by InsertRows
-// and InsertBytes, and keeps up to maxInflight inserts in flight, each on a
-// goroutine of its own, while the worker decodes and gathers the next: the
+// and InsertBytes, and keeps up to maxInflight inserts in flight (one over
+// the native protocol), each on a goroutine of its own, while the worker
+// decodes and gathers the next: the
 // decoder and the server then work at the same time, which is what makes
 // one large file load at the pace of the slower of the two rather than of
 // their sum. What an insert sends is kept until it succeeds, so a retry
-// sends it again (see gatherer): a file holds maxInflight+1 inserts at
-// most, the one gathering and those in flight.
+// sends it again (see gatherer): a file holds one insert more than it
+// keeps in flight at most, the one gathering.
 //
 // Each insert carries a deduplication token of the file's hash, generation
 // and the insert's sequence number (see load.Ledger): the same file cut
@@ -401,12 +404,14 @@ type fileSink struct {
 	spare     []gatherer // the gatherers of inserts that ended, for reuse
 }
 
-// maxInflight is how many inserts of one file are in flight at once. A
-// server turns an insert into a part on one thread: with one in flight,
-// loading one large file into a server on the same machine kept 1.35 of
-// its two cores busy; with two, the server works on two parts at once.
-// Their order does not matter: each insert is its own part, and its token
-// makes a resent one a no-op.
+// maxInflight is how many inserts of one file are in flight at once over
+// HTTP. A server turns an insert into a part on one thread: with one in
+// flight, loading one large file into a server on the same machine kept
+// 1.35 of its two cores busy; with two, the server works on two parts at
+// once. Their order does not matter: each insert is its own part, and its
+// token makes a resent one a no-op. Native inserts keep one: each decodes
+// its batches again as it sends them, and with two the loader peaked at
+// 267 MiB (BenchmarkSink).
 const maxInflight = 2
 
 // flight is an insert in flight.
@@ -439,11 +444,11 @@ func (f *fileSink) newGatherer() gatherer {
 	return f.sink.ins.gatherer(f.sink.schema)
 }
 
-// flush waits until fewer than maxInflight inserts are in flight, then
+// flush waits until fewer inserts are in flight than the protocol keeps, then
 // starts inserting what was gathered. It returns the error of an insert
 // it waited for.
 func (f *fileSink) flush() error {
-	if len(f.flights) >= maxInflight {
+	if len(f.flights) >= f.sink.ins.inflight() {
 		if err := f.waitOldest(); err != nil {
 			f.release()
 			return err
