@@ -190,9 +190,17 @@ func TestRun_EmbeddedAndSQL(t *testing.T) {
 	if want := "\"count()\",\"uniqExact(sensor)\",\"any(sensor)\"\n1000,1,\"t1\"\n"; stdout != want {
 		t.Errorf("sql printed %q, want %q", stdout, want)
 	}
+	// Loaded again with --force: the report's Files lists the file once,
+	// its latest generation.
+	if code, _, stderr := runCmd(t, nil, "load", "--db", db, "--force", "../../testdata/resolver.pcap"); code != exitOK {
+		t.Fatalf("load --force: exit %d, stderr %q", code, stderr)
+	}
 	code, stdout, _ = runCmd(t, nil, "report", "--db", db)
 	if code != exitOK || !strings.Contains(stdout, "Top names") || !strings.Contains(stdout, "NOERROR") {
 		t.Errorf("report: exit %d, output %q", code, stdout)
+	}
+	if n := strings.Count(stdout, "resolver.pcap"); n != 1 {
+		t.Errorf("report names resolver.pcap %d times, want once:\n%s", n, stdout)
 	}
 	if code, _, stderr := runCmd(t, nil, "sql", "--db", db, "SELECT nonsense("); code != exitFailure || stderr == "" {
 		t.Errorf("bad SQL: exit %d, stderr %q", code, stderr)

@@ -5,10 +5,14 @@ import (
 	"fmt"
 )
 
-// reportQueries are what an analyst looks at first in a new load.
+// reportQueries are what an analyst looks at first in a new load. Files
+// lists the outcome of each file's latest generation: the rows of the
+// earlier ones, replaced by --force or a rerun, are gone.
 var reportQueries = []struct{ title, query string }{
 	{"Files", `SELECT path, format, compression, packets, messages, malformed, status
-		FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped') ORDER BY path, loaded_at`},
+		FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped')
+		AND (file_hash, generation) IN (SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)
+		ORDER BY path, loaded_at`},
 	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
 		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
