@@ -125,10 +125,7 @@ type embeddedGroup struct {
 }
 
 func (g *embeddedGroup) Commit(stats []*ingest.FileStats) error {
-	if err := g.insert(); err != nil {
-		return err
-	}
-	if err := g.wait(); err != nil {
+	if err := g.finish(); err != nil {
 		return err
 	}
 	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
@@ -196,6 +193,14 @@ func (f *embeddedFile) insert() error {
 	return nil
 }
 
+// finish inserts what is gathered and waits for it.
+func (f *embeddedFile) finish() error {
+	if err := f.insert(); err != nil {
+		return err
+	}
+	return f.wait()
+}
+
 // wait waits for the insert in flight, if any, and returns its error.
 func (f *embeddedFile) wait() error {
 	if f.inflight == nil {
@@ -238,10 +243,7 @@ func dataBytes(d arrow.ArrayData) int64 {
 }
 
 func (f *embeddedFile) Commit(st *ingest.FileStats) error {
-	if err := f.insert(); err != nil {
-		return err
-	}
-	if err := f.wait(); err != nil {
+	if err := f.finish(); err != nil {
 		return err
 	}
 	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)

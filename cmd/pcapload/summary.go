@@ -22,7 +22,7 @@ type summary struct {
 	// AlreadyLoaded counts, by destination, the loaded files it already
 	// held and was left out of: loaded counts a file that any
 	// destination took.
-	AlreadyLoaded map[string]int    `json:"already_loaded"`
+	AlreadyLoaded map[string]uint64 `json:"already_loaded"`
 	Bytes         int64             `json:"bytes"`
 	Packets       uint64            `json:"packets"`
 	Reasons       map[string]uint64 `json:"packets_by_reason"`
@@ -108,7 +108,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		Files:         len(res.Files),
 		FilesSkipped:  len(skipped),
 		Rows:          make(map[string]uint64),
-		AlreadyLoaded: make(map[string]int),
+		AlreadyLoaded: make(map[string]uint64),
 		Errors:        []string{},
 		Notes:         []string{},
 		Seconds:       res.Duration.Seconds(),
@@ -207,11 +207,7 @@ func (s *summary) writeText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
 	if len(s.AlreadyLoaded) > 0 {
-		held := make(map[string]uint64, len(s.AlreadyLoaded))
-		for k, v := range s.AlreadyLoaded {
-			held[k] = uint64(v)
-		}
-		fmt.Fprintf(tw, "; of them already loaded in %s", formatCounts(held))
+		fmt.Fprintf(tw, "; of them already loaded in %s", formatCounts(s.AlreadyLoaded))
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "packets\t%d\t%s\n", s.Packets, formatCounts(s.Reasons))
