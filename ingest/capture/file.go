@@ -84,6 +84,7 @@ func OpenFile(r io.Reader) (*File, error) {
 	dec, closer, err := newDecompressor(comp, br)
 	if err != nil {
 		in := newInput(br, src, comp)
+		defer in.release()
 		return nil, &FormatError{Err: in.cause("open "+comp.String()+" stream", err)}
 	}
 
@@ -152,8 +153,12 @@ func (f *File) Interfaces() []Interface {
 	return append([]Interface(nil), f.ng.ifaces...)
 }
 
-// Close releases the decompressor. It does not close the underlying reader.
+// Close releases the decompressor and the read buffer; Packet.Data from
+// Next is invalid after it. It does not close the underlying reader.
 func (f *File) Close() error {
+	if f.in.buf != nil {
+		f.in.release()
+	}
 	if f.closer == nil {
 		return nil
 	}

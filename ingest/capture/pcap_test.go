@@ -170,3 +170,38 @@ func equalPacket(a, b Packet) bool {
 		a.LinkType == b.LinkType && a.Interface == b.Interface && a.Frame == b.Frame &&
 		a.Offset == b.Offset && a.NoTimestamp == b.NoTimestamp
 }
+
+// TestFile_NextAfterClose checks that a closed file, whose read buffer
+// went back for other files to use, reads nothing more, even while another
+// file reads through that buffer.
+func TestFile_NextAfterClose(t *testing.T) {
+	first := buildPcap(binary.LittleEndian, false, uint32(LinkRaw), 65535,
+		rec{ts: 1, data: []byte{1, 1, 1}, orig: 3}, rec{ts: 2, data: []byte{2, 2, 2}, orig: 3})
+	second := buildPcap(binary.LittleEndian, false, uint32(LinkRaw), 65535,
+		rec{ts: 3, data: []byte{9, 9, 9}, orig: 3}, rec{ts: 4, data: []byte{8, 8, 8}, orig: 3})
+	a, err := OpenFile(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Packet
+	if err := a.Next(&p); err != nil || p.Data[0] != 1 {
+		t.Fatalf("first packet %v, %v", p.Data, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenFile(bytes.NewReader(second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Next(&p); err != nil || p.Data[0] != 9 {
+		t.Fatalf("other file's packet %v, %v", p.Data, err)
+	}
+	if err := a.Next(&p); err == nil || err == io.EOF {
+		t.Fatalf("Next after Close read %v, %v; want an error", p.Data, err)
+	}
+	if err := b.Next(&p); err != nil || p.Data[0] != 8 {
+		t.Fatalf("other file's second packet %v, %v", p.Data, err)
+	}
+}
