@@ -44,8 +44,10 @@ type worker struct {
 	curB  *schema.Builder
 
 	// State of the current group, when the worker loads one (see group).
-	grp    GroupFileSink // nil when none, or when it failed
-	grpErr error
+	grouped int           // index in sinks of the GroupSink groups go to
+	grp     GroupFileSink // nil when none, or when it failed
+	grpOn   bool          // the current batches go to grp
+	grpErr  error
 }
 
 func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
@@ -94,15 +96,7 @@ func (w *worker) file(in ingest.Input) FileResult {
 
 	if notCapture(in, &res.Stats, err) {
 		res.Skipped = "not a capture file"
-		for i, fs := range w.open {
-			if s, ok := fs.(SkipFileSink); ok {
-				if err := s.Skip(); err != nil {
-					w.sinkFailed(w.names[i], wrapSinkErr("record", err))
-				}
-			} else if fs != nil {
-				fs.Abort()
-			}
-		}
+		w.skipOpen()
 		return res
 	}
 	res.Stats.Err = err
@@ -110,15 +104,7 @@ func (w *worker) file(in ingest.Input) FileResult {
 	// Rows read before a fault are kept: a capture cut short by a crash
 	// still loads what it holds, and the file is reported failed.
 	w.flushAll()
-	for i, fs := range w.open {
-		if fs == nil {
-			continue
-		}
-		if err := fs.Commit(&res.Stats); err != nil {
-			w.sinkFailed(w.names[i], wrapSinkErr("commit", err))
-			fs.Abort()
-		}
-	}
+	w.commitOpen()
 	return res
 }
 
@@ -165,9 +151,18 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 // to load it: false when every one already holds it.
 func (w *worker) begin(in ingest.Input) bool {
 	w.open, w.names = w.open[:0], w.names[:0]
+	return w.beginIn(in, -1) || len(w.sinks) == 0
+}
+
+// beginIn begins the file in every sink but sinks[except], appending to
+// w.open and w.names, and reports whether any of them is to load it.
+func (w *worker) beginIn(in ingest.Input, except int) bool {
 	f := File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint}
-	loading := len(w.sinks) == 0
-	for _, s := range w.sinks {
+	loading := false
+	for i, s := range w.sinks {
+		if i == except {
+			continue
+		}
 		fs, err := s.Begin(f)
 		switch {
 		case errors.Is(err, ErrLoaded):
@@ -298,13 +293,12 @@ func (w *worker) flushAll() {
 func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 	rec := b.NewRecord()
 	defer rec.Release()
-	if w.grp != nil {
+	if w.grp != nil && w.grpOn {
 		if err := w.grp.Write(p, rec); err != nil {
 			w.grpErr = wrapSinkErr("write", err)
 			w.grp.Abort()
 			w.grp = nil
 		}
-		return
 	}
 	for i, fs := range w.open {
 		if fs == nil {
@@ -320,13 +314,14 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 	}
 }
 
-// group loads small files together into the one sink, a GroupSink: their
-// rows share batches and inserts, their records one insert (see Ledger).
+// group loads small files together into sinks[w.grouped], a GroupSink:
+// their rows share inserts, their records one insert (see Ledger), and
+// the other sinks take them one by one (see loadGroup).
 // out[i] receives the result of ins[i]. A file that fails to decode fails
 // alone, its rows read before the fault kept, as in file; a failure of
 // the sink fails every file of the group.
 func (w *worker) group(ins []ingest.Input, out []*FileResult) {
-	s := w.sinks[0].(GroupSink)
+	s := w.sinks[w.grouped].(GroupSink)
 	var files []File
 	var idx []int // of ins, for each of files
 	for i := range ins {
@@ -363,7 +358,11 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 }
 
 // loadGroup loads files, of ins[idx[k]], as one group of s. A non-nil
-// err fails them all before they begin.
+// err fails them all there before they begin.
+//
+// The other destinations take each file one by one beside the group, as
+// file does: a file's batches are then cut at its end, to go to its own
+// file sinks as well, and the group gathers them into its inserts still.
 func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []int, out []*FileResult, err error) {
 	name := s.Name()
 	var g GroupFileSink
@@ -375,8 +374,12 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 		for _, i := range idx {
 			out[i].Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
 			out[i].SinkErrs = map[string]error{name: wrapSinkErr("begin", err)}
+			out[i].Rows[name] = 0
 		}
-		return
+		if len(w.sinks) == 1 {
+			return
+		}
+		loaded = nil
 	}
 	w.grp, w.grpErr = g, nil
 	w.open, w.names = w.open[:0], w.names[:0]
@@ -385,12 +388,26 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 	rows := make(map[*FileResult]uint64)
 	for k, i := range idx {
 		res := out[i]
-		if loaded[k] {
-			res.Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
-			res.Skipped, res.Loaded = "already loaded", []string{name}
-			continue
+		inGroup := loaded != nil && !loaded[k]
+		if loaded != nil && loaded[k] {
+			res.Loaded = append(res.Loaded, name)
 		}
 		w.res = res
+		var others []FileSink
+		loading := w.beginOthers(ins[i], func() {
+			// Rows gathered for the group alone go to it before
+			// this file's rows go elsewhere.
+			w.grpOn = true
+			w.flushAll()
+		}, inGroup, &others)
+		if !inGroup && !loading {
+			res.Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
+			if len(res.SinkErrs) == 0 {
+				res.Skipped = "already loaded"
+			}
+			continue
+		}
+		w.grpOn = inGroup
 		w.curB = nil
 		var n uint64
 		err := w.dec.DecodeFile(ins[i], &res.Stats, w.opt.Progress, func(r *schema.Row) error {
@@ -400,14 +417,26 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 		})
 		if notCapture(ins[i], &res.Stats, err) {
 			res.Skipped = "not a capture file"
-			stats = append(stats, nil)
+			if inGroup {
+				stats = append(stats, nil)
+			}
+			w.skipOpen()
+			w.open, w.names = w.open[:0], w.names[:0]
 			continue
 		}
 		res.Stats.Err = err
-		stats = append(stats, &res.Stats)
-		members = append(members, res)
-		rows[res] = n
+		if inGroup {
+			stats = append(stats, &res.Stats)
+			members = append(members, res)
+			rows[res] = n
+		}
+		if len(others) > 0 {
+			w.flushAll()
+			w.commitOpen()
+		}
+		w.open, w.names = w.open[:0], w.names[:0]
 	}
+	w.grpOn = true
 	w.flushAll()
 	if w.grp != nil {
 		if err := w.grp.Commit(stats); err != nil {
@@ -418,10 +447,63 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 	w.grp = nil
 	for _, res := range members {
 		if w.grpErr != nil {
-			res.SinkErrs = map[string]error{name: w.grpErr}
+			w.res = res
+			w.sinkFailed(name, w.grpErr)
 			continue
 		}
 		res.Rows[name] = rows[res]
+	}
+}
+
+// beginOthers begins a file of a group in every destination but the
+// group's, and reports whether any of them, or the group when inGroup, is
+// to load it. The file sinks opened are appended to *opened. Before the
+// first opens, flush is called: rows of earlier files waiting for the
+// group alone must not reach this file's sinks.
+func (w *worker) beginOthers(in ingest.Input, flush func(), inGroup bool, opened *[]FileSink) bool {
+	if len(w.sinks) == 1 {
+		return inGroup
+	}
+	w.open, w.names = w.open[:0], w.names[:0]
+	loading := w.beginIn(in, w.grouped)
+	for _, fs := range w.open {
+		if fs != nil {
+			*opened = append(*opened, fs)
+		}
+	}
+	if len(*opened) > 0 || !inGroup {
+		open, names := w.open, w.names
+		w.open, w.names = nil, nil
+		flush()
+		w.open, w.names = open, names
+	}
+	return loading || inGroup
+}
+
+// skipOpen records, in each open file sink that can, the current file as
+// no capture, and aborts the others.
+func (w *worker) skipOpen() {
+	for i, fs := range w.open {
+		if s, ok := fs.(SkipFileSink); ok {
+			if err := s.Skip(); err != nil {
+				w.sinkFailed(w.names[i], wrapSinkErr("record", err))
+			}
+		} else if fs != nil {
+			fs.Abort()
+		}
+	}
+}
+
+// commitOpen commits the current file in each open file sink.
+func (w *worker) commitOpen() {
+	for i, fs := range w.open {
+		if fs == nil {
+			continue
+		}
+		if err := fs.Commit(&w.res.Stats); err != nil {
+			w.sinkFailed(w.names[i], wrapSinkErr("commit", err))
+			fs.Abort()
+		}
 	}
 }
 
