@@ -23,19 +23,24 @@ type summary struct {
 	// held and was left out of: loaded counts a file that any
 	// destination took.
 	AlreadyLoaded map[string]uint64 `json:"already_loaded"`
-	Bytes         int64             `json:"bytes"`
-	Packets       uint64            `json:"packets"`
-	Reasons       map[string]uint64 `json:"packets_by_reason"`
-	Messages      uint64            `json:"dns_messages"`
-	Malformed     uint64            `json:"malformed"`
-	Snapped       uint64            `json:"snapped"`
-	Rows          map[string]uint64 `json:"rows"`
-	Reassembly    reassembly        `json:"reassembly"`
-	Seconds       float64           `json:"seconds"`
-	Rate          float64           `json:"messages_per_second"`
-	Errors        []string          `json:"errors"`
-	Notes         []string          `json:"notes"`
-	PerFile       []fileSummary     `json:"per_file"`
+	// FailedIn counts, by destination, the files that failed there. Rows
+	// counts the rows of files loaded whole; rows a failed file sent
+	// before its failure may be stored, and are completed, not added to,
+	// by the next run.
+	FailedIn   map[string]uint64 `json:"failed_in"`
+	Bytes      int64             `json:"bytes"`
+	Packets    uint64            `json:"packets"`
+	Reasons    map[string]uint64 `json:"packets_by_reason"`
+	Messages   uint64            `json:"dns_messages"`
+	Malformed  uint64            `json:"malformed"`
+	Snapped    uint64            `json:"snapped"`
+	Rows       map[string]uint64 `json:"rows"`
+	Reassembly reassembly        `json:"reassembly"`
+	Seconds    float64           `json:"seconds"`
+	Rate       float64           `json:"messages_per_second"`
+	Errors     []string          `json:"errors"`
+	Notes      []string          `json:"notes"`
+	PerFile    []fileSummary     `json:"per_file"`
 }
 
 type fileSummary struct {
@@ -109,6 +114,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		FilesSkipped:  len(skipped),
 		Rows:          make(map[string]uint64),
 		AlreadyLoaded: make(map[string]uint64),
+		FailedIn:      make(map[string]uint64),
 		Errors:        []string{},
 		Notes:         []string{},
 		Seconds:       res.Duration.Seconds(),
@@ -127,6 +133,10 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: files whose load began and did not end (rows of them may be "+
 			"stored; load them again to complete them), or that another load is loading: %s",
 			name, strings.Join(paths, ", ")))
+	}
+	for _, name := range sortedKeys(s.FailedIn) {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count only the files loaded there whole; of the %d that "+
+			"failed, rows sent before the failure may be stored: load them again to complete them", name, s.FailedIn[name]))
 	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
@@ -169,6 +179,9 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
 		KernelDrops: st.KernelDrops}
 	s.Reassembly.add(fs.Reassembly)
+	for name := range f.SinkErrs {
+		s.FailedIn[name]++
+	}
 	if f.Failed() {
 		s.FilesFailed++
 		fs.Error = fileErrors(f, &s.Errors)
@@ -218,21 +231,30 @@ func (s *summary) writeText(w io.Writer) {
 		r.Fragments.Expired, r.TCP.Messages, r.TCP.Gaps, r.TCP.Incomplete)
 	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d\n",
 		r.Pairs.Paired, r.Pairs.Unanswered, r.Pairs.Unsolicited)
-	fmt.Fprintf(tw, "rows\t\t%s\n", formatCounts(s.Rows))
+	fmt.Fprintf(tw, "rows\t\t%s", formatCounts(s.Rows))
+	if len(s.FailedIn) > 0 {
+		fmt.Fprintf(tw, "; files failed in %s", formatCounts(s.FailedIn))
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "time\t%.2fs\t%.0f messages/s\n", s.Seconds, s.Rate)
 	tw.Flush()
 }
 
 // formatCounts prints counts as "name n, name n" in name order.
 func formatCounts(m map[string]uint64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(m)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

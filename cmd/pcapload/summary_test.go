@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -25,5 +26,28 @@ func TestSummary_alreadyLoaded(t *testing.T) {
 	s.writeText(&b)
 	if first, _, _ := strings.Cut(b.String(), "\n"); !strings.HasSuffix(first, "2 loaded, 0 failed, 0 skipped; of them already loaded in db:x 1") {
 		t.Errorf("files line %q does not say db:x already held one", first)
+	}
+}
+
+// TestSummary_failedIn: a file that failed in one destination counts no
+// rows there; the rows line and a note say so, rather than a bare 0 where
+// inserts sent before the failure are stored.
+func TestSummary_failedIn(t *testing.T) {
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap"}, Rows: map[string]uint64{"http://s/db": 0, "parquet:p": 10},
+			SinkErrs: map[string]error{"http://s/db": errors.New("insert: connection refused")}},
+		{Stats: ingest.FileStats{Path: "b.pcap"}, Rows: map[string]uint64{"http://s/db": 5, "parquet:p": 5}},
+	}}
+	s := summarize(res, nil, nil)
+	if s.FilesFailed != 1 || s.FailedIn["http://s/db"] != 1 || len(s.FailedIn) != 1 {
+		t.Errorf("failed %d, by destination %v; want 1 and http://s/db 1", s.FilesFailed, s.FailedIn)
+	}
+	var b strings.Builder
+	s.writeText(&b)
+	if !strings.Contains(b.String(), "http://s/db 5, parquet:p 15; files failed in http://s/db 1\n") {
+		t.Errorf("rows line does not say a file failed in http://s/db:\n%s", b.String())
+	}
+	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "http://s/db: rows count only the files loaded there whole; of the 1 that failed") {
+		t.Errorf("notes do not explain the failed file's rows: %q", n)
 	}
 }
