@@ -39,7 +39,8 @@ type File struct {
 
 	// Checkpoint, when not nil, is called at the steps of a load that a
 	// crash test stops the loader at: "replace" (a replacement recorded,
-	// rows not yet deleted), "insert" after insert n (from 1), "record"
+	// rows not yet deleted), "uncounted" (the rows taken out of the
+	// views, not yet deleted), "insert" after insert n (from 1), "record"
 	// before the load record is written and "recorded" after.
 	Checkpoint func(step string, n int)
 }

@@ -26,6 +26,11 @@ func writeCapture(t testing.TB, dir, name string, cfg gen.Config) string {
 // small inserts, so that the views receive many partial aggregates.
 func loadEmbedded(t *testing.T, path string, inputs []ingest.Input, retention int) {
 	t.Helper()
+	loadEmbeddedOpt(t, path, inputs, retention, load.Options{Workers: 2, BatchRows: 500})
+}
+
+func loadEmbeddedOpt(t *testing.T, path string, inputs []ingest.Input, retention int, opt load.Options) {
+	t.Helper()
 	ctx := context.Background()
 	emb, err := load.OpenEmbedded(ctx, path, "test")
 	if err != nil {
@@ -35,7 +40,7 @@ func loadEmbedded(t *testing.T, path string, inputs []ingest.Input, retention in
 		t.Fatal(err)
 	}
 	emb.InsertRows = 2000
-	res := load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 2, BatchRows: 500})
+	res := load.Run(ctx, inputs, []load.Sink{emb}, opt)
 	for _, f := range res.Files {
 		if f.Failed() || f.Skipped != "" {
 			t.Fatalf("%s: %v %v %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
@@ -54,7 +59,8 @@ func queryText(t *testing.T, db *chdb.DB, q string) string {
 
 // TestViews_MatchDirect loads generated captures and holds the passive DNS
 // and per-minute count views equal to the same aggregates computed
-// directly from dns_messages.
+// directly from dns_messages, after a rerun that repeats inserts and
+// after --force replaces a file's rows, one by one and in a group.
 func TestViews_MatchDirect(t *testing.T) {
 	testenv.RequireCHDB(t)
 	dir := t.TempDir()
@@ -69,6 +75,10 @@ func TestViews_MatchDirect(t *testing.T) {
 	// them: its inserts carry the same tokens and must reach no view.
 	forgetLoads(t, path)
 	loadEmbedded(t, path, inputs, 0)
+
+	// Replaced rows are taken out of the views before they are deleted.
+	loadEmbeddedOpt(t, path, inputs[:1], 0, load.Options{Workers: 1, BatchRows: 500, Force: true})
+	loadEmbeddedOpt(t, path, inputs, 0, load.Options{Workers: 1, BatchRows: 700, Force: true, GroupFiles: 2})
 
 	db, err := chdb.Open(path)
 	if err != nil {

@@ -52,6 +52,15 @@ func contentSQL(except ...string) string {
 	return "SELECT count(), sum(cityHash64(" + strings.Join(cols, ", ") + ")) FROM dns_messages"
 }
 
+// viewsSQL checksums the views' tables as queries read them, aggregated
+// again: their totals and the sum of a hash of every aggregate row.
+const viewsSQL = `SELECT
+	(SELECT sum(c) || ':' || toString(sum(cityHash64(name, type, data, f, l, c))) FROM (SELECT name, type, data,
+		min(first_seen) AS f, max(last_seen) AS l, sum(count) AS c FROM passive_dns GROUP BY name, type, data)),
+	(SELECT sum(m) || ':' || toString(sum(cityHash64(minute, sensor, qtype, rcode, transport, qr, m, b))) FROM
+		(SELECT minute, sensor, qtype, rcode, transport, qr, sum(messages) AS m, sum(bytes) AS b
+		FROM message_counts GROUP BY ALL))`
+
 // loadedSQL counts the files whose latest generation has exactly one
 // loaded record, and all the files recorded.
 const loadedSQL = `SELECT
@@ -84,7 +93,8 @@ type crashCase struct {
 
 // TestLoad_killedAndRerun kills the loader with SIGKILL at several moments
 // and runs it again: the rows equal a clean load's, by count and content,
-// and every file has one load record. It does so twice: with each file
+// so do the views' when the kill falls between inserts, and every file has
+// one load record. It does so twice: with each file
 // loaded on its own, its inserts deduplicated by their tokens on the
 // rerun, and with the two small files loaded as a group, whose rows the
 // rerun deletes and loads again.
@@ -112,6 +122,7 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 	loadOK(t, bin, clean, caps, args)
 	took := time.Since(start)
 	want, wantFiles := query(t, bin, clean, contentSQL()), query(t, bin, clean, loadedSQL)
+	wantViews := query(t, bin, clean, viewsSQL)
 	if wantFiles != "2,2\n" || strings.HasPrefix(want, "0,") {
 		t.Fatalf("clean load: rows %q, load records %q", want, wantFiles)
 	}
@@ -129,6 +140,7 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 		{name: "a third into the load", killAt: 0.33},
 		{name: "two thirds into the load", killAt: 0.67},
 		{name: "force before the delete", crashAt: "replace:0", preload: true, force: true},
+		{name: "force after the views' uncount", crashAt: "uncounted:0", preload: true, force: true},
 		{name: "force mid-load", crashAt: "insert:2", preload: true, force: true},
 	}
 	for _, tt := range tests {
@@ -141,6 +153,11 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 			loadOK(t, bin, db, caps, args)
 			if got := query(t, bin, db, contentSQL()); got != want {
 				t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
+			}
+			// A kill at a random moment can fall inside an insert, between
+			// the table's part and the views' (TODO(views) in schema).
+			if got := query(t, bin, db, viewsSQL); tt.killAt == 0 && got != wantViews {
+				t.Errorf("views after the rerun (passive dns, counts) = %q, want %q", got, wantViews)
 			}
 			if got := query(t, bin, db, loadedSQL); got != wantFiles {
 				t.Errorf("files loaded once, files recorded = %q, want %q", got, wantFiles)
