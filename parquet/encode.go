@@ -15,6 +15,13 @@ import (
 // one that zstd barely shrank.
 const storedPages = 16
 
+// minCompress is the smallest page body zstd is tried on: below it the
+// frame's own bytes eat what it could save, and a call costs as much as on
+// kilobytes (a Huffman table built, a block started). Small captures make
+// small row groups, and their flag and count columns pages of tens of
+// bytes.
+const minCompress = 64
+
 // pageBytes is about how much plain data a page holds before it is cut.
 var pageBytes = 1 << 20
 
@@ -131,7 +138,7 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 	}
 	e.plain = vals
 	body := vals[repLen+defLen:]
-	compressed := c.stored == 0
+	compressed := c.stored == 0 && len(body) >= minCompress
 	if compressed {
 		e.comp = e.zw.EncodeAll(body, e.comp[:0])
 		if len(e.comp) > len(body)*9/10 {
@@ -142,7 +149,9 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 			c.stored = storedPages
 		}
 	} else {
-		c.stored--
+		if c.stored > 0 {
+			c.stored--
+		}
 		e.comp = append(e.comp[:0], body...)
 	}
 

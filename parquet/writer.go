@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -255,12 +256,32 @@ func (c *column) chunkMeta(t *compact, offset int64, m chunkMeta) {
 	t.end()
 }
 
+// arrowSchemas caches the ARROW:schema value of each schema written: a
+// folder of small captures makes a file each, and serializing the schema
+// anew was a third of writing a footer.
+var arrowSchemas sync.Map // *arrow.Schema to string
+
+// arrowSchemaMeta returns the ARROW:schema value of s: its IPC form in
+// base64, as pqarrow reads it to restore the Arrow types.
+func arrowSchemaMeta(s *arrow.Schema) (string, error) {
+	if v, ok := arrowSchemas.Load(s); ok {
+		return v.(string), nil
+	}
+	var ipcSchema bytes.Buffer
+	w := ipc.NewWriter(&ipcSchema, ipc.WithSchema(s))
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("serialize Arrow schema: %w", err)
+	}
+	v := base64.StdEncoding.EncodeToString(ipcSchema.Bytes())
+	arrowSchemas.Store(s, v)
+	return v, nil
+}
+
 // footer returns the file's metadata.
 func (f *File) footer() ([]byte, error) {
-	var ipcSchema bytes.Buffer
-	w := ipc.NewWriter(&ipcSchema, ipc.WithSchema(f.schema))
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("serialize Arrow schema: %w", err)
+	meta, err := arrowSchemaMeta(f.schema)
+	if err != nil {
+		return nil, err
 	}
 	var t compact
 	t.begin()
@@ -289,7 +310,7 @@ func (f *File) footer() ([]byte, error) {
 	t.list(5, ctStruct, 1)
 	t.begin()
 	t.string(1, "ARROW:schema")
-	t.string(2, base64.StdEncoding.EncodeToString(ipcSchema.Bytes()))
+	t.string(2, meta)
 	t.end()
 	t.string(6, "pcapload")
 	t.list(7, ctStruct, len(f.cols)) // a column order per leaf: one leaf a column

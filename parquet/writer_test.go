@@ -345,3 +345,28 @@ func TestCheckSensor(t *testing.T) {
 		}
 	}
 }
+
+// TestWrite_tinyPages writes a row group of a few rows, whose pages are
+// too small for zstd to shrink and are stored as they are, then a large
+// one: its pages are compressed again.
+func TestWrite_tinyPages(t *testing.T) {
+	tiny, large := records(t, 5, 5), records(t, 3000, 3000)
+	path := write(t, []arrow.RecordBatch{tiny[0], large[0]})
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	col := schema.Arrow().FieldIndices("latency_ns")[0]
+	for g, wantCompressed := range []bool{false, true} {
+		cc, err := pf.MetaData().RowGroup(g).ColumnChunk(col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, plain := cc.TotalCompressedSize(), cc.TotalUncompressedSize()
+		if compressed := size < plain*9/10; compressed != wantCompressed {
+			t.Errorf("row group %d (%d rows): latency_ns %d bytes of %d; compressed %v, want %v",
+				g, pf.MetaData().RowGroup(g).NumRows(), size, plain, compressed, wantCompressed)
+		}
+	}
+}
