@@ -191,13 +191,13 @@ func TestRun_Tshark(t *testing.T) {
 }
 
 // TestRun_Engine runs the stages that need the embedded engine: the
-// embedded database, and a server loaded over HTTP, its database created
-// and dropped around the run.
+// embedded database, a server loaded over HTTP, its database created and
+// dropped around the run, and the embedded database beside Parquet.
 func TestRun_Engine(t *testing.T) {
 	testenv.RequireCHDB(t)
-	out := smoke(t, Config{Stages: []Stage{DB, Server}, ManyFiles: -1, ZstdSize: -1})
-	if !strings.Contains(out, " | db | ") || !strings.Contains(out, "MiB peak") {
-		t.Errorf("no db row or no server figures:\n%s", out)
+	out := smoke(t, Config{Stages: []Stage{DB, Server, DBParquet}, ManyFiles: -1, ZstdSize: -1})
+	if !strings.Contains(out, " | db | ") || !strings.Contains(out, "MiB peak") || !strings.Contains(out, " | db+parquet | ") {
+		t.Errorf("no db row, no server figures or no db+parquet row:\n%s", out)
 	}
 }
 
@@ -206,8 +206,12 @@ func TestRun_Engine(t *testing.T) {
 func TestSummary_check(t *testing.T) {
 	in := &input{Path: "x.pcap", Files: 1, Packets: 10, Messages: 9}
 	good := summary{FilesLoaded: 1, Packets: 10, Messages: 9, Rows: map[string]uint64{"null": 9}}
-	if err := good.check(in); err != nil {
+	if err := good.check(in, 1); err != nil {
 		t.Errorf("good summary: %v", err)
+	}
+	two := summary{FilesLoaded: 1, Packets: 10, Messages: 9, Rows: map[string]uint64{"db:d": 9, "parquet:p": 9}}
+	if err := two.check(in, 2); err != nil {
+		t.Errorf("good summary of two destinations: %v", err)
 	}
 	for name, s := range map[string]summary{
 		"rows":   {FilesLoaded: 1, Packets: 10, Messages: 9, Rows: map[string]uint64{"null": 8}},
@@ -215,8 +219,15 @@ func TestSummary_check(t *testing.T) {
 		"errors": {FilesLoaded: 1, Packets: 10, Messages: 9, Rows: map[string]uint64{"null": 9},
 			Errors: []string{"boom"}},
 		"messages": {FilesLoaded: 1, Packets: 10, Messages: 8, Rows: map[string]uint64{"null": 9}},
+		"one of two short": {FilesLoaded: 1, Packets: 10, Messages: 9,
+			Rows: map[string]uint64{"db:d": 9, "parquet:p": 8}},
+		"one of two": {FilesLoaded: 1, Packets: 10, Messages: 9, Rows: map[string]uint64{"db:d": 9}},
 	} {
-		if err := s.check(in); err == nil {
+		dests := 1
+		if strings.HasPrefix(name, "one of two") {
+			dests = 2
+		}
+		if err := s.check(in, dests); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}

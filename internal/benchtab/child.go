@@ -76,25 +76,31 @@ type summary struct {
 
 // load runs the loader on in with one destination and checks that it
 // loaded every generated message, once.
-func load(ctx context.Context, cfg *Config, in *input, dest string) (sample, error) {
+func load(ctx context.Context, cfg *Config, in *input, dests ...string) (sample, error) {
 	var out bytes.Buffer
-	args := []string{"load", "--json", "--progress", "never", "--to", dest, in.Path}
-	s, err := runChild(ctx, cfg.Bin, args, cfg.Env, &out)
+	args := []string{"load", "--json", "--progress", "never"}
+	for _, d := range dests {
+		args = append(args, "--to", d)
+	}
+	s, err := runChild(ctx, cfg.Bin, append(args, in.Path), cfg.Env, &out)
 	if err != nil {
 		return s, err
 	}
 	var sum summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		return s, fmt.Errorf("load --to %s: summary: %w", dest, err)
+		return s, fmt.Errorf("load --to %s: summary: %w", strings.Join(dests, " --to "), err)
 	}
-	return s, sum.check(in)
+	return s, sum.check(in, len(dests))
 }
 
-// check compares a summary with what was generated.
-func (sum *summary) check(in *input) error {
-	var rows uint64
-	for _, n := range sum.Rows {
-		rows = n
+// check compares a summary of a load into dests destinations with what
+// was generated: every destination holds every message.
+func (sum *summary) check(in *input, dests int) error {
+	var short []string
+	for name, n := range sum.Rows {
+		if n != in.Messages {
+			short = append(short, fmt.Sprintf("%s %d", name, n))
+		}
 	}
 	switch {
 	case len(sum.Errors) > 0:
@@ -105,9 +111,9 @@ func (sum *summary) check(in *input) error {
 	case sum.Packets != in.Packets || sum.Messages != in.Messages:
 		return fmt.Errorf("load %s: %d packets, %d messages; generated %d and %d",
 			in.Path, sum.Packets, sum.Messages, in.Packets, in.Messages)
-	case len(sum.Rows) != 1 || rows != in.Messages:
-		return fmt.Errorf("load %s: rows %v; want %d in the one destination",
-			in.Path, sum.Rows, in.Messages)
+	case len(sum.Rows) != dests || len(short) > 0:
+		return fmt.Errorf("load %s: rows %v; want %d in each of %d destinations",
+			in.Path, sum.Rows, in.Messages, dests)
 	}
 	return nil
 }

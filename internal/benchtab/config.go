@@ -18,10 +18,13 @@ const (
 	Parquet Stage = "parquet" // load --to parquet:DIR
 	DB      Stage = "db"      // load --to db:DIR, the embedded engine
 	Server  Stage = "server"  // load --to http://... into pcapload serve
+	// DBParquet loads into the embedded engine and a Parquet export at
+	// once, as make run does.
+	DBParquet Stage = "db+parquet"
 )
 
 // AllStages are the stages Run measures when Config.Stages is empty.
-var AllStages = []Stage{Null, Parquet, DB, Server}
+var AllStages = []Stage{Null, Parquet, DB, Server, DBParquet}
 
 // ParseStages parses a comma-separated list of stage names.
 func ParseStages(s string) ([]Stage, error) {
@@ -29,10 +32,10 @@ func ParseStages(s string) ([]Stage, error) {
 	for _, name := range strings.Split(s, ",") {
 		st := Stage(strings.TrimSpace(name))
 		switch st {
-		case Null, Parquet, DB, Server:
+		case Null, Parquet, DB, Server, DBParquet:
 			stages = append(stages, st)
 		default:
-			return nil, fmt.Errorf("unknown stage %q: want null, parquet, db or server", name)
+			return nil, fmt.Errorf("unknown stage %q: want null, parquet, db, server or db+parquet", name)
 		}
 	}
 	return stages, nil

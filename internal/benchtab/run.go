@@ -194,6 +194,12 @@ func (r *runner) loadOnce(ctx context.Context, st Stage, in *input) (sample, err
 		return s, err
 	case DB:
 		return load(ctx, r.cfg, in, "db:"+out)
+	case DBParquet:
+		s, err := load(ctx, r.cfg, in, "db:"+filepath.Join(out, "db"), "parquet:"+filepath.Join(out, "parquet"))
+		if err == nil {
+			s.Out, err = dirBytes(filepath.Join(out, "parquet"))
+		}
+		return s, err
 	case Server:
 		return r.serverOnce(ctx, in, fmt.Sprintf("bench%d", r.seq))
 	}

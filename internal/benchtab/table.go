@@ -28,7 +28,7 @@ type Row struct {
 	Packets  uint64
 	Messages uint64
 	Bytes    int64  // size of the input on disk
-	Stage    string // tshark, null, parquet, db or server
+	Stage    string // tshark, null, parquet, db, server or db+parquet
 	Runs     int    // runs measured; 0 when the stage did not run
 
 	Wall float64 // seconds
@@ -39,7 +39,7 @@ type Row struct {
 	// server stage.
 	ServerCPU, ServerRSS float64
 
-	Out float64 // bytes of Parquet written, in the parquet stage
+	Out float64 // bytes of Parquet written, in the parquet and db+parquet stages
 
 	// VsTshark is the stage's messages/s over tshark's on the same input;
 	// 0 when tshark did not run on it.
@@ -186,10 +186,11 @@ func (t *Table) writeNotes(b *strings.Builder) {
 		"the wall time from the child's start to its exit. CPU s: the child's user and " +
 		"system time; for server, the loader's plus the server's over the load (from " +
 		"/proc). peak MiB: the child's peak resident memory; for server the loader's, " +
-		"the server's is in the notes. output (parquet): the files' bytes.\n")
+		"the server's is in the notes. output (parquet, db+parquet): the Parquet files' bytes.\n")
 	b.WriteString("- stages: null decodes only (no Arrow batches, nothing stored); parquet, " +
-		"db (the embedded engine) and server (pcapload serve on loopback, over HTTP) " +
-		"load into a fresh destination each run. A zstd copy goes through null and " +
+		"db (the embedded engine), server (pcapload serve on loopback, over HTTP) " +
+		"and db+parquet (the embedded engine and a Parquet export at once, as make " +
+		"run loads) load into fresh destinations each run. A zstd copy goes through null and " +
 		"parquet only: what the input costs does not depend on the destination.\n")
 	if t.Tshark == "" {
 		b.WriteString("- × tshark: tshark was not found, so there is no yardstick; " +

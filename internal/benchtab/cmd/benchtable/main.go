@@ -5,7 +5,7 @@
 // Usage:
 //
 //	benchtable [-pcapload bin/pcapload] [-sizes 100000,1000000,10000000] [-runs 3]
-//	           [-stages null,parquet,db,server] [-files 1000] [-file-packets 1000] [-files-runs 1]
+//	           [-stages null,parquet,db,server,db+parquet] [-files 1000] [-file-packets 1000] [-files-runs 1]
 //	           [-zstd-size N] [-tshark tshark] [-tshark-max 1000000]
 //
 // The db and server stages need the embedded engine: PCAPLOAD_CHDB_LIB, as
@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (benchtab.Config, error) {
 	fs.StringVar(&cfg.Bin, "pcapload", "bin/pcapload", "the pcapload binary to measure")
 	sizes := fs.String("sizes", "100000,1000000,10000000", "capture sizes in packets")
 	fs.IntVar(&cfg.Runs, "runs", 3, "runs of each stage on each input; the table has their medians")
-	stages := fs.String("stages", "null,parquet,db,server", "stages to run, comma-separated")
+	stages := fs.String("stages", "null,parquet,db,server,db+parquet", "stages to run, comma-separated")
 	fs.IntVar(&cfg.ManyFiles, "files", 1000, "small captures in the many-files folder; -1 for none")
 	fs.IntVar(&cfg.ManyPackets, "file-packets", 1000, "packets in each small capture")
 	fs.IntVar(&cfg.ManyRuns, "files-runs", 1, "runs on the many-files folder (a memory check)")
