@@ -267,7 +267,7 @@ func (r *Reassembler) drop(f *flow) {
 	f.prev.next, f.next.prev = f.next, f.prev
 	f.prev, f.next = nil, nil
 	delete(r.flows, f.key)
-	f.key = Key{}
+	f.key, f.last = Key{}, 0 // a later file's times may be earlier
 	f.release()
 	r.free = append(r.free, f)
 }

@@ -367,3 +367,26 @@ func TestReassembler_reusedDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestReassembler_timeoutAfterLaterFile decodes a file of late packet
+// times, then one of early ones: the second file's directions recycle the
+// first's and still time out by their own packet times, so a file's rows
+// do not depend on which file its decoder read before.
+func TestReassembler_timeoutAfterLaterFile(t *testing.T) {
+	r := tcpdns.New(tcpdns.Config{Timeout: 10 * second})
+	q := queries(2)
+	run(r, []step{{key: client, ts: 1000 * second, seq: 1, flags: syn}})
+	r.Flush()
+	got := run(r, []step{
+		{key: client, ts: 0, seq: 1, flags: syn},
+		{key: client, ts: 1 * second, seq: 2, flags: ack, data: q[:40]},
+		{key: other, ts: 12 * second, seq: 7, flags: syn}, // client idle 11 s: dropped
+		{key: client, ts: 12 * second, seq: 42, flags: ack, data: q[40:]},
+	})
+	if want := []string{"1:1"}; !slices.Equal(got, want) {
+		t.Errorf("emitted %v, want %v: nothing after the timeout", got, want)
+	}
+	if st := r.Flush(); st.TimedOut != 1 {
+		t.Errorf("stats %+v, want TimedOut 1", st)
+	}
+}
