@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -138,11 +139,65 @@ func TestRun_groupBesideHeld(t *testing.T) {
 	}
 }
 
+// TestRun_groupBesideFailing loads small files into the embedded
+// database, which holds some of them already, and into a destination
+// beside it that fails every file as it begins (a server that is down):
+// the files the database holds are decoded for nothing, and their rows
+// must not reach the group's inserts (a hostile run stored them twice).
+func TestRun_groupBesideFailing(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	inputs := corpusInputs(t)
+	want := decoded(t, inputs)
+	dbPath := filepath.Join(t.TempDir(), "db")
+	var held []ingest.Input
+	for i, in := range inputs {
+		if i%2 == 1 {
+			held = append(held, in)
+		}
+	}
+	emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	load.Run(ctx, held, []load.Sink{emb}, load.Options{Workers: 2, BatchRows: 50})
+	if emb, err = load.OpenEmbedded(ctx, dbPath, "test"); err != nil {
+		t.Fatal(err)
+	}
+	down := &besideSink{fail: true, rows: make(map[string]uint64)}
+	res := load.Run(ctx, inputs, []load.Sink{emb, down}, load.Options{Workers: 2, BatchRows: 50})
+	if err := emb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range res.Files {
+		if f.SinkErrs[down.Name()] == nil || f.Stats.Err != nil || len(f.SinkErrs) != 1 {
+			t.Errorf("%s: errors %v %v, want the one of %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, down.Name())
+		}
+		wantDB := f.Stats.Messages()
+		if i%2 == 1 {
+			wantDB = 0
+		}
+		if f.Rows[emb.Name()] != wantDB {
+			t.Errorf("%s: %d rows in the database, want %d", f.Stats.Path, f.Rows[emb.Name()], wantDB)
+		}
+	}
+	db, err := chdb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := queryRows(t, db, "SELECT "+fingerprintSQL+" FROM dns_messages"); !slices.Equal(got, want) {
+		t.Fatalf("database holds %d rows, decoder made %d; first difference: %s", len(got), len(want), firstDiff(got, want))
+	}
+}
+
 // besideSink is a destination that takes files one by one and holds
-// (reports as loaded) those whose hash is in held. It counts the rows it
+// (reports as loaded) those whose hash is in held, or fails every file
+// when fail is set. It counts the rows it
 // commits of each file, and any row of another file than the one begun.
 type besideSink struct {
 	held map[string]bool
+	fail bool
 
 	mu    sync.Mutex
 	rows  map[string]uint64 // by path
@@ -153,6 +208,9 @@ func (s *besideSink) Name() string { return "beside" }
 func (s *besideSink) Close() error { return nil }
 
 func (s *besideSink) Begin(f load.File) (load.FileSink, error) {
+	if s.fail {
+		return nil, errors.New("connection refused")
+	}
 	if s.held[f.Hash] {
 		return nil, load.ErrLoaded
 	}
@@ -188,3 +246,59 @@ func (f *besideFile) Commit(*ingest.FileStats) error {
 }
 
 func (f *besideFile) Abort() {}
+
+// TestRun_twoDatabasesOneByOne loads small files into the embedded
+// database and a second group destination: both take them one by one.
+// Two databases may be one named twice (a path spelled two ways, a
+// server's two ports), and only a file's own insert tokens, the same in
+// both loads, keep its rows from being stored twice.
+func TestRun_twoDatabasesOneByOne(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	inputs := corpusInputs(t)
+	dbPath := filepath.Join(t.TempDir(), "db")
+	emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &groupRecorder{besideSink{rows: make(map[string]uint64)}, 0}
+	res := load.Run(ctx, inputs, []load.Sink{emb, second}, load.Options{Workers: 2})
+	for _, f := range res.Files {
+		if f.Failed() || f.Skipped != "" {
+			t.Fatalf("%s: failed %v %v, skipped %q", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
+		}
+	}
+	if second.groups > 0 {
+		t.Errorf("the second database was given %d groups, want none", second.groups)
+	}
+	db, err := chdb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := queryText(t, db, "SELECT count() FROM capture_files WHERE status = 'grouped'"); got != "0\n" {
+		t.Errorf("%s files recorded grouped in the embedded database, want none", strings.TrimSpace(got))
+	}
+}
+
+// groupRecorder is a group destination that counts the groups it is
+// given and takes files one by one as besideSink does.
+type groupRecorder struct {
+	besideSink
+	groups int
+}
+
+func (s *groupRecorder) SplitGroup(files []load.File) ([][]int, error) {
+	all := make([]int, len(files))
+	for i := range all {
+		all[i] = i
+	}
+	return [][]int{all}, nil
+}
+
+func (s *groupRecorder) BeginGroup([]load.File) (load.GroupFileSink, []bool, error) {
+	s.mu.Lock()
+	s.groups++
+	s.mu.Unlock()
+	return nil, nil, errors.New("groupRecorder takes no group")
+}

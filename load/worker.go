@@ -1,8 +1,11 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -236,7 +239,7 @@ func (w *worker) boundHeld() {
 		for p, b := range w.builders {
 			n := b.Size()
 			total += n
-			if n > largest {
+			if n > largest || n == largest && comparePartitions(p, lp) < 0 {
 				largest, lp = n, p
 			}
 		}
@@ -283,10 +286,24 @@ func (w *worker) forget(p parquet.Partition) {
 }
 
 // flushAll sends every partition's batch on and forgets the builders.
+//
+// In partition order: the order decides the names of a Parquet export's
+// further files of a partition (see parquetFile), and a capture exported
+// again must replace its own files, not leave some of the last export's
+// beside them (a hostile run's capture hopping over 40 days).
 func (w *worker) flushAll() {
+	parts := make([]parquet.Partition, 0, len(w.builders))
 	for p := range w.builders {
+		parts = append(parts, p)
+	}
+	slices.SortFunc(parts, comparePartitions)
+	for _, p := range parts {
 		w.forget(p)
 	}
+}
+
+func comparePartitions(a, b parquet.Partition) int {
+	return cmp.Or(cmp.Compare(a.Day, b.Day), strings.Compare(a.Sensor, b.Sensor))
 }
 
 // flush sends a partition's batch to every open sink.
@@ -430,7 +447,9 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			members = append(members, res)
 			rows[res] = n
 		}
-		if len(others) > 0 {
+		if len(others) > 0 || !inGroup {
+			// Rows of a file the group does not take must not wait
+			// in the builders for the group's next batch.
 			w.flushAll()
 			w.commitOpen()
 		}
