@@ -29,7 +29,7 @@ var version = "dev"
 func main() {
 	setMemoryLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], detachStdin(), os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/testenv"
+)
+
+// TestLoad_stdinPipe runs the loader at the end of a pipe, into the
+// embedded database: once given a file while the pipe carries other
+// bytes, and once reading a capture from the pipe ("-") beside a file.
+// The engine in the process took the pipe for data of its queries, and
+// every load failed.
+func TestLoad_stdinPipe(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	capture, err := os.ReadFile(resolverPcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "../../testdata/resolver-ns.pcapng.zst"
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		files       int
+	}{
+		{"pipe beside a file", "x\n", []string{other}, 1},
+		{"capture from the pipe", string(capture), []string{"-", other}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "db")
+			cmd := exec.Command(bin, append([]string{"load", "--json", "--db", db}, tc.args...)...)
+			cmd.Stdin = strings.NewReader(tc.stdin)
+			var out, errOut strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("load: %v\n%s", err, errOut.String())
+			}
+			s := loadJSON(t, out.String())
+			if s.FilesLoaded != tc.files || s.FilesFailed != 0 || s.Rows["db:"+db] != s.Messages || s.Messages == 0 {
+				t.Errorf("%d files loaded, %d failed, rows %v of %d messages; want %d loaded and every message",
+					s.FilesLoaded, s.FilesFailed, s.Rows, s.Messages, tc.files)
+			}
+		})
+	}
+}
