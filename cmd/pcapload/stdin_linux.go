@@ -6,7 +6,8 @@ import (
 )
 
 // detachStdin moves standard input off descriptor 0, which then reads
-// /dev/null, and returns the file that reads it now. The embedded engine
+// /dev/null, and returns the file that reads it now; os.Stdin reads
+// /dev/null. The embedded engine
 // runs in this process and, as clickhouse-local does, takes a descriptor
 // 0 that is no terminal for data of its queries: with the loader at the
 // end of a pipe (`echo | pcapload load ...`, ssh) every load record's
@@ -29,6 +30,8 @@ func detachStdin() *os.File {
 		return os.Stdin
 	}
 	syscall.CloseOnExec(fd)
-	os.Stdin = os.NewFile(uintptr(fd), "/dev/stdin")
-	return os.Stdin
+	// os.Stdin stays the file of descriptor 0: a file left unreferenced
+	// is closed by its finalizer, and the engine's next open would take
+	// descriptor 0 for its standard input again.
+	return os.NewFile(uintptr(fd), "/dev/stdin")
 }
