@@ -306,10 +306,8 @@ func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error
 	}
 	files[0].Reached("replace", 0)
 
-	for i, f := range files {
-		if err := l.uncount(ctx, f, gens[i]); err != nil {
-			return err
-		}
+	if err := l.uncount(ctx, files, gens); err != nil {
+		return err
 	}
 	files[0].Reached("uncounted", 0)
 
@@ -329,19 +327,41 @@ func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error
 	return l.mark(ctx, files, gens, schema.StatusReplaced, token(schema.StatusReplaced))
 }
 
-// uncount takes a file's rows, about to be deleted, out of the views:
+// uncount takes the rows of files, about to be deleted, out of the views:
 // it inserts into their tables the aggregates of those rows with negated
-// counts, so that the reload's rows are counted once (first and last seen
-// stay: the reload brings the same rows, the same times). Each insert
-// carries a token of the file's generation, so a replacement run again
-// after a crash, which finds the rows not yet deleted, takes them out
-// once. The counts are UInt64: the negation wraps, and the sums the
-// queries take, and the engine's merges, wrap back.
-func (l *Ledger) uncount(ctx context.Context, f File, gen uint32) error {
-	for _, v := range schema.UncountViewsSQL(l.database, schema.Quote(f.Hash)) {
-		q := fmt.Sprintf(v.SQL, schema.Quote(Token(f.Hash, gen, "uncount-"+v.Table)))
-		if err := l.conn.Exec(ctx, q); err != nil {
-			return fmt.Errorf("take replaced file out of %s: %w", v.Table, err)
+// counts, so that the reloads' rows are counted once (first and last seen
+// stay: a reload brings the same rows, the same times). One insert a
+// table for all the files: the rows are found by a scan of dns_messages,
+// and a scan a file made --force of 300 small files take 20 s instead of
+// 2 (a new user's run).
+//
+// Each insert carries a token of the files and their generations, so a
+// replacement run again after a crash, which finds the rows not yet
+// deleted, takes them out once. The counts are UInt64: the negation wraps,
+// and the sums the queries take, and the engine's merges, wrap back.
+//
+// TODO(views): a rerun that replaces another set of files than the
+// crashed run did, after a crash between these inserts and the delete,
+// takes the files of both out twice; a record per file of the uncount,
+// written with it, would fix it.
+func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = schema.Quote(f.Hash)
+	}
+	for _, v := range schema.UncountViewsSQL(l.database, strings.Join(quoted, ", ")) {
+		var token string
+		if len(files) == 1 {
+			token = Token(files[0].Hash, gens[0], "uncount-"+v.Table)
+		} else {
+			h := sha256.New()
+			for i, f := range files {
+				fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
+			}
+			token = fmt.Sprintf("pcapload:uncount:%x:%s", h.Sum(nil)[:16], v.Table)
+		}
+		if err := l.conn.Exec(ctx, fmt.Sprintf(v.SQL, schema.Quote(token))); err != nil {
+			return fmt.Errorf("take replaced files out of %s: %w", v.Table, err)
 		}
 	}
 	return nil

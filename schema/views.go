@@ -97,7 +97,8 @@ type ViewUncount struct {
 }
 
 // UncountViewsSQL returns, for each view's table, the insert of the
-// aggregates of the rows of dns_messages whose file_hash is quotedHash,
+// aggregates of the rows of dns_messages whose file_hash is one of
+// quotedHashes (quoted and comma-separated),
 // their counts negated (two's complement, as the UInt64 sums wrap), as
 // the views would have inserted them. Their first and last seen are the
 // rows' own, which a min or max of the same rows again leaves as it was.
@@ -111,20 +112,20 @@ type ViewUncount struct {
 // replacement then takes out rows the views never counted, one insert's
 // at most; views fed from the load records' counts, or a rebuild of the
 // file's days after a takeover, would fix it.
-func UncountViewsSQL(database, quotedHash string) []ViewUncount {
+func UncountViewsSQL(database, quotedHashes string) []ViewUncount {
 	db := QuoteIdent(database)
 	return []ViewUncount{
 		{PassiveDNSTable, fmt.Sprintf(`INSERT INTO %s.%s SETTINGS insert_deduplication_token = %%s
 SELECT name, type, data, min(time) AS first_seen, max(time) AS last_seen, bitNot(count()) + 1 AS count
 FROM %s.%s
 ARRAY JOIN answer_names AS name, answer_types AS type, answer_data AS data
-WHERE qr AND file_hash = %s
-GROUP BY name, type, data`, db, PassiveDNSTable, db, Table, quotedHash)},
+WHERE qr AND file_hash IN (%s)
+GROUP BY name, type, data`, db, PassiveDNSTable, db, Table, quotedHashes)},
 		{CountsTable, fmt.Sprintf(`INSERT INTO %s.%s SETTINGS insert_deduplication_token = %%s
 SELECT toStartOfMinute(time) AS minute, sensor, qtype, rcode, transport, qr,
     bitNot(count()) + 1 AS messages, bitNot(sum(size)) + 1 AS bytes
 FROM %s.%s
-WHERE file_hash = %s
-GROUP BY minute, sensor, qtype, rcode, transport, qr`, db, CountsTable, db, Table, quotedHash)},
+WHERE file_hash IN (%s)
+GROUP BY minute, sensor, qtype, rcode, transport, qr`, db, CountsTable, db, Table, quotedHashes)},
 	}
 }
