@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -469,10 +470,15 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 }
 
 // TokenPrefix is what the tokens of a file's own inserts begin with;
-// InsertToken(TokenPrefix(hash, g), n) is Token(hash, g, n).
+// InsertToken(TokenPrefix(hash, g), n) is Token(hash, g, n). Standard
+// input, which has no hash, gets a prefix of its own each load: its
+// inserts went without a token, and the engine, deduplicating them by
+// their bytes, dropped a stream loaded a second time, which the summary
+// and the load records said was stored twice (a new user's run). A retry
+// within the load still repeats its tokens.
 func TokenPrefix(hash string, generation uint32) string {
 	if hash == "" {
-		return ""
+		return "pcapload:stdin:" + rand.Text()
 	}
 	return fmt.Sprintf("pcapload:%s:%d", hash, generation)
 }

@@ -31,7 +31,8 @@ type locker interface {
 //
 // TODO(exactly-once): loads from different machines, or through both of a
 // server's ports, do not see each other's locks; they must load different
-// files (--shard) or one by one (--group-files 1). A run waits for marks
+// files (--shard): one by one too, two loads of a large file at once both
+// found it unloaded and stored it twice (a new user's run). A run waits for marks
 // to be --takeover-after old before taking files over, but a live load
 // does not renew its marks, and two loads starting at once both mark;
 // renewing marks while a load runs, and letting the first mark of a
