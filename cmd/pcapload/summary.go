@@ -24,7 +24,7 @@ type summary struct {
 	// destination took.
 	AlreadyLoaded map[string]uint64 `json:"already_loaded"`
 	// FailedIn counts, by destination, the files that failed there. Rows
-	// counts the rows of files loaded whole; rows a failed file sent
+	// counts none of their rows there; rows a failed file sent
 	// before its failure may be stored, and are completed, not added to,
 	// by the next run.
 	FailedIn   map[string]uint64 `json:"failed_in"`
@@ -135,8 +135,8 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 			name, strings.Join(paths, ", ")))
 	}
 	for _, name := range sortedKeys(s.FailedIn) {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count only the files loaded there whole; of the %d that "+
-			"failed, rows sent before the failure may be stored: load them again to complete them", name, s.FailedIn[name]))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; rows "+
+			"sent before the failure may be stored: load them again to complete them", name, s.FailedIn[name]))
 	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))

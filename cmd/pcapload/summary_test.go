@@ -47,7 +47,7 @@ func TestSummary_failedIn(t *testing.T) {
 	if !strings.Contains(b.String(), "http://s/db 5, parquet:p 15; files failed in http://s/db 1\n") {
 		t.Errorf("rows line does not say a file failed in http://s/db:\n%s", b.String())
 	}
-	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "http://s/db: rows count only the files loaded there whole; of the 1 that failed") {
+	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "http://s/db: rows count none of the 1 files that failed there") {
 		t.Errorf("notes do not explain the failed file's rows: %q", n)
 	}
 }
