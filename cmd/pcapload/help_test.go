@@ -53,3 +53,13 @@ func TestRun_schemaPrint(t *testing.T) {
 		t.Errorf("schema print --to: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestRun_version: version, --version and -version print the version.
+func TestRun_version(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		code, out, errOut := runCmd(t, nil, arg)
+		if code != exitOK || out != "pcapload "+version+"\n" {
+			t.Errorf("%s: exit %d, output %q %q; want 0 and the version", arg, code, out, errOut)
+		}
+	}
+}

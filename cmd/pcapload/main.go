@@ -85,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch args[0] {
 		case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
 			cmd, rest = args[0], args[1:]
+		case "--version", "-version":
+			cmd, rest = "version", args[1:]
 		}
 	}
 	var err error
