@@ -96,6 +96,11 @@ type ViewUncount struct {
 	SQL   string // with a %s for the quoted insert_deduplication_token
 }
 
+// A reload that brings other rows than the replaced ones (--force with
+// other ports or sensor) leaves the replaced records in passive_dns with
+// count 0 and their first and last seen, which a min or max cannot take
+// back; queries leave out groups whose count sums to 0.
+//
 // UncountViewsSQL returns, for each view's table, the insert of the
 // aggregates of the rows of dns_messages whose file_hash is one of
 // quotedHashes (quoted and comma-separated),
