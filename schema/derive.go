@@ -182,6 +182,7 @@ type Builder struct {
 	cols   *rowBufs
 	bufs   []colBuf // cols's buffers in column order
 	rows   int
+	most   int // rows of the largest batch made
 }
 
 // rowOverhead estimates the bytes of a row's fixed-width columns and
@@ -204,6 +205,10 @@ func (b *Builder) Append(r *Row) {
 	b.cols.append(r)
 	b.rows++
 }
+
+// MostRows returns the rows of the largest batch NewRecord made: the
+// buffers a Builder keeps for its next batches are about that large.
+func (b *Builder) MostRows() int { return b.most }
 
 // Len returns the number of rows appended since the last NewRecord.
 func (b *Builder) Len() int { return b.rows }
@@ -230,6 +235,7 @@ func (b *Builder) NewRecord() arrow.RecordBatch {
 	for _, a := range cols {
 		a.Release()
 	}
+	b.most = max(b.most, b.rows)
 	b.rows = 0
 	return rec
 }
