@@ -265,8 +265,9 @@ const spareRows = 8192
 // newBuilder returns a spare builder, or a new one. A builder reused keeps
 // its buffers' sizes and the buffers its last batches gave back: a folder
 // of small captures otherwise grew a new builder's 72 columns from nothing
-// for every file (see spareRows for large ones), a sixth of a Parquet export's CPU in growing slices,
-// clearing them and the collector's write barriers.
+// for every file, a sixth of a Parquet export's CPU in growing slices,
+// clearing them and the collector's write barriers (see spareRows for
+// large files).
 func (w *worker) newBuilder() *schema.Builder {
 	if n := len(w.spare); n > 0 {
 		b := w.spare[n-1]
@@ -418,13 +419,18 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			res.Loaded = append(res.Loaded, name)
 		}
 		w.res = res
-		var others []FileSink
-		loading := w.beginOthers(ins[i], func() {
-			// Rows gathered for the group alone go to it before
-			// this file's rows go elsewhere.
-			w.grpOn = true
-			w.flushAll()
-		}, inGroup, &others)
+		loading, opened := inGroup, 0
+		if len(w.sinks) > 1 {
+			loading = w.beginIn(ins[i], w.grouped) || inGroup
+			for _, fs := range w.open {
+				if fs != nil {
+					opened++
+				}
+			}
+			if opened > 0 || !inGroup {
+				w.flushGroup()
+			}
+		}
 		if !inGroup && !loading {
 			res.Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
 			if len(res.SinkErrs) == 0 {
@@ -455,7 +461,7 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			members = append(members, res)
 			rows[res] = n
 		}
-		if len(others) > 0 || !inGroup {
+		if opened > 0 || !inGroup {
 			// Rows of a file the group does not take must not wait
 			// in the builders for the group's next batch.
 			w.flushAll()
@@ -463,8 +469,7 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 		}
 		w.open, w.names = w.open[:0], w.names[:0]
 	}
-	w.grpOn = true
-	w.flushAll()
+	w.flushGroup()
 	if w.grp != nil {
 		if err := w.grp.Commit(stats); err != nil {
 			w.grpErr = wrapSinkErr("commit", err)
@@ -482,29 +487,14 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 	}
 }
 
-// beginOthers begins a file of a group in every destination but the
-// group's, and reports whether any of them, or the group when inGroup, is
-// to load it. The file sinks opened are appended to *opened. Before the
-// first opens, flush is called: rows of earlier files waiting for the
-// group alone must not reach this file's sinks.
-func (w *worker) beginOthers(in ingest.Input, flush func(), inGroup bool, opened *[]FileSink) bool {
-	if len(w.sinks) == 1 {
-		return inGroup
-	}
-	w.open, w.names = w.open[:0], w.names[:0]
-	loading := w.beginIn(in, w.grouped)
-	for _, fs := range w.open {
-		if fs != nil {
-			*opened = append(*opened, fs)
-		}
-	}
-	if len(*opened) > 0 || !inGroup {
-		open, names := w.open, w.names
-		w.open, w.names = nil, nil
-		flush()
-		w.open, w.names = open, names
-	}
-	return loading || inGroup
+// flushGroup sends the rows gathered for the group alone to it: before a
+// file's rows go to its own sinks too, they must not carry earlier files'.
+func (w *worker) flushGroup() {
+	open, names := w.open, w.names
+	w.open, w.names = nil, nil
+	w.grpOn = true
+	w.flushAll()
+	w.open, w.names = open, names
 }
 
 // skipOpen records, in each open file sink that can, the current file as
