@@ -350,17 +350,13 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 	for i, f := range files {
 		quoted[i] = schema.Quote(f.Hash)
 	}
+	h := sha256.New()
+	for i, f := range files {
+		fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
+	}
+	set := fmt.Sprintf("%x", h.Sum(nil)[:16])
 	for _, v := range schema.UncountViewsSQL(l.database, strings.Join(quoted, ", ")) {
-		var token string
-		if len(files) == 1 {
-			token = Token(files[0].Hash, gens[0], "uncount-"+v.Table)
-		} else {
-			h := sha256.New()
-			for i, f := range files {
-				fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
-			}
-			token = fmt.Sprintf("pcapload:uncount:%x:%s", h.Sum(nil)[:16], v.Table)
-		}
+		token := "pcapload:uncount:" + set + ":" + v.Table
 		if err := l.conn.Exec(ctx, fmt.Sprintf(v.SQL, schema.Quote(token))); err != nil {
 			return fmt.Errorf("take replaced files out of %s: %w", v.Table, err)
 		}
