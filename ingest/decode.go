@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/pcapload/pcapload/ingest/capture"
@@ -49,11 +50,24 @@ type FileStats struct {
 	TCP         tcpdns.Stats // stream reassembly; TCP.Messages are rows too
 	Pairs       PairStats
 	KernelDrops uint64 // packets the kernel dropped while rotate wrote the file, from its sidecar
+	// UnsupportedLinks are the link types of the packets counted as
+	// packet.LinkUnsupported, the first maxLinks of them, in file order.
+	UnsupportedLinks []capture.LinkType
 
 	tcpMessages uint64 // messages reassembled from TCP
 	First       int64  // earliest packet time, ns since the epoch
 	Last        int64  // latest packet time
 	Err         error  // why the file failed, nil when it was read whole
+}
+
+// maxLinks bounds FileStats.UnsupportedLinks: a file has one link type
+// per interface, and a message names a few.
+const maxLinks = 4
+
+func (s *FileStats) noteLink(l capture.LinkType) {
+	if len(s.UnsupportedLinks) < maxLinks && !slices.Contains(s.UnsupportedLinks, l) {
+		s.UnsupportedLinks = append(s.UnsupportedLinks, l)
+	}
 }
 
 // Messages returns the number of DNS messages found: one row each. A UDP
@@ -200,6 +214,9 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 	}
 	reason := d.pd.Decode(p.LinkType, p.Data, p.Timestamp, &d.frame)
 	st.Reasons[reason]++
+	if reason == packet.LinkUnsupported {
+		st.noteLink(p.LinkType)
+	}
 	if reason == packet.TCP {
 		return d.tcpSegment()
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,32 @@ func TestRun_Progress(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "packets, ") {
 		t.Errorf("progress went to stdout: %q", out.String())
+	}
+}
+
+// TestRun_unsupportedLink checks that packets on a link type the decoder
+// does not read are counted and the note names the link type.
+func TestRun_unsupportedLink(t *testing.T) {
+	// A little-endian pcap header with link type 105 (802.11), then one
+	// 24-byte record.
+	b := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 105, 0, 0, 0}
+	b = append(b, 1, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0, 0, 24, 0, 0, 0)
+	b = append(b, make([]byte, 24)...)
+	path := filepath.Join(t.TempDir(), "wifi.pcap")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "null", path)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, stderr)
+	}
+	s := loadJSON(t, stdout)
+	checkAccounting(t, s)
+	if s.Reasons["unsupported_link"] != 1 || len(s.PerFile) != 1 ||
+		!slices.Equal(s.PerFile[0].UnsupportedLinks, []string{"LINKTYPE_IEEE802_11"}) {
+		t.Errorf("reasons %v, files %+v; want one unsupported_link packet on LINKTYPE_IEEE802_11", s.Reasons, s.PerFile)
+	}
+	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "does not decode (LINKTYPE_IEEE802_11)") {
+		t.Errorf("notes do not name the link type: %q", n)
 	}
 }

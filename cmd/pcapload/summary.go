@@ -54,7 +54,10 @@ type fileSummary struct {
 	Rows        map[string]uint64 `json:"rows"`
 	Reassembly  reassembly        `json:"reassembly"`
 	KernelDrops uint64            `json:"kernel_drops"` // from rotate's sidecar: packets never captured
-	Error       string            `json:"error,omitempty"`
+	// UnsupportedLinks names the link types of the packets counted as
+	// unsupported_link.
+	UnsupportedLinks []string `json:"unsupported_links,omitempty"`
+	Error            string   `json:"error,omitempty"`
 }
 
 // reassembly is what became of fragmented datagrams, TCP streams and
@@ -171,13 +174,18 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	for k, v := range f.Rows {
 		s.Rows[k] += v
 	}
+	var links []string
+	for _, l := range st.UnsupportedLinks {
+		links = append(links, l.String())
+	}
 	if n := st.Reasons[packet.LinkUnsupported]; n > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode", st.Path, n))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode (%s)",
+			st.Path, n, strings.Join(links, ", ")))
 	}
 	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
 		Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
-		KernelDrops: st.KernelDrops}
+		KernelDrops: st.KernelDrops, UnsupportedLinks: links}
 	s.Reassembly.add(fs.Reassembly)
 	for name := range f.SinkErrs {
 		s.FailedIn[name]++

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -160,6 +161,10 @@ func TestOpen_CompressionDamaged(t *testing.T) {
 				}
 				if name == "cut" && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
 					t.Errorf("got %v, want ErrTruncated or ErrCorrupt", err)
+				}
+				if name == "cut" && errors.Is(err, ErrTruncated) && comp != CompressionBzip2 &&
+					!strings.Contains(err.Error(), comp.String()+" stream cut short") {
+					t.Errorf("got %q, want it to name the cut %s stream", err, comp)
 				}
 			})
 		}

@@ -131,6 +131,11 @@ func (in *input) skip(n int64) error {
 // other error came from the decompressor and means corrupt input.
 func (in *input) cause(step string, err error) error {
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) && in.comp != CompressionNone:
+		// fill passes a clean end on as io.EOF: only the decompressor
+		// says a frame was cut, and the message names the stream, which
+		// a cut .zst holding no whole block fails at the file magic.
+		return fmt.Errorf("%s: %s stream cut short: %w", step, in.comp, ErrTruncated)
 	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s: %w", step, ErrTruncated)
 	case in.src.err != nil && errors.Is(err, in.src.err):

@@ -1,5 +1,7 @@
 package capture
 
+import "strconv"
+
 // LinkType is a LINKTYPE_ value from the tcpdump.org registry: the header
 // that starts every packet of an interface.
 type LinkType uint16
@@ -43,4 +45,25 @@ type Reader interface {
 	// Next fills p with the next packet. It returns io.EOF after the last
 	// packet and a *FormatError when the stream is damaged.
 	Next(p *Packet) error
+}
+
+// linkNames names the link types the decoder reads and the ones a capture
+// the decoder cannot read most often has, for messages.
+var linkNames = map[LinkType]string{
+	LinkNull: "NULL", LinkEthernet: "ETHERNET", LinkPPP: "PPP", LinkRaw: "RAW", LinkLoop: "LOOP",
+	LinkLinuxSLL: "LINUX_SLL", LinkIPv4: "IPV4", LinkIPv6: "IPV6", LinkNFLog: "NFLOG",
+	LinkLinuxSLL2: "LINUX_SLL2", 6: "IEEE802_5", 50: "PPP_HDLC", 51: "PPP_ETHER",
+	104: "C_HDLC", 105: "IEEE802_11", 107: "FRELAY", 119: "PRISM_HEADER", 127: "IEEE802_11_RADIOTAP",
+	163: "IEEE802_11_AVS", 192: "PPI", 195: "IEEE802_15_4_WITHFCS", 201: "BLUETOOTH_HCI_H4_WITH_PHDR",
+	215: "IEEE802_15_4_NONASK_PHY", 220: "USB_LINUX_MMAPPED", 230: "IEEE802_15_4_NOFCS",
+	249: "USBPCAP", 252: "WIRESHARK_UPPER_PDU", 263: "DOCSIS", 283: "IEEE802_15_4_TAP",
+}
+
+// String returns the registry name, LINKTYPE_ETHERNET for 1, or the number
+// when the name is not known here.
+func (l LinkType) String() string {
+	if n, ok := linkNames[l]; ok {
+		return "LINKTYPE_" + n
+	}
+	return "LINKTYPE " + strconv.Itoa(int(l))
 }
