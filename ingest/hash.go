@@ -20,7 +20,12 @@ import (
 // TODO(exactly-once): a file changed between this pass and decoding is
 // loaded under the old hash; hashing again while decoding and failing the
 // file on a mismatch would catch it.
-func HashFile(path string) (string, error) {
+func HashFile(path string) (string, error) { return HashFileUntil(path, nil) }
+
+// HashFileUntil is HashFile stopped, with ErrCancelled, when done is
+// closed: a loader hashing a large file beside its decoding stops both
+// on an interrupt.
+func HashFileUntil(path string, done <-chan struct{}) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err // *PathError already names the file
@@ -32,10 +37,25 @@ func HashFile(path string) (string, error) {
 	// Only Read is offered, so that the copy reads into buf: a file's
 	// WriteTo reads 32 KiB at a time, four thousand reads for a 140 MB
 	// capture.
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
+	if _, err := io.CopyBuffer(h, doneReader{f, done}, *buf); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// doneReader reads r until done is closed.
+type doneReader struct {
+	r    io.Reader
+	done <-chan struct{}
+}
+
+func (d doneReader) Read(p []byte) (int, error) {
+	select {
+	case <-d.done:
+		return 0, ErrCancelled
+	default:
+		return d.r.Read(p)
+	}
 }
 
 var hashBufs = sync.Pool{New: func() any {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -40,6 +41,27 @@ func TestHashFile(t *testing.T) {
 	missing := filepath.Join(dir, "missing.pcap")
 	if _, err := ingest.HashFile(missing); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: error %v, want one naming %s", err, missing)
+	}
+}
+
+// TestHashFileUntil stops hashing when done is closed, and hashes as
+// HashFile does while it is open.
+func TestHashFileUntil(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("dns"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ingest.HashFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ingest.HashFileUntil(path, make(chan struct{})); got != want || err != nil {
+		t.Errorf("done open: %q, %v; want %q", got, err, want)
+	}
+	done := make(chan struct{})
+	close(done)
+	if got, err := ingest.HashFileUntil(path, done); got != "" || !errors.Is(err, ingest.ErrCancelled) {
+		t.Errorf("done closed: %q, %v; want ErrCancelled", got, err)
 	}
 }
 

@@ -2,11 +2,14 @@ package load
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/ingest/capture"
@@ -51,6 +54,16 @@ type worker struct {
 	grp     GroupFileSink // nil when none, or when it failed
 	grpOn   bool          // the current batches go to grp
 	grpErr  error
+
+	// Hashing beside decoding (see fileAhead): ahead is the hash being
+	// computed, nil once settle took it; aheadIn the file; leftOut why
+	// settle left the file out, empty when it is loaded; aheadErr the
+	// hash's error.
+	aheadOK  bool
+	ahead    *pendingHash
+	aheadIn  *ingest.Input
+	aheadErr error
+	leftOut  string
 }
 
 func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
@@ -61,6 +74,16 @@ func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
 		dec:      ingest.NewDecoder(opt.Decode),
 		builders: make(map[parquet.Partition]*schema.Builder),
 		used:     make(map[parquet.Partition]uint64),
+		aheadOK:  true,
+	}
+	for _, s := range sinks {
+		switch s.(type) {
+		case *ParquetSink, NullSink:
+		default:
+			// A sink that may hold the file already decides, from its
+			// hash, whether to decode it at all.
+			w.aheadOK = false
+		}
 	}
 	return w
 }
@@ -76,6 +99,10 @@ func (w *worker) file(in ingest.Input) FileResult {
 	res := FileResult{Rows: make(map[string]uint64)}
 	w.res = &res
 	if skipNotCapture(in, &res) {
+		return res
+	}
+	if w.aheadOK && hashAhead(in) {
+		w.fileAhead(in, &res)
 		return res
 	}
 	if err := identify(&in); err != nil {
@@ -109,6 +136,152 @@ func (w *worker) file(in ingest.Input) FileResult {
 	w.flushAll()
 	w.commitOpen()
 	return res
+}
+
+// fileAhead loads a large file into sinks that never hold it already
+// (Parquet, null) while its content hash is computed on another core. The
+// hash names the file in the sinks and fills file_hash, so the sinks are
+// begun, and the rows gathered so far given it, when the first batch is
+// sent on (settle); a file of fewer rows, at its end.
+func (w *worker) fileAhead(in ingest.Input, res *FileResult) {
+	w.ahead, w.aheadIn, w.leftOut, w.aheadErr = startHash(in.Path, w.opt.Decode.Done), &in, "", nil
+	w.open, w.names = w.open[:0], w.names[:0]
+	w.curB = nil
+	err := w.dec.DecodeFile(in, &res.Stats, w.opt.Progress, func(r *schema.Row) error {
+		if w.leftOut != "" {
+			return errLeftOut
+		}
+		pending := w.ahead != nil
+		if pending {
+			// As long as the hash, so that the batches are cut where
+			// they would be with it (Builder.Size).
+			r.FileHash = unknownHash
+		} else {
+			r.FileHash = in.Hash
+		}
+		w.append(r)
+		if pending && w.ahead == nil && w.curB != nil {
+			// settle ran inside append, perhaps before r was appended
+			// (a batch of another partition sent on first).
+			w.curB.SetFileHash(in.Hash)
+		}
+		return nil
+	})
+	if notCapture(in, &res.Stats, err) {
+		if w.ahead != nil {
+			w.ahead.wait()
+		}
+		res.Skipped = "not a capture file"
+		w.skipOpen()
+		return
+	}
+	if w.ahead != nil {
+		w.settle()
+	}
+	switch {
+	case w.aheadErr != nil:
+		w.dropAll()
+		res.Stats = ingest.FileStats{Path: in.Path, Err: w.aheadErr}
+		return
+	case w.leftOut != "":
+		w.dropAll()
+		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
+		res.Skipped = w.leftOut
+		return
+	}
+	res.Stats.Err, res.Stats.Hash = err, in.Hash
+	w.flushAll()
+	w.commitOpen()
+}
+
+// settle takes the hash computed beside the decoding: it gives it to the
+// rows gathered, and does what file does before decoding, leaving the
+// file out (leftOut) as a duplicate.
+func (w *worker) settle() {
+	h, err := w.ahead.wait()
+	w.ahead = nil
+	if err != nil {
+		w.leftOut, w.aheadErr = "not hashed", err
+		return
+	}
+	in := w.aheadIn
+	in.Hash = h
+	for _, b := range w.builders {
+		b.SetFileHash(h)
+	}
+	if w.duplicate(*in, w.res) {
+		w.leftOut = w.res.Skipped
+		return
+	}
+	w.begin(*in)
+}
+
+// unknownHash stands for the file_hash of rows decoded before the hash is
+// known: hex SHA-256's length.
+var unknownHash = strings.Repeat("0", 2*sha256.Size)
+
+// errLeftOut stops the decoding of a file settle left out.
+var errLeftOut = errors.New("file left out")
+
+// dropAll forgets every partition's rows without sending them on.
+func (w *worker) dropAll() {
+	for p, b := range w.builders {
+		if b.Len() > 0 {
+			b.NewRecord().Release()
+		}
+		w.forget(p)
+	}
+}
+
+// hashAheadBytes is the smallest file fileAhead hashes beside its
+// decoding: below it the file's rows are one batch or so, which would
+// wait for the hash anyway. A variable for the tests.
+var hashAheadBytes int64 = 16 << 20
+
+// hashAhead reports whether in is hashed beside its decoding.
+func hashAhead(in ingest.Input) bool {
+	if in.Path == ingest.Stdin || in.Hash != "" {
+		return false
+	}
+	size := in.Size
+	if size <= 0 {
+		fi, err := os.Stat(in.Path)
+		if err != nil {
+			return false
+		}
+		size = fi.Size()
+	}
+	if size < hashAheadBytes {
+		return false
+	}
+	aheadFiles.Add(1)
+	return true
+}
+
+// aheadFiles counts the files hashed beside their decoding, for the tests.
+var aheadFiles atomic.Int64
+
+// pendingHash is a file's content hash being computed.
+type pendingHash struct {
+	done chan struct{}
+	hash string
+	err  error
+}
+
+// startHash hashes the file at path on a goroutine of its own until
+// stop is closed.
+func startHash(path string, stop <-chan struct{}) *pendingHash {
+	p := &pendingHash{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.hash, p.err = ingest.HashFileUntil(path, stop)
+	}()
+	return p
+}
+
+func (p *pendingHash) wait() (string, error) {
+	<-p.done
+	return p.hash, p.err
 }
 
 // skipNotCapture reports whether in, found in a directory, is no capture
@@ -317,6 +490,9 @@ func comparePartitions(a, b parquet.Partition) int {
 
 // flush sends a partition's batch to every open sink.
 func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
+	if w.ahead != nil {
+		w.settle()
+	}
 	rec := b.NewRecord()
 	defer rec.Release()
 	if w.grp != nil && w.grpOn {
