@@ -524,6 +524,12 @@ func (f *fileSink) Abort() {
 	f.release()
 }
 
+// Cancel implements load.CancelFileSink.
+func (f *fileSink) Cancel(st *ingest.FileStats) error {
+	f.Abort()
+	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
+}
+
 // Skip implements load.SkipFileSink.
 func (f *fileSink) Skip() error {
 	f.Abort()

@@ -254,6 +254,12 @@ func (f *embeddedFile) Abort() {
 	f.release()
 }
 
+// Cancel implements CancelFileSink.
+func (f *embeddedFile) Cancel(st *ingest.FileStats) error {
+	f.Abort()
+	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
+}
+
 // Skip implements SkipFileSink.
 func (f *embeddedFile) Skip() error {
 	f.Abort()

@@ -74,6 +74,20 @@ type SkipFileSink interface {
 	Skip() error
 }
 
+// CancelFileSink is a FileSink that ends a file whose load was
+// interrupted (ingest.ErrCancelled) without sending what it gathered: it
+// waits for the inserts in flight and records the file failed. A run of
+// the same file again then sends the same inserts, which the destination
+// drops by their tokens, and the rest: sent, the short insert of the rows
+// read before the interrupt carried a token the next run's insert of
+// those rows and more also carries, with other rows, and the engine
+// stored both (a new user's Ctrl-C and rerun: 1,089,127 rows of
+// 1,000,000 messages).
+type CancelFileSink interface {
+	FileSink
+	Cancel(st *ingest.FileStats) error
+}
+
 // GroupSink is a Sink that can load several small files as one: their
 // load records read in one query and written in one insert, their rows in
 // shared inserts (see Ledger). Each insert and record round trip saved is

@@ -64,6 +64,8 @@ type worker struct {
 	aheadIn  *ingest.Input
 	aheadErr error
 	leftOut  string
+
+	batches int // batches sent on, for Options.Checkpoint
 }
 
 func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
@@ -130,12 +132,38 @@ func (w *worker) file(in ingest.Input) FileResult {
 		return res
 	}
 	res.Stats.Err = err
+	if errors.Is(err, ingest.ErrCancelled) {
+		w.cancelOpen()
+		return res
+	}
 
 	// Rows read before a fault are kept: a capture cut short by a crash
 	// still loads what it holds, and the file is reported failed.
 	w.flushAll()
 	w.commitOpen()
 	return res
+}
+
+// cancelOpen ends the current file, interrupted, in each open file sink:
+// the rows gathered are dropped, not sent (see CancelFileSink), and a
+// Parquet export's files are not written. None of the file's rows count
+// in any destination; a database keeps the inserts that ended, and the
+// next run completes the file.
+func (w *worker) cancelOpen() {
+	w.dropAll()
+	for i, fs := range w.open {
+		if fs == nil {
+			continue
+		}
+		if c, ok := fs.(CancelFileSink); ok {
+			if err := c.Cancel(&w.res.Stats); err != nil {
+				w.sinkFailed(w.names[i], wrapSinkErr("record", err))
+			}
+		} else {
+			fs.Abort()
+		}
+		w.res.Rows[w.names[i]] = 0
+	}
 }
 
 // fileAhead loads a large file into sinks that never hold it already
@@ -190,6 +218,10 @@ func (w *worker) fileAhead(in ingest.Input, res *FileResult) {
 		return
 	}
 	res.Stats.Err, res.Stats.Hash = err, in.Hash
+	if errors.Is(err, ingest.ErrCancelled) {
+		w.cancelOpen()
+		return
+	}
 	w.flushAll()
 	w.commitOpen()
 }
@@ -514,6 +546,10 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 		}
 		w.res.Rows[w.names[i]] += uint64(rec.NumRows())
 	}
+	if w.opt.Checkpoint != nil {
+		w.batches++
+		w.opt.Checkpoint("batch", w.batches)
+	}
 }
 
 // group loads small files together into sinks[w.grouped], a GroupSink:
@@ -637,7 +673,12 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			members = append(members, res)
 			rows[res] = n
 		}
-		if opened > 0 || !inGroup {
+		switch {
+		case (opened > 0 || !inGroup) && errors.Is(err, ingest.ErrCancelled):
+			// The builders hold this file's rows alone (the group's
+			// were sent on before it), which the group records failed.
+			w.cancelOpen()
+		case opened > 0 || !inGroup:
 			// Rows of a file the group does not take must not wait
 			// in the builders for the group's next batch.
 			w.flushAll()

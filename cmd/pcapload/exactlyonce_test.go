@@ -89,6 +89,9 @@ type crashCase struct {
 	killAt  float64 // SIGKILL from the test at this share of a clean load's time; 0 for none
 	preload bool    // load cleanly first
 	force   bool    // the killed run is a --force load
+	// interruptAt is PCAPLOAD_TEST_INTERRUPT_AT: the load is interrupted
+	// (SIGINT) there instead of killed, and ends with the file failed.
+	interruptAt string
 }
 
 // TestLoad_killedAndRerun kills the loader with SIGKILL at several moments
@@ -142,6 +145,7 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 		{name: "force before the delete", crashAt: "replace:0", preload: true, force: true},
 		{name: "force after the views' uncount", crashAt: "uncounted:0", preload: true, force: true},
 		{name: "force mid-load", crashAt: "insert:2", preload: true, force: true},
+		{name: "interrupted after the third insert", interruptAt: "insert:3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,11 +188,20 @@ func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashC
 		args = append(args, "--force")
 	}
 	cmd := exec.Command(bin, append(args, caps)...)
-	cmd.Env = append(os.Environ(), crashEnv+"="+tt.crashAt)
+	cmd.Env = append(os.Environ(), crashEnv+"="+tt.crashAt, interruptEnv+"="+tt.interruptAt)
 	var errOut strings.Builder
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	if tt.interruptAt != "" {
+		// Interrupted, the loader ends the files it was loading as
+		// failed: what the destination holds of them must be what the
+		// next run completes without duplicates.
+		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(errOut.String(), "cancelled") {
+			t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, errOut.String())
+		}
+		return
 	}
 	if killAfter > 0 {
 		time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
@@ -274,4 +287,39 @@ func sqlCSV(t *testing.T, db, q string) string {
 	}
 	_, rows, _ := strings.Cut(out, "\n")
 	return rows
+}
+
+// TestLoad_interruptedParquet interrupts a Parquet export (SIGINT, as
+// Ctrl-C) after a few batches: the files being exported fail and leave no
+// Parquet file, complete or partial, under the folder; a run again
+// exports them whole.
+func TestLoad_interruptedParquet(t *testing.T) {
+	bin := chtest.Binary(t)
+	caps, out := writeCaptures(t, 12_000), t.TempDir()
+	args := []string{"load", "--json", "--progress", "never", "--workers", "2", "--batch-rows", "500", "--to", "parquet:" + out, caps}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), interruptEnv+"=batch:3")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "cancelled") {
+		t.Fatalf("interrupted export: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, stderr.String())
+	}
+	s := loadJSON(t, stdout.String())
+	var left []string
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return err
+	})
+	if s.FilesLoaded != 0 || len(left) != 0 || s.Rows["parquet:"+out] != 0 {
+		t.Errorf("interrupted export: %d files loaded, %d rows counted, files left %v; want none",
+			s.FilesLoaded, s.Rows["parquet:"+out], left)
+	}
+	code, again, errOut := runBinary(t, bin, args...)
+	if s := loadJSON(t, again); code != exitOK || s.FilesLoaded != 2 || s.Rows["parquet:"+out] != 24_000 {
+		t.Errorf("export again: exit %d, %d files, %d rows; want 2 files and 24000 rows\n%s", code, s.FilesLoaded,
+			s.Rows["parquet:"+out], errOut)
+	}
 }

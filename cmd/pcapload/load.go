@@ -308,24 +308,26 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 }
 
 // The environment variables of the crash tests, each set to STEP:N (see
-// load.File.Checkpoint, e.g. "insert:3", "record:0"): when any file
-// reaches step N the loader kills itself with SIGKILL (crashEnv) or stops
-// itself with SIGSTOP until the test continues it (stopEnv). They exist so
-// that tests can crash a load, or a server under it, at a chosen moment;
-// nothing else sets them.
+// load.File.Checkpoint, e.g. "insert:3", "record:0", and "batch:N" for
+// the Nth batch a worker sends on): when any file reaches step N the
+// loader kills itself with SIGKILL (crashEnv), stops itself with SIGSTOP
+// until the test continues it (stopEnv), or interrupts itself with SIGINT
+// (interruptEnv), as Ctrl-C does. They exist so that tests can crash a
+// load, or a server under it, at a chosen moment; nothing else sets them.
 const (
-	crashEnv = "PCAPLOAD_TEST_CRASH_AT"
-	stopEnv  = "PCAPLOAD_TEST_STOP_AT"
+	crashEnv     = "PCAPLOAD_TEST_CRASH_AT"
+	stopEnv      = "PCAPLOAD_TEST_STOP_AT"
+	interruptEnv = "PCAPLOAD_TEST_INTERRUPT_AT"
 )
 
 // testCheckpoint returns the load.Options.Checkpoint the crash test
-// variables ask for, nil when neither is set.
+// variables ask for, nil when none is set.
 func testCheckpoint(stderr io.Writer) func(string, int) {
-	crash, stop := os.Getenv(crashEnv), os.Getenv(stopEnv)
-	if crash == "" && stop == "" {
+	crash, stop, interrupt := os.Getenv(crashEnv), os.Getenv(stopEnv), os.Getenv(interruptEnv)
+	if crash == "" && stop == "" && interrupt == "" {
 		return nil
 	}
-	var stopped sync.Once
+	var stopped, interrupted sync.Once
 	return func(step string, n int) {
 		at := fmt.Sprintf("%s:%d", step, n)
 		switch at {
@@ -333,6 +335,11 @@ func testCheckpoint(stderr io.Writer) func(string, int) {
 			fmt.Fprintf(stderr, "pcapload: %s=%s: killing the loader\n", crashEnv, at)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
+		case interrupt:
+			interrupted.Do(func() {
+				fmt.Fprintf(stderr, "pcapload: %s=%s: interrupting the loader\n", interruptEnv, at)
+				_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+			})
 		case stop:
 			// Once: the test continues the loader for the rest of the load.
 			stopped.Do(func() {
