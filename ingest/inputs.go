@@ -38,8 +38,8 @@ type Skipped struct {
 // inside directories, are rotate's sidecars (NAME.json next to NAME) and
 // hidden files. A file found in a directory that turns out not to be a
 // capture is skipped by the loader, not failed (see Input.Walked). An
-// argument that names nothing is kept, to fail when it is opened; only a
-// malformed glob pattern is an error.
+// argument that names nothing, and a folder that cannot be read, are kept,
+// to fail when they are opened; only a malformed glob pattern is an error.
 func Expand(args []string) ([]Input, []Skipped, error) {
 	var e expander
 	for _, a := range args {
@@ -98,7 +98,14 @@ func (e *expander) path(p string) error {
 	}
 	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			// A folder that cannot be read (a permission) fails alone,
+			// when the loader opens it, and the others still load: a
+			// nightly load of an archive must not stop at one.
+			e.inputs = append(e.inputs, Input{Path: q, Size: -1})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		name := d.Name()
 		if q != p && strings.HasPrefix(name, ".") {

@@ -129,6 +129,14 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 	if fs.NArg() == 0 {
 		return nil, usagef("load: no input given")
 	}
+	for _, a := range fs.Args() {
+		// Flags end at the first input: one after it would be taken for
+		// a file, and the load would go to the default destination.
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && a != "-" && fs.Lookup(name) != nil {
+			return nil, usagef("load: %s after the inputs: flags go before them", a)
+		}
+	}
 	ports, err := parsePorts(f.ports)
 	if err != nil {
 		return nil, err

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
 
@@ -58,6 +61,8 @@ func TestRun_Usage(t *testing.T) {
 		{"version", "extra"},
 		{"sql", "--format", "xml", "SELECT 1"},
 		{"schema", "drop"},
+		{"load", "../../testdata/resolver.pcap", "--to", "null"},
+		{"load", "../../testdata/resolver.pcap", "-json"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -67,6 +72,9 @@ func TestRun_Usage(t *testing.T) {
 			}
 			if !strings.HasPrefix(stderr, "pcapload: ") {
 				t.Errorf("stderr %q does not say what is wrong", stderr)
+			}
+			if args[0] == "load" && len(args) > 2 && strings.HasSuffix(args[1], ".pcap") && !strings.Contains(stderr, "flags go before them") {
+				t.Errorf("stderr %q does not say that flags go before the inputs", stderr)
 			}
 			if args[0] == "sql" && args[1] == "SELECT 1" && !strings.Contains(stderr, "flags go before it") {
 				t.Errorf("stderr %q does not say that flags go before the query", stderr)
@@ -151,6 +159,9 @@ func TestRun_BrokenFiles(t *testing.T) {
 		if !found {
 			t.Errorf("no stderr line names %s with %q:\n%s", path, want, stderr)
 		}
+	}
+	if !strings.Contains(stdout, `"rows": {}`) {
+		t.Errorf("the missing file's rows are not an empty object:\n%s", stdout)
 	}
 	// The cut file's packets before the cut still load.
 	for _, f := range s.PerFile {
@@ -243,6 +254,12 @@ func TestRun_Progress(t *testing.T) {
 // TestRun_unsupportedLink checks that packets on a link type the decoder
 // does not read are counted and the note names the link type.
 func TestRun_unsupportedLink(t *testing.T) {
+	// None of the files: per_file is an empty list, not null.
+	code, stdout, _ := runCmd(t, nil, "load", "--json", "--to", "null", "--shard", "1/2", "../../testdata/resolver.pcap")
+	if code != exitOK || !strings.Contains(stdout, `"per_file": []`) {
+		t.Errorf("no file in the shard: exit %d, per_file not an empty list:\n%s", code, stdout)
+	}
+
 	// A little-endian pcap header with link type 105 (802.11), then one
 	// 24-byte record.
 	b := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 105, 0, 0, 0}
@@ -264,5 +281,52 @@ func TestRun_unsupportedLink(t *testing.T) {
 	}
 	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "does not decode (LINKTYPE_IEEE802_11)") {
 		t.Errorf("notes do not name the link type: %q", n)
+	}
+}
+
+// TestLoad_unreadableFolder walks a folder holding a folder its user
+// cannot read: that folder fails alone, named, and the capture beside it
+// loads. The load runs as nobody, since root reads any folder.
+func TestLoad_unreadableFolder(t *testing.T) {
+	if os.Getuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root, to run the loader as nobody")
+		}
+		t.Skip("needs root, to run the loader as nobody")
+	}
+	bin := chtest.Binary(t)
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	capture, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, archive, sub := filepath.Join(base, "pcapload"), filepath.Join(base, "archive"), filepath.Join(base, "archive", "sub")
+	prog, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []error{os.WriteFile(exe, prog, 0o755), os.MkdirAll(sub, 0o755),
+		os.WriteFile(filepath.Join(archive, "a.pcap"), capture, 0o644),
+		os.WriteFile(filepath.Join(sub, "b.pcap"), capture, 0o644), os.Chmod(sub, 0)} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	cmd := exec.Command(exe, "load", "--json", "--to", "null", archive)
+	cmd.Dir = base
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), sub+": permission denied") {
+		t.Fatalf("exit %d, want %d with a line naming %s\n%s", code, exitFailure, sub, stderr.String())
+	}
+	if s := loadJSON(t, stdout.String()); s.FilesLoaded != 1 || s.FilesFailed != 1 {
+		t.Errorf("files loaded %d, failed %d; want the capture loaded and the folder failed", s.FilesLoaded, s.FilesFailed)
 	}
 }

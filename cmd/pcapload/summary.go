@@ -120,6 +120,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		FailedIn:      make(map[string]uint64),
 		Errors:        []string{},
 		Notes:         []string{},
+		PerFile:       []fileSummary{},
 		Seconds:       res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
@@ -182,9 +183,13 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode (%s)",
 			st.Path, n, strings.Join(links, ", ")))
 	}
+	rows := f.Rows
+	if rows == nil {
+		rows = map[string]uint64{} // a file that failed before any destination: none
+	}
 	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
-		Malformed: st.Malformed, Rows: f.Rows, Reassembly: reassemblyOf(st),
+		Malformed: st.Malformed, Rows: rows, Reassembly: reassemblyOf(st),
 		KernelDrops: st.KernelDrops, UnsupportedLinks: links}
 	s.Reassembly.add(fs.Reassembly)
 	for name := range f.SinkErrs {
