@@ -104,6 +104,9 @@ func listen(dbPath string, cfg ServeConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := probeListen(cfg); err != nil {
+		return nil, err
+	}
 	api, err := bindServe()
 	if err != nil {
 		return nil, err
@@ -151,6 +154,23 @@ func (s *Server) makePipe() (string, error) {
 	return pipe, nil
 }
 
+// probeListen listens on each address and lets go: one in use fails
+// here, in one line, where the engine printed its exception over several
+// after the other listener had answered and the server been announced.
+func probeListen(cfg ServeConfig) error {
+	for _, addr := range []string{cfg.TCP, cfg.HTTP} {
+		if addr == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		l.Close()
+	}
+	return nil
+}
+
 // serveArgs checks the addresses and turns them into clickhouse-local
 // arguments.
 func serveArgs(cfg ServeConfig) ([]string, error) {
@@ -165,7 +185,8 @@ func serveArgs(cfg ServeConfig) ([]string, error) {
 		}
 		ap, err := netip.ParseAddrPort(a.addr)
 		if err != nil {
-			return nil, fmt.Errorf("listen address %q: %w", a.addr, err)
+			return nil, fmt.Errorf("listen address %q: want a loopback IP address and a port, as 127.0.0.1:9000 or [::1]:9000",
+				a.addr)
 		}
 		if !ap.Addr().IsLoopback() {
 			return nil, fmt.Errorf("%s: %w", a.addr, ErrNotLoopback)

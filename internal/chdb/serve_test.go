@@ -52,6 +52,22 @@ func TestServeArgs(t *testing.T) {
 	}
 }
 
+// TestListen_busy asks to serve on an address in use: Listen fails in one
+// line naming it, before the engine starts.
+func TestListen_busy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	_, err = Listen(t.TempDir(), ServeConfig{HTTP: addr})
+	if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "address already in use") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Errorf("Listen on %s in use = %v, want one line naming it in use", addr, err)
+	}
+}
+
 // TestServer_Close serves in a child process: the engine starts once per
 // process, and this package's other tests start it with Open.
 func TestServer_Close(t *testing.T) {
