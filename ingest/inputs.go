@@ -19,7 +19,7 @@ const Stdin = "-"
 type Input struct {
 	Path   string // as given or found; Stdin for standard input
 	Size   int64  // bytes on disk, -1 when unknown
-	Walked bool   // found by walking a directory rather than named
+	Walked bool   // found by walking a directory or matching a pattern rather than named
 
 	// Hash is the file's content hash (HashFile), stored in every row;
 	// empty when not computed, as for standard input.
@@ -36,8 +36,9 @@ type Skipped struct {
 // directory walked in lexical order, a glob pattern matched, "-" for
 // standard input. Files still being written (*.part) are skipped, and so,
 // inside directories, are rotate's sidecars (NAME.json next to NAME) and
-// hidden files. A file found in a directory that turns out not to be a
-// capture is skipped by the loader, not failed (see Input.Walked). An
+// hidden files. A file found in a directory, or matched by a pattern, that
+// turns out not to be a capture is skipped by the loader, not failed (see
+// Input.Walked). An
 // argument that names nothing, and a folder that cannot be read, are kept,
 // to fail when they are opened; only a malformed glob pattern is an error.
 func Expand(args []string) ([]Input, []Skipped, error) {
@@ -67,7 +68,7 @@ func (e *expander) arg(a string) error {
 		return nil
 	}
 	if _, err := os.Stat(a); err == nil {
-		return e.path(a)
+		return e.path(a, false)
 	}
 	matches, err := filepath.Glob(a)
 	if err != nil {
@@ -80,20 +81,22 @@ func (e *expander) arg(a string) error {
 		return nil
 	}
 	for _, m := range matches {
-		if err := e.path(m); err != nil {
+		// A pattern's matches are found, as a folder's files are: one
+		// that is no capture (the .csv beside dns_*) is left out, said.
+		if err := e.path(m, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (e *expander) path(p string) error {
+func (e *expander) path(p string, matched bool) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
 	if !fi.IsDir() {
-		e.file(p, fi.Size(), false)
+		e.file(p, fi.Size(), matched)
 		return nil
 	}
 	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {

@@ -38,3 +38,24 @@ func TestExpand_RotateFolder(t *testing.T) {
 		t.Error("standard input twice: no error")
 	}
 }
+
+// TestExpand_patternFound marks a pattern's matches as found, as a
+// folder's files are, and a file named as it is not.
+func TestExpand_patternFound(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"dns_a.pcap", "dns_a.tshark.csv"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
+	}
+	named := filepath.Join(dir, "dns_a.pcap")
+	inputs, _, err := ingest.Expand([]string{filepath.Join(dir, "dns_*"), named})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inputs) != 2 || !inputs[0].Walked || !inputs[1].Walked {
+		t.Errorf("inputs %+v, want both matches found (Walked)", inputs)
+	}
+	inputs, _, err = ingest.Expand([]string{named})
+	if err != nil || len(inputs) != 1 || inputs[0].Walked {
+		t.Errorf("named file: %+v, %v; want it not Walked", inputs, err)
+	}
+}

@@ -182,10 +182,11 @@ func (e *env) loadInputs(f loadFlags, args []string) ([]ingest.Input, []ingest.S
 // printSummary prints the summary: notes and errors one line each on stderr
 // (the first skipped ones were said already), the summary on stdout.
 func (e *env) printSummary(sum *summary, said int, asJSON bool) error {
-	for _, msg := range sum.Notes[said:] {
+	// Errors first: a note may say what became of a failure's rows.
+	for _, msg := range sum.Errors {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
-	for _, msg := range sum.Errors {
+	for _, msg := range sum.Notes[said:] {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
 	if asJSON {

@@ -17,9 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -80,13 +82,20 @@ func usagef(format string, args ...any) error {
 // run dispatches to a command and maps its outcome to an exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
 	cmd, rest := "load", args
-	if len(args) > 0 {
-		switch args[0] {
-		case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
-			cmd, rest = args[0], args[1:]
-		case "--version", "-version":
-			cmd, rest = "version", args[1:]
+	switch args[0] {
+	case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
+		cmd, rest = args[0], args[1:]
+	case "--version", "-version":
+		cmd, rest = "version", args[1:]
+	default:
+		if mistyped(args[0]) {
+			return exitCode(usagef("%s: no such command, nor file; the commands are load, sql, report, schema, serve, version and help",
+				args[0]), stderr)
 		}
 	}
 	var err error
@@ -111,6 +120,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 	}
 	return exitCode(err, stderr)
+}
+
+// mistyped reports whether a first argument that is no command is no
+// input either: a bare word (no path, extension or pattern) naming nothing.
+// "pcapload frobnicate" printed a load's summary of one missing file.
+func mistyped(a string) bool {
+	if strings.ContainsAny(a, "/.*?[-") {
+		return false
+	}
+	_, err := os.Stat(a)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 func exitCode(err error, stderr io.Writer) int {

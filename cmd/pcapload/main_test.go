@@ -47,6 +47,15 @@ func checkAccounting(t *testing.T, s summary) {
 	}
 }
 
+// TestRun_bare runs pcapload with no argument: the usage, on stderr, and
+// exit 2.
+func TestRun_bare(t *testing.T) {
+	code, stdout, stderr := runCmd(t, nil)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "pcapload load") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and the usage on stderr", code, stdout, stderr)
+	}
+}
+
 func TestRun_Usage(t *testing.T) {
 	tests := [][]string{
 		{"load"},
@@ -62,6 +71,7 @@ func TestRun_Usage(t *testing.T) {
 		{"sql", "--format", "xml", "SELECT 1"},
 		{"schema", "drop"},
 		{"load", "../../testdata/resolver.pcap", "--to", "null"},
+		{"frobnicate"},
 		{"load", "../../testdata/resolver.pcap", "-json"},
 	}
 	for _, args := range tests {
@@ -279,7 +289,7 @@ func TestRun_unsupportedLink(t *testing.T) {
 		!slices.Equal(s.PerFile[0].UnsupportedLinks, []string{"LINKTYPE_IEEE802_11"}) {
 		t.Errorf("reasons %v, files %+v; want one unsupported_link packet on LINKTYPE_IEEE802_11", s.Reasons, s.PerFile)
 	}
-	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "does not decode (LINKTYPE_IEEE802_11)") {
+	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "wifi.pcap: 1 packet on a link type pcapload does not decode (LINKTYPE_IEEE802_11)") {
 		t.Errorf("notes do not name the link type: %q", n)
 	}
 }

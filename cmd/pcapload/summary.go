@@ -180,8 +180,8 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		links = append(links, l.String())
 	}
 	if n := st.Reasons[packet.LinkUnsupported]; n > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: %d packets on a link type pcapload does not decode (%s)",
-			st.Path, n, strings.Join(links, ", ")))
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: %s on a link type pcapload does not decode (%s)",
+			st.Path, plural(n, "packet"), strings.Join(links, ", ")))
 	}
 	rows := f.Rows
 	if rows == nil {
@@ -270,4 +270,12 @@ func sortedKeys(m map[string]uint64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// plural says n things: "1 packet", "2 packets".
+func plural(n uint64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
