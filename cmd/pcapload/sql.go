@@ -138,6 +138,6 @@ func (e *env) applyTo(ctx context.Context, url string) error {
 	if err := s.ApplySchema(ctx); err != nil {
 		return fmt.Errorf("apply schema to %s: %w", s.Name(), err)
 	}
-	fmt.Fprintf(e.stdout, "schema applied to %s\n", s.Name())
+	fmt.Fprintf(e.stdout, "schema version %d applied to %s\n", schema.Version, s.Name())
 	return nil
 }
