@@ -8,6 +8,7 @@ import (
 	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -59,6 +60,26 @@ func TestSink_newDatabase(t *testing.T) {
 	for db, sum := range sums {
 		if sum != sums["http_none"] {
 			t.Errorf("rows in %s differ from those loaded by HTTP: checksum %d, want %d", db, sum, sums["http_none"])
+		}
+	}
+}
+
+// TestSink_manyDays loads a capture of 120 days, one insert holding rows
+// of all of them, by both protocols: the engine refuses an insert of more
+// than 100 days' parts unless told otherwise.
+func TestSink_manyDays(t *testing.T) {
+	srv := chtest.Start(t)
+	in := []ingest.Input{{Path: captest.Hopping(t, 120, 600)}}
+	for db, url := range map[string]string{"days_native": "clickhouse://" + srv.TCP + "/days_native",
+		"days_http": "http://" + srv.HTTP + "/days_http"} {
+		s, err := clickhouse.Open(url, clickhouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := load.Run(context.Background(), in, []load.Sink{s}, load.Options{})
+		s.Close()
+		if f := res.Files[0]; f.Failed() || f.Rows[s.Name()] != 600 {
+			t.Errorf("%s: %d rows, failed: %v %v; want 600", db, f.Rows[s.Name()], f.Stats.Err, f.SinkErrs)
 		}
 	}
 }

@@ -133,10 +133,7 @@ func (b *body) send(ctx context.Context, table, token string) error {
 	if err := b.finish(); err != nil {
 		return err
 	}
-	q := schema.InsertSQL(table, b.schema)
-	if token != "" {
-		q += " SETTINGS insert_deduplication_token = " + schema.Quote(token)
-	}
+	q := schema.InsertSQL(table, b.schema) + schema.InsertSettings(token)
 	_, err := b.h.post(ctx, q+" FORMAT ArrowStream", b.buf.reader(), b.encoding)
 	return err
 }

@@ -144,8 +144,10 @@ func (n *native) insert(ctx context.Context, table, token string, s *arrow.Schem
 			return blk.fill(cur)
 		},
 	}
+	// As schema.InsertSettings says.
+	q.Settings = []chgo.Setting{{Key: schema.MaxPartitionsSetting, Value: "0", Important: true}}
 	if token != "" {
-		q.Settings = []chgo.Setting{{Key: "insert_deduplication_token", Value: token, Important: true}}
+		q.Settings = append(q.Settings, chgo.Setting{Key: "insert_deduplication_token", Value: token, Important: true})
 	}
 	c, err := n.dial(ctx)
 	if err != nil {

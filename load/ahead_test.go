@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/load"
 )
@@ -17,13 +18,13 @@ import (
 // TestRun_hashAhead exports files to Parquet with their content hashes
 // computed beside their decoding, and again with the hashes computed
 // first: the exports, file for file and byte for byte, and the results
-// must be the same. The files are the corpus, a capture hopping over 40
+// must be the same. The files are the corpus, a capture hopping over 300
 // days (a batch of another day sent on before a row is appended), the
 // same cut short, a copy (left out as a duplicate), a file that is no
 // capture and a directory (no hash at all).
 func TestRun_hashAhead(t *testing.T) {
 	dir := t.TempDir()
-	hop := hoppingCapture(t, 40, 600)
+	hop := captest.Hopping(t, 300, 600)
 	whole, err := os.ReadFile(hop)
 	if err != nil {
 		t.Fatal(err)

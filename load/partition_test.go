@@ -1,18 +1,14 @@
 package load_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/pcapload/pcapload/ingest"
-	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/internal/captest"
-	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -23,7 +19,7 @@ import (
 // file for each.
 func TestRun_hoppingDays(t *testing.T) {
 	const days = 20
-	path := hoppingCapture(t, days, 4000)
+	path := captest.Hopping(t, days, 4000)
 	out := t.TempDir()
 	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)},
 		load.Options{Workers: 1})
@@ -46,7 +42,7 @@ func TestRun_hoppingDays(t *testing.T) {
 // some of them beside its own (the end of a file flushed its days in map
 // order, which decided the names of further files of a day).
 func TestRun_hoppingDaysAgain(t *testing.T) {
-	path := hoppingCapture(t, 40, 600)
+	path := captest.Hopping(t, 40, 600)
 	out := t.TempDir()
 	var names [2][]string
 	var msgs uint64
@@ -67,29 +63,21 @@ func TestRun_hoppingDaysAgain(t *testing.T) {
 	}
 }
 
-// hoppingCapture writes a capture of n generated packets that hop to the
-// next of days days at every packet, and returns its path.
-func hoppingCapture(t *testing.T, days, n int) string {
-	t.Helper()
-	pkts := captest.ReadAll(t, bytes.NewReader(captest.Generate(t, n, gen.Pcap, gen.Config{Seed: 5})))
-	path := filepath.Join(t.TempDir(), "hop.pcap")
-	f, err := os.Create(path)
+
+// TestRun_embeddedManyDays loads a capture of 120 days into the embedded
+// database in one insert: the engine refuses more than 100 days' parts in
+// one unless told otherwise.
+func TestRun_embeddedManyDays(t *testing.T) {
+	testenv.RequireCHDB(t)
+	emb, err := load.OpenEmbedded(context.Background(), filepath.Join(t.TempDir(), "db"), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := capture.NewPcapWriter(f, pkts[0].LinkType, 65535, true)
-	if err != nil {
+	res := load.Run(context.Background(), []ingest.Input{{Path: captest.Hopping(t, 120, 600)}}, []load.Sink{emb}, load.Options{})
+	if err := emb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).UnixNano()
-	for i, p := range pkts {
-		ts := base + int64(i%days)*int64(24*time.Hour) + int64(i)*int64(time.Microsecond)
-		if err := w.WritePacket(ts, p.Data, p.OrigLen); err != nil {
-			t.Fatal(err)
-		}
+	if f := res.Files[0]; f.Failed() || f.Rows[emb.Name()] != 600 {
+		t.Errorf("%d rows, failed: %v %v; want 600", f.Rows[emb.Name()], f.Stats.Err, f.SinkErrs)
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

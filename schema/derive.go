@@ -159,6 +159,23 @@ func QuoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
 }
 
+// InsertSettings returns the SETTINGS clause of an insert of batches, with
+// token as its insert_deduplication_token unless empty. An insert's rows
+// of each day become a part, and the engine refuses an insert of more
+// than 100 days (TOO_MANY_PARTS): a group of small daily files of four
+// months, reprocessed, failed whole on every run (a hostile run), so the
+// bound is lifted.
+func InsertSettings(token string) string {
+	s := " SETTINGS " + MaxPartitionsSetting + " = 0"
+	if token != "" {
+		s += ", insert_deduplication_token = " + Quote(token)
+	}
+	return s
+}
+
+// MaxPartitionsSetting bounds the days (parts) one insert may write.
+const MaxPartitionsSetting = "max_partitions_per_insert_block"
+
 // InsertSQL returns "INSERT INTO table (`a`, `b`, ...)" naming the columns
 // of s, so that an insert matches columns by name, never by position.
 func InsertSQL(table string, s *arrow.Schema) string {

@@ -1,6 +1,6 @@
 // Package captest holds the helpers tests of the capture writers share:
 // generating a capture, reading its packets back as copies, and comparing
-// packet lists.
+// packet lists; and a capture hopping over many days, for the loaders.
 package captest
 
 import (
@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/internal/gen"
@@ -99,4 +101,32 @@ func Equal(tb testing.TB, got, want []Packet) {
 				i, g.Time, g.OrigLen, g.LinkType, len(g.Data), w.Time, w.OrigLen, w.LinkType, len(w.Data))
 		}
 	}
+}
+
+// Hopping writes a capture of n generated packets that hop to the next of
+// days days at every packet into a new folder, and returns its path: a
+// capture of many days, cycling through them.
+func Hopping(tb testing.TB, days, n int) string {
+	tb.Helper()
+	pkts := ReadAll(tb, bytes.NewReader(Generate(tb, n, gen.Pcap, gen.Config{Seed: 5})))
+	path := filepath.Join(tb.TempDir(), "hop.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w, err := capture.NewPcapWriter(f, pkts[0].LinkType, 65535, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).UnixNano()
+	for i, p := range pkts {
+		ts := base + int64(i%days)*int64(24*time.Hour) + int64(i)*int64(time.Microsecond)
+		if err := w.WritePacket(ts, p.Data, p.OrigLen); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

@@ -38,10 +38,7 @@ func (db *DB) InsertArrow(ctx context.Context, table string, schema *arrow.Schem
 // token inserts without one.
 func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema *arrow.Schema,
 	recs ...arrow.RecordBatch) error {
-	query := pcschema.InsertSQL(table, schema)
-	if token != "" {
-		query += " SETTINGS insert_deduplication_token = " + quoteString(token)
-	}
+	query := pcschema.InsertSQL(table, schema) + pcschema.InsertSettings(token)
 	if err := db.insertArrowSQL(ctx, query, schema, recs); err != nil {
 		return fmt.Errorf("chdb insert into %s: %w", table, err)
 	}
