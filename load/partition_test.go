@@ -63,7 +63,6 @@ func TestRun_hoppingDaysAgain(t *testing.T) {
 	}
 }
 
-
 // TestRun_embeddedManyDays loads a capture of 120 days into the embedded
 // database in one insert: the engine refuses more than 100 days' parts in
 // one unless told otherwise.
