@@ -94,10 +94,11 @@ func (f *parquetFile) writer() {
 
 // maxOpenFiles bounds the Parquet files a capture file keeps open, one per
 // partition: each holds a write buffer (256 KiB) and its row groups'
-// footer entries until it is committed. As many as the partitions a
-// worker gathers batches for, so that a capture hopping between days
-// does not commit and reopen files (as NAME-1, NAME-2, ...) at every hop.
-const maxOpenFiles = maxPartitions
+// footer entries until it is committed. A capture hopping between more
+// days commits and reopens files (as NAME-1, NAME-2, ...) as its batches
+// come; its rows gathered for all of them at once (maxPartitions) come as
+// few batches.
+const maxOpenFiles = 64
 
 func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 	pf, ok := f.files[p]

@@ -12,27 +12,30 @@ import (
 	"github.com/pcapload/pcapload/load"
 )
 
-// TestRun_hoppingDays: a capture whose packets hop between 20 days, one
+// TestRun_hoppingDays: a capture whose packets hop between 20 or 40 days, one
 // day to the next at every packet, gets one Parquet file per day holding
 // all its rows. Flushing every day's batch when more days came than a
 // worker gathers at once cut such a capture into one-row batches, and a
 // file for each.
 func TestRun_hoppingDays(t *testing.T) {
-	const days = 20
-	path := captest.Hopping(t, days, 4000)
-	out := t.TempDir()
-	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)},
-		load.Options{Workers: 1})
-	if err := res.Files[0].Stats.Err; err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet"))
-	if len(files) != days {
-		t.Errorf("%d Parquet files, want one per day, %d", len(files), days)
-	}
-	msgs := res.Files[0].Stats.Messages()
-	if got := len(readParquet(t, out)); uint64(got) != msgs || msgs < 3000 {
-		t.Errorf("%d rows read back, want the %d messages", got, msgs)
+	// 40 days: more than the 32 a worker once gathered at once, which
+	// cycling through them cut into 18,359 files (a hostile run).
+	for _, days := range []int{20, 40} {
+		path := captest.Hopping(t, days, 4000)
+		out := t.TempDir()
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)},
+			load.Options{Workers: 1})
+		if err := res.Files[0].Stats.Err; err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet"))
+		if len(files) != days {
+			t.Errorf("%d days: %d Parquet files, want one per day", days, len(files))
+		}
+		msgs := res.Files[0].Stats.Messages()
+		if got := len(readParquet(t, out)); uint64(got) != msgs || msgs < 3000 {
+			t.Errorf("%d days: %d rows read back, want the %d messages", days, got, msgs)
+		}
 	}
 }
 

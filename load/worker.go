@@ -66,6 +66,9 @@ type worker struct {
 	leftOut  string
 
 	batches int // batches sent on, for Options.Checkpoint
+	// held is the bytes (Builder.Size) the builders hold while there are
+	// several; see append.
+	held int
 }
 
 func newWorker(sinks []Sink, opt Options, seen *sync.Map) *worker {
@@ -399,15 +402,26 @@ func (w *worker) append(r *schema.Row) {
 			}
 			b = w.newBuilder()
 			w.builders[p] = b
+			if len(w.builders) > 1 {
+				w.boundHeld()
+			}
 		}
 		w.tick++
 		w.used[p] = w.tick
 		w.cur, w.curB = p, b
-		if len(w.builders) > 1 {
+	}
+	if len(w.builders) > 1 {
+		// held is kept while several partitions gather rows: summing
+		// every builder's size at each switch, as was done, cost a
+		// capture hopping between hundreds of days as much per row.
+		before := w.curB.Size()
+		w.curB.Append(r)
+		if w.held += w.curB.Size() - before; w.held > batchBytes {
 			w.boundHeld()
 		}
+	} else {
+		w.curB.Append(r)
 	}
-	w.curB.Append(r)
 	if w.curB.Len() >= w.opt.BatchRows || w.curB.Size() >= batchBytes {
 		w.flush(p, w.curB)
 	}
@@ -419,8 +433,11 @@ func (w *worker) append(r *schema.Row) {
 // partition used longest ago is sent on: flushing them all, as was done,
 // cut a capture whose packets hop between 20 days into one-row batches
 // and as many Parquet files (a hostile run: 50,000 files, and 5.4 GB into
-// a database).
-const maxPartitions = 32
+// a database). Sending on the oldest does the same to a capture cycling
+// through more days than the bound (at 32, 40 days made 18,359 Parquet
+// files of 40,000 rows), so the bound is high: what the builders hold is
+// bounded by bytes (boundHeld), and an empty builder is small.
+const maxPartitions = 256
 
 // flushOldest sends on the batch of the partition used longest ago and
 // forgets its builder.
@@ -436,7 +453,7 @@ func (w *worker) flushOldest() {
 }
 
 // boundHeld sends on the largest batches while the partitions' batches
-// together hold more than one batch may.
+// together hold more than one batch may, and sets held to what they hold.
 func (w *worker) boundHeld() {
 	for {
 		total, largest := 0, 0
@@ -449,6 +466,7 @@ func (w *worker) boundHeld() {
 			}
 		}
 		if total <= batchBytes || largest == 0 {
+			w.held = total
 			return
 		}
 		w.flush(lp, w.builders[lp])
@@ -525,6 +543,7 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 	if w.ahead != nil {
 		w.settle()
 	}
+	w.held -= b.Size()
 	rec := b.NewRecord()
 	defer rec.Release()
 	if w.grp != nil && w.grpOn {
