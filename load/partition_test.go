@@ -23,14 +23,19 @@ func TestRun_hoppingDays(t *testing.T) {
 	for _, days := range []int{20, 40} {
 		path := captest.Hopping(t, days, 4000)
 		out := t.TempDir()
+		batches := 0
 		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)},
-			load.Options{Workers: 1})
+			load.Options{Workers: 1, Checkpoint: func(step string, _ int) {
+				if step == "batch" {
+					batches++
+				}
+			}})
 		if err := res.Files[0].Stats.Err; err != nil {
 			t.Fatal(err)
 		}
 		files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet"))
-		if len(files) != days {
-			t.Errorf("%d days: %d Parquet files, want one per day", days, len(files))
+		if len(files) != days || batches != days {
+			t.Errorf("%d days: %d Parquet files of %d batches, want one of one per day", days, len(files), batches)
 		}
 		msgs := res.Files[0].Stats.Messages()
 		if got := len(readParquet(t, out)); uint64(got) != msgs || msgs < 3000 {
