@@ -93,7 +93,10 @@ func (e *expander) arg(a string) error {
 func (e *expander) path(p string, matched bool) error {
 	fi, err := os.Stat(p)
 	if err != nil {
-		return err
+		// A dangling link, a link loop: the input fails alone when it is
+		// opened, as a missing file does.
+		e.file(p, -1, false)
+		return nil
 	}
 	if !fi.IsDir() {
 		e.file(p, fi.Size(), matched)

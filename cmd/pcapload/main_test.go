@@ -340,3 +340,48 @@ func TestLoad_unreadableFolder(t *testing.T) {
 		t.Errorf("files loaded %d, failed %d; want the capture loaded and the folder failed", s.FilesLoaded, s.FilesFailed)
 	}
 }
+
+// TestLoad_namedPipeAndLinks loads a capture from a named pipe, beside a
+// dangling link and a link loop: the pipe is read once, without a hash,
+// as standard input is, and the two links fail alone.
+func TestLoad_namedPipeAndLinks(t *testing.T) {
+	bin := chtest.Binary(t)
+	dir := t.TempDir()
+	capture, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, dangling, loop := filepath.Join(dir, "live.pcap"), filepath.Join(dir, "gone.pcap"), filepath.Join(dir, "loop.pcap")
+	for _, step := range []error{syscall.Mkfifo(pipe, 0o600), os.Symlink(filepath.Join(dir, "nothing"), dangling),
+		os.Symlink(loop, loop)} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	go func() {
+		// Opening blocks until the loader opens the other end.
+		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			f.Write(capture)
+			f.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "load", "--json", "--to", "null", pipe, dangling, loop)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || ctx.Err() != nil {
+		t.Fatalf("exit %d (%v), want %d: the links fail, the pipe loads\n%s", code, ctx.Err(), exitFailure, stderr.String())
+	}
+	s := loadJSON(t, stdout.String())
+	if s.FilesLoaded != 1 || s.FilesFailed != 2 || s.Messages == 0 {
+		t.Errorf("files loaded %d, failed %d, messages %d; want the pipe's messages and the links failed",
+			s.FilesLoaded, s.FilesFailed, s.Messages)
+	}
+	for _, p := range []string{dangling, loop} {
+		if !strings.Contains(stderr.String(), p) {
+			t.Errorf("no error line names %s:\n%s", p, stderr.String())
+		}
+	}
+}
