@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -83,6 +84,11 @@ func (r *pcapReader) next(p *Packet) error {
 		return r.fail(off, h, "read packet record header", err)
 	}
 	capLen := r.order.u32(h[8:])
+	if r.fileHeader(h) {
+		// cat a.pcap b.pcap: read as a record, b's header made an empty
+		// packet and the error fell 16 bytes into b (a hostile run).
+		return r.corrupt(off, errors.New("another pcap file header: captures concatenated are not read past it"))
+	}
 	if capLen > maxCaptureLen {
 		return r.corrupt(off, fmt.Errorf("captured length %d over %d", capLen, maxCaptureLen))
 	}
@@ -107,6 +113,16 @@ func (r *pcapReader) next(p *Packet) error {
 		Offset:    off,
 	}
 	return nil
+}
+
+// fileHeader reports whether a record header h is the start of a pcap
+// file header instead: a magic in the file's byte order, version 2.4, and
+// the zero time zone and accuracy in the place of the lengths. A record
+// of 2055 holding nothing could pass for one.
+func (r *pcapReader) fileHeader(h []byte) bool {
+	m := r.order.u32(h)
+	return (m == magicMicro || m == magicNano) && r.order.u16(h[4:]) == pcapVersionMajor &&
+		r.order.u16(h[6:]) == 4 && r.order.u32(h[8:]) == 0 && r.order.u32(h[12:]) == 0
 }
 
 // fail records the end of the stream: io.EOF at a record boundary, a

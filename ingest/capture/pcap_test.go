@@ -69,6 +69,8 @@ func TestFile_NextPcapErrors(t *testing.T) {
 	binary.BigEndian.PutUint32(oversize[24+8:], maxCaptureLen+1)
 	version := bytes.Clone(good)
 	binary.LittleEndian.PutUint16(version[4:], 3)
+	// good is 42 bytes: a header and one record of 2 bytes.
+	concatenated := append(bytes.Clone(good), good...)
 
 	tests := []struct {
 		name    string
@@ -84,6 +86,7 @@ func TestFile_NextPcapErrors(t *testing.T) {
 		{"truncated record header", append(bytes.Clone(good), 1, 2, 3), false, ErrTruncated, 42, 2, 1},
 		{"truncated file header", good[:20], true, ErrTruncated, 0, 0, 0},
 		{"version 3", version, true, ErrUnsupported, 0, 0, 0},
+		{"two files concatenated", concatenated, false, ErrCorrupt, 42, 2, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
