@@ -359,7 +359,26 @@ func (f *File) Commit() error {
 		os.Remove(f.f.Name())
 		return fmt.Errorf("commit %s: %w", f.final, err)
 	}
+	removeStale(f.final)
 	return nil
+}
+
+// staleTemp is how long a temporary file of a name must have gone
+// unwritten before a commit of that name removes it: a killed export's.
+// An export running beside, of the same capture into the same folder,
+// writes its own more often than that.
+const staleTemp = time.Minute
+
+// removeStale removes the temporary files of final's name that a killed
+// export left: a rerun wrote new ones and left those (a hostile run).
+func removeStale(final string) {
+	base := strings.TrimSuffix(filepath.Base(final), ".parquet")
+	temps, _ := filepath.Glob(filepath.Join(filepath.Dir(final), "."+base+".*.tmp"))
+	for _, t := range temps {
+		if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(t)
+		}
+	}
 }
 
 // Abort drops the file.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -368,5 +369,43 @@ func TestWrite_tinyPages(t *testing.T) {
 			t.Errorf("row group %d (%d rows): latency_ns %d bytes of %d; compressed %v, want %v",
 				g, pf.MetaData().RowGroup(g).NumRows(), size, plain, compressed, wantCompressed)
 		}
+	}
+}
+
+// TestCommit_removesStaleTemps commits a file beside temporary files of
+// its name a killed export left, and one being written: the stale one goes,
+// the fresh one and another name's stay.
+func TestCommit_removesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	p := parquet.Partition{Day: 20000, Sensor: "s1"}
+	folder := filepath.Join(dir, p.Path())
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	temps := map[string]bool{".out.111.tmp": false, ".out.222.tmp": true, ".out-1.333.tmp": true} // kept?
+	for name := range temps {
+		path := filepath.Join(folder, name)
+		if err := os.WriteFile(path, []byte("PAR1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if name != ".out.222.tmp" {
+			os.Chtimes(path, old, old)
+		}
+	}
+	f, err := parquet.Dir{Root: dir}.Create(p, "out", schema.Arrow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for name, kept := range temps {
+		if _, err := os.Stat(filepath.Join(folder, name)); (err == nil) != kept {
+			t.Errorf("%s: present %v, want %v", name, err == nil, kept)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(folder, "out.parquet")); err != nil {
+		t.Error(err)
 	}
 }
