@@ -153,7 +153,11 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 		err = checkSidecar(in.Path, st)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", in.Path, err)
+		name := in.Path
+		if name == Stdin {
+			name = "standard input" // "-: offset 0: ..." read as a typo
+		}
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -193,6 +193,10 @@ func TestRun_Stdin(t *testing.T) {
 	if s := loadJSON(t, stdout); s.Messages != 1000 {
 		t.Errorf("%d messages from stdin, want 1000", s.Messages)
 	}
+	code, _, stderr = runCmd(t, []byte("not a capture\n"), "load", "--to", "null", "-")
+	if code != exitFailure || !strings.HasPrefix(stderr, "pcapload: standard input: offset 0: ") {
+		t.Errorf("garbage on stdin: exit %d, stderr %q; want the error to name standard input", code, stderr)
+	}
 }
 
 // TestRun_EmbeddedAndSQL loads into the embedded database and queries it
