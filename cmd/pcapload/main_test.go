@@ -389,3 +389,18 @@ func TestLoad_namedPipeAndLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestReport_empty reports on a database that holds no row yet: every
+// section says it has none, rather than a bare title.
+func TestReport_empty(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	db := filepath.Join(t.TempDir(), "db")
+	if code, _, stderr := runBinary(t, bin, "schema", "apply", "--db", db); code != exitOK {
+		t.Fatalf("schema apply: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runBinary(t, bin, "report", "--db", db)
+	if code != exitOK || strings.Count(stdout, "(none)") != strings.Count(stdout, "\n\n") || !strings.Contains(stdout, "Top names\n(none)") {
+		t.Errorf("report: exit %d, output %q, stderr %q; want every section to say (none)", code, stdout, stderr)
+	}
+}

@@ -59,6 +59,9 @@ func (e *env) report(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("report %q: %w", q.title, err)
 		}
+		if len(out) == 0 {
+			out = []byte("(none)\n") // a bare title read as cut short
+		}
 		fmt.Fprintf(e.stdout, "%s\n%s\n", q.title, out)
 	}
 	return nil
