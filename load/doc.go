@@ -5,7 +5,9 @@
 // (SHA-256 of its bytes as stored, its identity), asks every Sink to Begin a
 // FileSink, writes the file's batches to all of them, and Commits each when
 // the file is read. A Sink that already holds the file says ErrLoaded and is
-// left out; a file every Sink holds is not decoded at all. A Sink that fails
+// left out; a file every Sink holds is not decoded at all. When no Sink can
+// hold a file already (Parquet, null), a large file is hashed beside its
+// decoding instead, and the Sinks are begun at its first batch. A Sink that fails
 // on a file fails that file for that Sink only; the other destinations and
 // files go on, and the failure is in the Result.
 //
@@ -30,8 +32,12 @@
 //
 // # Limitations
 //
-// Standard input has no hash before it is read: it is never recognised as
-// loaded, and its inserts carry no deduplication token.
+// Standard input, and a named pipe, have no hash: they are never
+// recognised as loaded, and their inserts carry a token of their own load.
+//
+// An interrupted file (ingest.ErrCancelled) sends none of the rows gathered
+// since its last insert (CancelFileSink), so that its rerun's inserts are
+// those of a load that was not interrupted.
 //
 // Batches, and so the inserts and their tokens, are cut by Options.BatchRows
 // and the sinks' insert size: a rerun that completes a failed load must use
