@@ -181,6 +181,10 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	defer func() {
 		st.Fragments = d.pd.EndFile()
 		st.TCP = d.tcp.Flush()
+		// A file stopped by fn's error or a cancel keeps queries held;
+		// the next file emitted them as its own (a hostile run: a copy
+		// left out mid-file gave the next file 807 rows of it).
+		d.pair.drop()
 	}()
 	for {
 		if err := cf.Next(&d.pkt); err != nil {

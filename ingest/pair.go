@@ -133,6 +133,15 @@ func (p *pairer) expired(ts int64) (*pending, bool) {
 	return &p.slab[i], true
 }
 
+// drop forgets every held query.
+func (p *pairer) drop() {
+	for {
+		if _, ok := p.expired(-1); !ok {
+			return
+		}
+	}
+}
+
 // remove unlinks entry i and frees its slot.
 func (p *pairer) remove(i int32) {
 	e := &p.slab[i]

@@ -2,6 +2,8 @@ package ingest_test
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,5 +71,47 @@ func TestDecoder_Pairing(t *testing.T) {
 	}
 	if uint64(queries.paired+queries.unpaired+responses.paired+responses.unpaired) != st.Messages() {
 		t.Errorf("rows %d, messages %d: pairing lost or added rows", queries.paired+queries.unpaired+responses.paired+responses.unpaired, st.Messages())
+	}
+}
+
+// TestDecoder_stoppedFileHoldsNothing stops a file part-way by the
+// callback's error (a loader leaving a duplicate out), then decodes
+// another: its rows are its own messages, none of the first file's held
+// queries.
+func TestDecoder_stoppedFileHoldsNothing(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first.pcap"), filepath.Join(dir, "second.pcap")
+	for i, path := range []string{first, second} {
+		cfg := gen.Config{Seed: int64(i + 1), Messages: 5000, Unanswered: 0.2}
+		if _, err := gen.WriteFile(path, cfg, gen.Pcap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := errors.New("stop")
+	d := ingest.NewDecoder(ingest.Config{})
+	var st ingest.FileStats
+	n := 0
+	err := d.DecodeFile(ingest.Input{Path: first}, &st, nil, func(*schema.Row) error {
+		if n++; n == 2000 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("first file: %v, want the callback's error", err)
+	}
+	var rows uint64
+	err = d.DecodeFile(ingest.Input{Path: second}, &st, nil, func(r *schema.Row) error {
+		if r.File != second {
+			return fmt.Errorf("a row of %s while decoding %s", r.File, second)
+		}
+		rows++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != st.Messages() {
+		t.Errorf("%d rows from the second file, %d messages", rows, st.Messages())
 	}
 }
