@@ -18,13 +18,13 @@ import (
 // TestRun_hashAhead exports files to Parquet with their content hashes
 // computed beside their decoding, and again with the hashes computed
 // first: the exports, file for file and byte for byte, and the results
-// must be the same. The files are the corpus, a capture hopping over 300
+// must be the same. The files are the corpus, a capture hopping over 1,100
 // days (a batch of another day sent on before a row is appended), the
 // same cut short, a copy (left out as a duplicate), a file that is no
 // capture and a directory (no hash at all).
 func TestRun_hashAhead(t *testing.T) {
 	dir := t.TempDir()
-	hop := captest.Hopping(t, 300, 600)
+	hop := captest.Hopping(t, 1100, 2200)
 	whole, err := os.ReadFile(hop)
 	if err != nil {
 		t.Fatal(err)

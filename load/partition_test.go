@@ -12,15 +12,16 @@ import (
 	"github.com/pcapload/pcapload/load"
 )
 
-// TestRun_hoppingDays: a capture whose packets hop between 20 or 40 days, one
+// TestRun_hoppingDays: a capture whose packets hop between 20 to 300 days, one
 // day to the next at every packet, gets one Parquet file per day holding
 // all its rows. Flushing every day's batch when more days came than a
 // worker gathers at once cut such a capture into one-row batches, and a
 // file for each.
 func TestRun_hoppingDays(t *testing.T) {
-	// 40 days: more than the 32 a worker once gathered at once, which
-	// cycling through them cut into 18,359 files (a hostile run).
-	for _, days := range []int{20, 40} {
+	// 40 and 300 days: more than the 32, then 256, a worker once gathered
+	// at once, which cycling through them cut into 18,359 and 150,092
+	// files (hostile runs).
+	for _, days := range []int{20, 40, 300} {
 		path := captest.Hopping(t, days, 4000)
 		out := t.TempDir()
 		batches := 0

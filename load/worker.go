@@ -435,9 +435,10 @@ func (w *worker) append(r *schema.Row) {
 // and as many Parquet files (a hostile run: 50,000 files, and 5.4 GB into
 // a database). Sending on the oldest does the same to a capture cycling
 // through more days than the bound (at 32, 40 days made 18,359 Parquet
-// files of 40,000 rows), so the bound is high: what the builders hold is
-// bounded by bytes (boundHeld), and an empty builder is small.
-const maxPartitions = 256
+// files of 40,000 rows; at 256, 300 days made 150,092), so the bound is
+// high: what the builders' rows hold is bounded by bytes (boundHeld), and
+// a builder of a few rows takes 24 KB, 24 MB at the bound.
+const maxPartitions = 1024
 
 // flushOldest sends on the batch of the partition used longest ago and
 // forgets its builder.
