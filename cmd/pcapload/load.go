@@ -38,6 +38,7 @@ type loadFlags struct {
 	progress   string
 	retention  int
 	shard      string
+	dashDash   bool // the inputs came after --
 }
 
 type multiFlag []string
@@ -121,6 +122,9 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	if err := e.parse(fs, args); err != nil {
 		return f, nil, err
 	}
+	// flag drops the -- that ends the flags: the inputs after it may
+	// look like flags.
+	f.dashDash = fs.NArg() < len(args) && args[len(args)-fs.NArg()-1] == "--"
 	return f, fs, nil
 }
 
@@ -131,10 +135,10 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 	}
 	for _, a := range fs.Args() {
 		// Flags end at the first input: one after it would be taken for
-		// a file, and the load would go to the default destination.
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && a != "-" && fs.Lookup(name) != nil {
-			return nil, usagef("load: %s after the inputs: flags go before them", a)
+		// a file, and the load would go to the default destination. A
+		// file named like a flag is given as ./-x, or after --.
+		if strings.HasPrefix(a, "-") && a != "-" && !f.dashDash {
+			return nil, usagef("load: %s after the inputs: flags go before them (a file of that name: ./%s, or -- before the inputs)", a, a)
 		}
 	}
 	ports, err := parsePorts(f.ports)

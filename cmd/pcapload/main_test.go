@@ -73,6 +73,7 @@ func TestRun_Usage(t *testing.T) {
 		{"load", "../../testdata/resolver.pcap", "--to", "null"},
 		{"frobnicate"},
 		{"load", "../../testdata/resolver.pcap", "-json"},
+		{"load", "../../testdata/resolver.pcap", "-x"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -402,5 +403,21 @@ func TestReport_empty(t *testing.T) {
 	code, stdout, stderr := runBinary(t, bin, "report", "--db", db)
 	if code != exitOK || strings.Count(stdout, "(none)") != strings.Count(stdout, "\n\n") || !strings.Contains(stdout, "Top names\n(none)") {
 		t.Errorf("report: exit %d, output %q, stderr %q; want every section to say (none)", code, stdout, stderr)
+	}
+}
+
+// TestRun_dashDash loads a file named like a flag, after --.
+func TestRun_dashDash(t *testing.T) {
+	capture, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("--workers", capture, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, nil, "load", "--json", "--to", "null", "--", "--workers")
+	if s := loadJSON(t, stdout); code != exitOK || s.FilesLoaded != 1 {
+		t.Errorf("exit %d, %d files loaded; want the file --workers loaded\n%s", code, s.FilesLoaded, stderr)
 	}
 }
