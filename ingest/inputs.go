@@ -74,6 +74,7 @@ func (e *expander) arg(a string) error {
 	if err != nil {
 		return fmt.Errorf("%s: bad pattern: %w", a, err)
 	}
+	e.unreadableFolders(a)
 	if len(matches) == 0 {
 		// Kept as an input so that it fails alone, with the reason, and
 		// the other inputs still load.
@@ -88,6 +89,28 @@ func (e *expander) arg(a string) error {
 		}
 	}
 	return nil
+}
+
+// unreadableFolders keeps as inputs, to fail alone, the folders a
+// pattern's last element is matched in that cannot be read: Glob passes
+// over them without a word, and their captures were left out silently
+// (a hostile run, as user nobody, of archive/*/*.pcap).
+func (e *expander) unreadableFolders(pattern string) {
+	dir := filepath.Dir(pattern)
+	if !strings.ContainsAny(dir, `*?[\`) {
+		return
+	}
+	dirs, _ := filepath.Glob(dir)
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			continue
+		}
+		if f, err := os.Open(d); err != nil {
+			e.file(d, -1, false)
+		} else {
+			f.Close()
+		}
+	}
 }
 
 func (e *expander) path(p string, matched bool) error {

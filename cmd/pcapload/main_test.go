@@ -320,29 +320,40 @@ func TestLoad_unreadableFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	other, err := os.ReadFile("../../testdata/resolver-vlan.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
 	exe, archive, sub := filepath.Join(base, "pcapload"), filepath.Join(base, "archive"), filepath.Join(base, "archive", "sub")
 	prog, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []error{os.WriteFile(exe, prog, 0o755), os.MkdirAll(sub, 0o755),
+	ok := filepath.Join(archive, "ok")
+	for _, step := range []error{os.WriteFile(exe, prog, 0o755), os.MkdirAll(sub, 0o755), os.MkdirAll(ok, 0o755),
 		os.WriteFile(filepath.Join(archive, "a.pcap"), capture, 0o644),
+		os.WriteFile(filepath.Join(ok, "c.pcap"), other, 0o644),
 		os.WriteFile(filepath.Join(sub, "b.pcap"), capture, 0o644), os.Chmod(sub, 0)} {
 		if step != nil {
 			t.Fatal(step)
 		}
 	}
-	cmd := exec.Command(exe, "load", "--json", "--to", "null", archive)
-	cmd.Dir = base
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), sub+": permission denied") {
-		t.Fatalf("exit %d, want %d with a line naming %s\n%s", code, exitFailure, sub, stderr.String())
-	}
-	if s := loadJSON(t, stdout.String()); s.FilesLoaded != 1 || s.FilesFailed != 1 {
-		t.Errorf("files loaded %d, failed %d; want the capture loaded and the folder failed", s.FilesLoaded, s.FilesFailed)
+	// The folder walked, and a pattern over its folders: Glob passed
+	// over the one it could not read without a word.
+	for input, loaded := range map[string]int{archive: 2, filepath.Join(archive, "*", "*.pcap"): 1} {
+		cmd := exec.Command(exe, "load", "--json", "--to", "null", input)
+		cmd.Dir = base
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), sub+": permission denied") {
+			t.Fatalf("%s: exit %d, want %d with a line naming %s\n%s", input, code, exitFailure, sub, stderr.String())
+		}
+		if s := loadJSON(t, stdout.String()); s.FilesLoaded != loaded || s.FilesFailed != 1 {
+			t.Errorf("%s: files loaded %d, failed %d; want the captures loaded (%d) and the folder failed",
+				input, s.FilesLoaded, s.FilesFailed, loaded)
+		}
 	}
 }
 
