@@ -38,9 +38,9 @@ type Skipped struct {
 // inside directories, are rotate's sidecars (NAME.json next to NAME) and
 // hidden files. A file found in a directory, or matched by a pattern, that
 // turns out not to be a capture is skipped by the loader, not failed (see
-// Input.Walked). An
-// argument that names nothing, and a folder that cannot be read, are kept,
-// to fail when they are opened; only a malformed glob pattern is an error.
+// Input.Walked). An argument that names nothing, and a folder that cannot
+// be read, are kept, to fail when they are opened; only a malformed glob
+// pattern is an error.
 func Expand(args []string) ([]Input, []Skipped, error) {
 	var e expander
 	for _, a := range args {
@@ -130,7 +130,7 @@ func (e *expander) path(p string, matched bool) error {
 			// A folder that cannot be read (a permission) fails alone,
 			// when the loader opens it, and the others still load: a
 			// nightly load of an archive must not stop at one.
-			e.inputs = append(e.inputs, Input{Path: q, Size: -1})
+			e.file(q, -1, false)
 			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}

@@ -135,16 +135,21 @@ func (w *worker) file(in ingest.Input) FileResult {
 		return res
 	}
 	res.Stats.Err = err
+	w.endOpen(err)
+	return res
+}
+
+// endOpen sends the current file's rows on and commits it in each open
+// file sink, once it is decoded with err. Rows read before a fault are
+// kept: a capture cut short by a crash still loads what it holds, and the
+// file is reported failed. An interrupted file is cancelled instead.
+func (w *worker) endOpen(err error) {
 	if errors.Is(err, ingest.ErrCancelled) {
 		w.cancelOpen()
-		return res
+		return
 	}
-
-	// Rows read before a fault are kept: a capture cut short by a crash
-	// still loads what it holds, and the file is reported failed.
 	w.flushAll()
 	w.commitOpen()
-	return res
 }
 
 // cancelOpen ends the current file, interrupted, in each open file sink:
@@ -221,12 +226,7 @@ func (w *worker) fileAhead(in ingest.Input, res *FileResult) {
 		return
 	}
 	res.Stats.Err, res.Stats.Hash = err, in.Hash
-	if errors.Is(err, ingest.ErrCancelled) {
-		w.cancelOpen()
-		return
-	}
-	w.flushAll()
-	w.commitOpen()
+	w.endOpen(err)
 }
 
 // settle takes the hash computed beside the decoding: it gives it to the
@@ -693,16 +693,13 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			members = append(members, res)
 			rows[res] = n
 		}
-		switch {
-		case (opened > 0 || !inGroup) && errors.Is(err, ingest.ErrCancelled):
-			// The builders hold this file's rows alone (the group's
-			// were sent on before it), which the group records failed.
-			w.cancelOpen()
-		case opened > 0 || !inGroup:
+		if opened > 0 || !inGroup {
 			// Rows of a file the group does not take must not wait
-			// in the builders for the group's next batch.
-			w.flushAll()
-			w.commitOpen()
+			// in the builders for the group's next batch. The builders
+			// hold this file's rows alone (the group's were sent on
+			// before it): interrupted, they are dropped, and the group
+			// records the file failed.
+			w.endOpen(err)
 		}
 		w.open, w.names = w.open[:0], w.names[:0]
 	}
