@@ -43,6 +43,34 @@ func HashFileUntil(path string, done <-chan struct{}) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// HashPrefix returns the hex SHA-256 of the first n bytes of the file, as
+// HashFile would of a file that held only them; ok is false when the file
+// is shorter. A destination compares it with the hash of a file it loaded
+// cut short, to know the file grew from it (see load.Ledger).
+func HashPrefix(path string, n int64) (hash string, ok bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	got, err := io.CopyBuffer(h, io.LimitReader(onlyReader{f}, n), *buf)
+	if err != nil {
+		return "", false, fmt.Errorf("hash %s: %w", path, err)
+	}
+	if got < n {
+		return "", false, nil
+	}
+	return hex.EncodeToString(h.Sum(nil)), true, nil
+}
+
+// onlyReader hides everything of r but Read (see HashFileUntil).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
 // doneReader reads r until done is closed.
 type doneReader struct {
 	r    io.Reader

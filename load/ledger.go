@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,6 +194,11 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !found {
+		if err := l.supersede(ctx, []File{f}); err != nil {
+			return 0, err
+		}
+	}
 	files, gens := []File{f}, []uint32{g}
 	if replace {
 		if !f.Force {
@@ -234,6 +241,15 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	}
 	sts, err := l.states(ctx, hashes)
 	if err != nil {
+		return nil, nil, err
+	}
+	var fresh []File
+	for _, f := range files {
+		if _, found := sts[f.Hash]; !found {
+			fresh = append(fresh, f)
+		}
+	}
+	if err := l.supersede(ctx, fresh); err != nil {
 		return nil, nil, err
 	}
 	grp := &Group{}
@@ -289,6 +305,119 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		}
 	}
 	return grp, loaded, nil
+}
+
+// supersedeCandidates is how many of the latest loads of a base name
+// supersede checks, the most recent first: the load cut short is the
+// last one before the file grew. It bounds the bytes hashed when a name
+// comes back every day (dns.pcap in a folder a day), where no earlier
+// load is a start of the new file.
+const supersedeCandidates = 3
+
+// supersede takes out the rows of earlier loads that files, new to the
+// destination, grew from: a capture loaded while it was still being
+// written or copied, cut short (failed) or ending at a packet (loaded),
+// and given again whole. Its whole content is a start of the new file,
+// so the new file's rows hold all of its rows; without this the two
+// loads' rows stood side by side, each message twice.
+//
+// Earlier loads are found by base name among the loads with a size
+// smaller than the file's, and proven to be the file's start by the hash
+// of as many of its bytes. Each is replaced in its next generation as
+// --force would (out of the views, deleted, recorded replaced, its record
+// naming the file that superseded it), before the new file is marked; a
+// crash in the middle is finished by the next run, which finds the same
+// start again.
+func (l *Ledger) supersede(ctx context.Context, files []File) error {
+	var names, quotedNames, quotedHashes []string
+	var sizes []int64
+	var from []File
+	for _, f := range files {
+		if f.Hash == "" {
+			continue
+		}
+		fi, err := os.Stat(f.Path)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		name := filepath.Base(f.Path)
+		names, sizes, from = append(names, name), append(sizes, fi.Size()), append(from, f)
+		quotedNames, quotedHashes = append(quotedNames, schema.Quote(name)), append(quotedHashes, schema.Quote(f.Hash))
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	list := strings.Join(quotedNames, ", ")
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(b), ' ', toString(i))), ',') FROM ("+
+		"SELECT file_hash AS h, max(bytes) AS b, indexOf([%[3]s], basename(path)) AS i, max(loaded_at) AS t "+
+		"FROM %[1]s.%[2]s WHERE basename(path) IN (%[3]s) AND status IN (%[4]s, %[5]s) AND bytes > 0 "+
+		"AND file_hash NOT IN (%[6]s) GROUP BY h, i ORDER BY t DESC LIMIT %[7]d BY i)",
+		schema.QuoteIdent(l.database), schema.FilesTable, list,
+		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), strings.Join(quotedHashes, ", "),
+		supersedeCandidates)
+	out, err := l.conn.QueryString(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read earlier loads: %w", err)
+	}
+	var old []File
+	for item := range strings.SplitSeq(strings.TrimSpace(out), ",") {
+		if item == "" {
+			continue
+		}
+		fs := strings.Fields(item)
+		if len(fs) != 3 {
+			return fmt.Errorf("read earlier loads: unexpected %q", item)
+		}
+		size, err1 := strconv.ParseInt(fs[1], 10, 64)
+		i, err2 := strconv.Atoi(fs[2])
+		if err1 != nil || err2 != nil || i < 1 || i > len(from) {
+			return fmt.Errorf("read earlier loads: unexpected %q", item)
+		}
+		f := from[i-1]
+		if size >= sizes[i-1] || slices.ContainsFunc(old, func(o File) bool { return o.Hash == fs[0] }) {
+			continue
+		}
+		h, ok, err := ingest.HashPrefix(f.Path, size)
+		if err != nil || !ok || h != fs[0] {
+			// Not its start, or unreadable now: the file's own load
+			// fails on it if it stays so.
+			continue
+		}
+		old = append(old, File{Path: f.Path, Hash: h, Checkpoint: f.Checkpoint, supersededBy: f.Hash})
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	hashes := make([]string, len(old))
+	for i, f := range old {
+		hashes[i] = f.Hash
+	}
+	sts, err := l.states(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	var replace []File
+	var gens []uint32
+	var takenOver []fileState
+	for _, f := range old {
+		st := sts[f.Hash]
+		switch {
+		case st.has(schema.StatusReplaced) && !st.has(schema.StatusLoading) && !st.has(schema.StatusGrouped):
+			continue // superseded already, or replaced and not loaded again
+		case st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced):
+			replace, gens = append(replace, f), append(gens, st.generation)
+		default:
+			replace, gens = append(replace, f), append(gens, st.generation+1)
+			takenOver = append(takenOver, st)
+		}
+	}
+	if len(replace) == 0 {
+		return nil
+	}
+	if err := l.waitTakeover(ctx, takenOver); err != nil {
+		return err
+	}
+	return l.replace(ctx, replace, gens)
 }
 
 // replace deletes the rows of files and records each generation gens[i]
@@ -371,6 +500,9 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 	for i, f := range files {
 		// No time: the server's, by which marks are aged.
 		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
+		if f.supersededBy != "" {
+			recs[i].Error = "superseded by " + f.supersededBy + ", which it is the start of"
+		}
 	}
 	if err := l.conn.Exec(ctx, schema.InsertRecordsSQL(l.database, token, recs)); err != nil {
 		return fmt.Errorf("write %s record: %w", status, err)

@@ -43,6 +43,8 @@ type File struct {
 	// views, not yet deleted), "insert" after insert n (from 1), "record"
 	// before the load record is written and "recorded" after.
 	Checkpoint func(step string, n int)
+
+	supersededBy string // the hash of the file this one is the start of (Ledger.supersede)
 }
 
 // Reached calls f.Checkpoint, when it is set, at step n of the load.

@@ -1,0 +1,157 @@
+package load_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/schema"
+)
+
+// TestLoad_grownFileSupersedes loads a capture while it is still being
+// written, then again once whole: the rows of the first load give way to
+// the whole file's, so every message is stored once and the views count
+// it once. The first load may end cut short in a record (failed) or at a
+// record's end (loaded); the file may come back at its path or in another
+// folder, alone or in a group. A file of the same name that does not
+// start with the earlier bytes leaves them be.
+func TestLoad_grownFileSupersedes(t *testing.T) {
+	testenv.RequireCHDB(t)
+	tmp := t.TempDir()
+	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 21, Messages: 3000})
+	whole, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wholeRows := countMessages(t, src)
+	other := writeCapture(t, tmp, "other.pcap", gen.Config{Seed: 22, Messages: 700})
+	otherRows := countMessages(t, other)
+
+	tests := []struct {
+		name     string
+		cut      int    // bytes of the first load
+		again    string // where the whole file is given again, relative to the folder
+		groups   int    // Options.GroupFiles
+		wantPrev string // status of the first load
+	}{
+		{"cut in a record, same path", len(whole)/2 + 5, "dns.pcap", 1, "failed"},
+		{"at a record's end, same path", recordEnd(t, whole, len(whole)/3), "dns.pcap", 1, "loaded"},
+		{"cut in a record, moved, grouped", len(whole)/2 + 5, "later/dns.pcap", 8, "failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "db")
+			first := filepath.Join(dir, "dns.pcap")
+			if err := os.WriteFile(first, whole[:tt.cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opt := load.Options{Workers: 2, BatchRows: 500, GroupFiles: tt.groups}
+			res := loadInto(t, db, []ingest.Input{{Path: first}}, opt)
+			if res.Files[0].Stats.Messages() == 0 || res.Files[0].Stats.Messages() >= wholeRows {
+				t.Fatalf("first load stored %d messages, want some of %d", res.Files[0].Stats.Messages(), wholeRows)
+			}
+			if got := res.Files[0].Failed(); got != (tt.wantPrev == "failed") {
+				t.Fatalf("first load failed = %v (%v), want status %s", got, res.Files[0].Stats.Err, tt.wantPrev)
+			}
+			prevHash := res.Files[0].Stats.Hash
+
+			again := filepath.Join(dir, tt.again)
+			if err := os.MkdirAll(filepath.Dir(again), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(again, whole, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res = loadInto(t, db, []ingest.Input{{Path: again}, {Path: other}}, opt)
+			for _, f := range res.Files {
+				if f.Failed() || f.Skipped != "" {
+					t.Fatalf("%s: %v %v %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
+				}
+			}
+
+			conn, err := chdb.Open(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if got, want := queryText(t, conn, "SELECT count() FROM dns_messages"), itoa(int(wholeRows+otherRows))+"\n"; got != want {
+				t.Errorf("dns_messages holds %q rows, want %q: the first load's rows stayed", got, want)
+			}
+			if got := queryText(t, conn, "SELECT count() FROM dns_messages WHERE file_hash = '"+prevHash+"'"); got != "0\n" {
+				t.Errorf("%q rows of the first load remain", got)
+			}
+			if got := queryText(t, conn, "SELECT sum(messages) FROM message_counts"); got != itoa(int(wholeRows+otherRows))+"\n" {
+				t.Errorf("message_counts counts %q messages, want %d", got, wholeRows+otherRows)
+			}
+			rec := queryText(t, conn, "SELECT status, error FROM capture_files WHERE file_hash = '"+prevHash+
+				"' ORDER BY generation DESC, loaded_at DESC LIMIT 1")
+			if !strings.HasPrefix(rec, "replaced\tsuperseded by ") {
+				t.Errorf("first load's latest record = %q, want replaced and superseded", rec)
+			}
+
+			// The same name, other bytes: an unrelated capture keeps its
+			// rows beside the file's.
+			unrelated := filepath.Join(dir, "elsewhere", "dns.pcap")
+			if err := os.MkdirAll(filepath.Dir(unrelated), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			bigger := writeCapture(t, tmp, tt.name+".pcap", gen.Config{Seed: 23, Messages: 4000})
+			if err := os.Rename(bigger, unrelated); err != nil {
+				t.Fatal(err)
+			}
+			loadInto(t, db, []ingest.Input{{Path: unrelated}}, opt)
+			biggerRows := countMessages(t, unrelated)
+			if got, want := queryText(t, conn, "SELECT count() FROM dns_messages"), itoa(int(wholeRows+otherRows+biggerRows))+"\n"; got != want {
+				t.Errorf("after an unrelated file of the same name dns_messages holds %q rows, want %q", got, want)
+			}
+		})
+	}
+}
+
+// loadInto loads inputs into the embedded database at path.
+func loadInto(t *testing.T, path string, inputs []ingest.Input, opt load.Options) *load.Result {
+	t.Helper()
+	ctx := context.Background()
+	emb, err := load.OpenEmbedded(ctx, path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb.InsertRows = 1000
+	defer emb.Close()
+	return load.Run(ctx, inputs, []load.Sink{emb}, opt)
+}
+
+// countMessages decodes the capture at path and returns its messages.
+func countMessages(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st ingest.FileStats
+	if err := ingest.NewDecoder(ingest.Config{}).DecodeFile(ingest.Input{Path: path}, &st, nil,
+		func(*schema.Row) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return st.Messages()
+}
+
+// recordEnd returns the offset, at or after n, where a record of the
+// classic pcap whole ends.
+func recordEnd(t *testing.T, whole []byte, n int) int {
+	t.Helper()
+	off := 24
+	for off < len(whole) {
+		capLen := int(uint32(whole[off+8]) | uint32(whole[off+9])<<8 | uint32(whole[off+10])<<16 | uint32(whole[off+11])<<24)
+		off += 16 + capLen
+		if off >= n {
+			return off
+		}
+	}
+	t.Fatalf("no record ends after %d", n)
+	return 0
+}
