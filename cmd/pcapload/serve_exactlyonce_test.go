@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -242,5 +243,53 @@ func TestServe_killedGroupTakenOver(t *testing.T) {
 	}
 	if got := serverQuery(t, srv, loadedSQL); got != "6,6\n" {
 		t.Errorf("files loaded once, files recorded = %q, want 6,6", got)
+	}
+}
+
+// TestServe_grownFileSupersedes loads a capture cut short, as while it is
+// still being written, into a server, then the whole file at the same
+// path: the server holds each message once, and the first load's record
+// says it was superseded.
+func TestServe_grownFileSupersedes(t *testing.T) {
+	srv := chtest.Start(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dns.pcap")
+	st, err := gen.WriteFile(path, gen.Config{Seed: 31, Messages: 2000}, gen.Pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for proto, dest := range map[string]string{
+		"native": "clickhouse://" + srv.TCP + "/grown_native",
+		"http":   "http://" + srv.HTTP + "/grown_http",
+	} {
+		t.Run(proto, func(t *testing.T) {
+			db := dest[strings.LastIndex(dest, "/")+1:]
+			if err := os.WriteFile(path, whole[:len(whole)/2+3], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"load", "--progress", "never", "--to", dest, path}
+			if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitFailure || !strings.Contains(errOut, "truncated") {
+				t.Fatalf("cut load: exit %d, want %d and the cut named\n%s", code, exitFailure, errOut)
+			}
+			if err := os.WriteFile(path, whole, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+				t.Fatalf("whole load: exit %d\n%s", code, errOut)
+			}
+			got := serverQuery(t, srv, "SELECT count(), uniqExact(file_hash) FROM "+db+".dns_messages")
+			if want := fmt.Sprintf("%d,1\n", st.Messages); got != want {
+				t.Errorf("rows, files = %q, want %q", got, want)
+			}
+			got = serverQuery(t, srv, "SELECT countIf(status = 'replaced' AND startsWith(error, 'superseded by ')), "+
+				"countIf(status = 'loaded') FROM "+db+".capture_files")
+			if got != "1,1\n" {
+				t.Errorf("superseded and loaded records = %q, want 1,1", got)
+			}
+		})
 	}
 }
