@@ -12,14 +12,21 @@ import (
 	"github.com/pcapload/pcapload/ingest/capture"
 )
 
+// HashInput returns the content hash of in: of the bytes Pin fixed when
+// in is pinned, else of the file at its path (HashFileUntil).
+func HashInput(in Input, done <-chan struct{}) (string, error) {
+	if in.File == nil {
+		return HashFileUntil(in.Path, done)
+	}
+	return hashReader(in.Path, in.pinned(), done)
+}
+
 // HashFile returns the hex SHA-256 of the file's bytes as stored
 // (compressed, when it is): the file's identity, the same whatever its
 // name or folder. It is a pre-pass over the whole file before loading,
-// so that a destination can be asked whether it already holds the file.
-//
-// TODO(exactly-once): a file changed between this pass and decoding is
-// loaded under the old hash; hashing again while decoding and failing the
-// file on a mismatch would catch it.
+// so that a destination can be asked whether it already holds the file;
+// a loader hashes a pinned Input instead (HashInput, Input.Pin), so that
+// the bytes hashed are the bytes decoded.
 func HashFile(path string) (string, error) { return HashFileUntil(path, nil) }
 
 // HashFileUntil is HashFile stopped, with ErrCancelled, when done is
@@ -31,13 +38,19 @@ func HashFileUntil(path string, done <-chan struct{}) (string, error) {
 		return "", err // *PathError already names the file
 	}
 	defer f.Close()
+	return hashReader(path, f, done)
+}
+
+// hashReader returns the hex SHA-256 of what r reads, until done is
+// closed; path names the file in errors.
+func hashReader(path string, r io.Reader, done <-chan struct{}) (string, error) {
 	h := sha256.New()
 	buf := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(buf)
 	// Only Read is offered, so that the copy reads into buf: a file's
 	// WriteTo reads 32 KiB at a time, four thousand reads for a 140 MB
 	// capture.
-	if _, err := io.CopyBuffer(h, doneReader{f, done}, *buf); err != nil {
+	if _, err := io.CopyBuffer(h, doneReader{r, done}, *buf); err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -56,7 +69,7 @@ func HashPrefix(path string, n int64) (hash string, ok bool, err error) {
 	h := sha256.New()
 	buf := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(buf)
-	got, err := io.CopyBuffer(h, io.LimitReader(onlyReader{f}, n), *buf)
+	got, err := io.CopyBuffer(h, io.LimitReader(f, n), *buf)
 	if err != nil {
 		return "", false, fmt.Errorf("hash %s: %w", path, err)
 	}
@@ -65,11 +78,6 @@ func HashPrefix(path string, n int64) (hash string, ok bool, err error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), true, nil
 }
-
-// onlyReader hides everything of r but Read (see HashFileUntil).
-type onlyReader struct{ r io.Reader }
-
-func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 // doneReader reads r until done is closed.
 type doneReader struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,7 +25,58 @@ type Input struct {
 	// Hash is the file's content hash (HashFile), stored in every row;
 	// empty when not computed, as for standard input.
 	Hash string
+
+	// File is the file opened by Pin, nil before it and for a pipe or a
+	// device; its hash and its decoding then read its first Size bytes.
+	File *os.File
 }
+
+// Pin opens in's file once, for its hash and its decoding both, and sets
+// Size to its length now. Both then read the same bytes: those of the
+// file opened, up to that length. Opened by name twice, a capture still
+// being written had its rows read past the bytes hashed, and a file
+// replaced by a rename in between had the other file's rows stored under
+// the first one's hash. A named pipe or a device is not opened (nor
+// hashed, see load), nor is standard input or a pinned file. The caller
+// closes it with Unpin.
+//
+// TODO(exactly-once): bytes rewritten in place between the hash and the
+// decoding, the length kept, are not seen (a file cut shorter is: see
+// DecodeFile); hashing again while decoding and failing the file on a
+// mismatch would catch them, for a second hash's CPU.
+func (in *Input) Pin() error {
+	if in.Path == Stdin || in.File != nil {
+		return nil
+	}
+	fi, err := os.Stat(in.Path)
+	if err != nil {
+		return err // *PathError already names the file
+	}
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return err
+	}
+	in.File, in.Size = f, fi.Size()
+	return nil
+}
+
+// Unpin closes the file Pin opened.
+func (in *Input) Unpin() {
+	if in.File != nil {
+		in.File.Close()
+		in.File = nil
+	}
+}
+
+// pinned returns a reader of the bytes of a pinned input.
+func (in *Input) pinned() io.Reader { return io.NewSectionReader(in.File, 0, in.Size) }
 
 // Skipped is a file Expand left out, and why.
 type Skipped struct {

@@ -344,14 +344,17 @@ func identify(in *ingest.Input) error {
 	if in.Path == ingest.Stdin || in.Hash != "" {
 		return nil
 	}
-	if fi, err := os.Stat(in.Path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		// A named pipe (<(zcat x.pcap.gz)) or a device reads once, as
-		// standard input does, and goes without a hash as it does: the
-		// hash's pass emptied the pipe, and the decoding then waited for
-		// a writer that never came (a hostile run).
+	// A named pipe (<(zcat x.pcap.gz)) or a device is not pinned: it
+	// reads once, as standard input does, and goes without a hash as it
+	// does; the hash's pass emptied the pipe, and the decoding then
+	// waited for a writer that never came (a hostile run).
+	if err := in.Pin(); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(in.Path); in.File == nil && err == nil && !fi.IsDir() {
 		return nil
 	}
-	h, err := ingest.HashFile(in.Path)
+	h, err := ingest.HashInput(*in, nil)
 	in.Hash = h
 	return err
 }

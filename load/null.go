@@ -63,10 +63,15 @@ func Decode(ctx context.Context, inputs []ingest.Input, opt Options) *Result {
 func decodeOnly(dec *ingest.Decoder, in ingest.Input, prog *ingest.Progress, done <-chan struct{}) FileResult {
 	var res FileResult
 	var ahead *pendingHash
-	if hashAhead(in) {
+	defer in.Unpin()
+	if err := in.Pin(); err != nil {
+		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+		return res
+	}
+	if hashAhead(in) && in.File != nil {
 		// Nothing waits for the hash here but the result: a tenth of
 		// the time to read a large file, or a fifth, overlapped.
-		ahead = startHash(in.Path, done)
+		ahead = startHash(in, done)
 	} else if err := identify(&in); err != nil {
 		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
 		return res

@@ -106,9 +106,16 @@ func (w *worker) file(in ingest.Input) FileResult {
 	if skipNotCapture(in, &res) {
 		return res
 	}
+	defer in.Unpin()
 	if w.aheadOK && hashAhead(in) {
-		w.fileAhead(in, &res)
-		return res
+		if err := in.Pin(); err != nil {
+			res.Stats = ingest.FileStats{Path: in.Path, Err: err}
+			return res
+		}
+		if in.File != nil {
+			w.fileAhead(in, &res)
+			return res
+		}
 	}
 	if err := identify(&in); err != nil {
 		res.Stats = ingest.FileStats{Path: in.Path, Err: err}
@@ -180,7 +187,7 @@ func (w *worker) cancelOpen() {
 // begun, and the rows gathered so far given it, when the first batch is
 // sent on (settle); a file of fewer rows, at its end.
 func (w *worker) fileAhead(in ingest.Input, res *FileResult) {
-	w.ahead, w.aheadIn, w.leftOut, w.aheadErr = startHash(in.Path, w.opt.Decode.Done), &in, "", nil
+	w.ahead, w.aheadIn, w.leftOut, w.aheadErr = startHash(in, w.opt.Decode.Done), &in, "", nil
 	w.open, w.names = w.open[:0], w.names[:0]
 	w.curB = nil
 	err := w.dec.DecodeFile(in, &res.Stats, w.opt.Progress, func(r *schema.Row) error {
@@ -305,11 +312,11 @@ type pendingHash struct {
 
 // startHash hashes the file at path on a goroutine of its own until
 // stop is closed.
-func startHash(path string, stop <-chan struct{}) *pendingHash {
+func startHash(in ingest.Input, stop <-chan struct{}) *pendingHash {
 	p := &pendingHash{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		p.hash, p.err = ingest.HashFileUntil(path, stop)
+		p.hash, p.err = ingest.HashInput(in, stop)
 	}()
 	return p
 }
@@ -582,6 +589,11 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 	s := w.sinks[w.grouped].(GroupSink)
 	var files []File
 	var idx []int // of ins, for each of files
+	defer func() {
+		for i := range ins {
+			ins[i].Unpin()
+		}
+	}()
 	for i := range ins {
 		*out[i] = FileResult{Rows: make(map[string]uint64)}
 		if skipNotCapture(ins[i], out[i]) {
