@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,11 +20,12 @@ import (
 type ParquetSink struct {
 	dir    parquet.Dir
 	schema *arrow.Schema
+	log    *exportLog
 }
 
 // NewParquetSink returns a sink writing under dir.
 func NewParquetSink(dir string) *ParquetSink {
-	return &ParquetSink{dir: parquet.Dir{Root: dir}, schema: schema.Arrow()}
+	return &ParquetSink{dir: parquet.Dir{Root: dir}, schema: schema.Arrow(), log: &exportLog{root: dir}}
 }
 
 // Name implements Sink.
@@ -34,7 +36,7 @@ func (s *ParquetSink) Close() error { return nil }
 
 // Begin implements Sink.
 func (s *ParquetSink) Begin(in File) (FileSink, error) {
-	f := &parquetFile{sink: s, name: outputName(in), files: make(map[parquet.Partition]*parquet.File),
+	f := &parquetFile{sink: s, in: in, name: outputName(in), files: make(map[parquet.Partition]*parquet.File),
 		opened: make(map[parquet.Partition]int)}
 	return f.start(), nil
 }
@@ -57,13 +59,15 @@ func outputName(in File) string {
 // work) overlaps with decoding the next batch, and one large capture keeps
 // two cores busy.
 type parquetFile struct {
-	sink   *ParquetSink
-	name   string
-	files  map[parquet.Partition]*parquet.File
-	opened map[parquet.Partition]int // times each partition was opened
-	queue  chan parquetBatch
-	done   chan error // the writer's first error, sent when the queue closes
-	err    error      // an error already seen by Write
+	sink    *ParquetSink
+	in      File
+	outputs []string // committed, relative to the root
+	name    string
+	files   map[parquet.Partition]*parquet.File
+	opened  map[parquet.Partition]int // times each partition was opened
+	queue   chan parquetBatch
+	done    chan error // the writer's first error, sent when the queue closes
+	err     error      // an error already seen by Write
 }
 
 type parquetBatch struct {
@@ -129,7 +133,11 @@ func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 func (f *parquetFile) commitOpen() error {
 	var errs []error
 	for p, pf := range f.files {
-		errs = append(errs, pf.Commit())
+		err := pf.Commit()
+		if rel, rerr := filepath.Rel(f.sink.dir.Root, pf.Path()); err == nil && rerr == nil {
+			f.outputs = append(f.outputs, rel)
+		}
+		errs = append(errs, err)
 		delete(f.files, p)
 	}
 	return errors.Join(errs...)
@@ -154,12 +162,15 @@ func (f *parquetFile) wait() error {
 	return f.err
 }
 
-func (f *parquetFile) Commit(*ingest.FileStats) error {
+func (f *parquetFile) Commit(st *ingest.FileStats) error {
 	if err := f.wait(); err != nil {
 		f.Abort()
 		return err
 	}
-	return f.commitOpen()
+	if err := f.commitOpen(); err != nil {
+		return err
+	}
+	return f.sink.log.commit(f.in, st, f.outputs)
 }
 
 func (f *parquetFile) Abort() {

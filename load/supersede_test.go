@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
@@ -154,4 +155,89 @@ func recordEnd(t *testing.T, whole []byte, n int) int {
 	}
 	t.Fatalf("no record ends after %d", n)
 	return 0
+}
+
+// TestRun_parquetGrownFileSupersedes exports a capture cut short, as while
+// it is still being written, then the whole file: the first export's files
+// are removed once the whole file's are in place, so the export holds each
+// message once; the export's log says which was superseded. An unrelated
+// capture of the same name keeps its files.
+func TestRun_parquetGrownFileSupersedes(t *testing.T) {
+	// Over three days, so that the first export has several files.
+	hop := captest.Hopping(t, 3, 3000)
+	whole, err := os.ReadFile(hop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int(countMessages(t, hop))
+
+	dir := t.TempDir()
+	out := filepath.Join(dir, "export")
+	path := filepath.Join(dir, "dns.pcap")
+	export := func(inputs ...string) {
+		t.Helper()
+		var ins []ingest.Input
+		for _, p := range inputs {
+			ins = append(ins, ingest.Input{Path: p})
+		}
+		res := load.Run(context.Background(), ins, []load.Sink{load.NewParquetSink(out)}, load.Options{Workers: 2, BatchRows: 500})
+		for _, f := range res.Files {
+			if len(f.SinkErrs) > 0 {
+				t.Fatalf("%s: %v", f.Stats.Path, f.SinkErrs)
+			}
+		}
+	}
+	writeBytes(t, dir, "dns.pcap", whole[:len(whole)/2+5])
+	export(path)
+	first, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet"))
+	if len(first) < 2 {
+		t.Fatalf("first export made %d files, want one a day", len(first))
+	}
+	if n := len(readParquet(t, out)); n == 0 || n >= want {
+		t.Fatalf("first export holds %d rows, want some of %d", n, want)
+	}
+
+	writeBytes(t, dir, "dns.pcap", whole)
+	export(path)
+	if n := len(readParquet(t, out)); n != want {
+		t.Errorf("export holds %d rows after the whole file, want %d: the first export's stayed", n, want)
+	}
+	for _, p := range first {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s of the first export is still there", p)
+		}
+	}
+	log, err := os.ReadFile(filepath.Join(out, "_pcapload", "exports.jsonl"))
+	if err != nil || !strings.Contains(string(log), `"superseded_by":"`) {
+		t.Errorf("export log %q (%v) says nothing superseded", log, err)
+	}
+
+	// The same name, other bytes, bigger: both stay.
+	other := filepath.Join(dir, "elsewhere", "dns.pcap")
+	if err := os.MkdirAll(filepath.Dir(other), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeCaptureAt(t, other, gen.Config{Seed: 24, Messages: 5000})
+	export(other)
+	if n, w := len(readParquet(t, out)), want+int(countMessages(t, other)); n != w {
+		t.Errorf("after an unrelated file of the same name the export holds %d rows, want %d", n, w)
+	}
+}
+
+// writeBytes writes b to dir/name and returns its path.
+func writeBytes(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeCaptureAt generates a pcap of cfg at path.
+func writeCaptureAt(t *testing.T, path string, cfg gen.Config) {
+	t.Helper()
+	if _, err := gen.WriteFile(path, cfg, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
 }

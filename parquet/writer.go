@@ -324,6 +324,9 @@ func (f *File) footer() ([]byte, error) {
 	return t.buf, nil
 }
 
+// Path returns where the file is once committed.
+func (f *File) Path() string { return f.final }
+
 // Rows returns the number of rows written.
 func (f *File) Rows() int64 { return f.rows }
 

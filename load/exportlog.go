@@ -1,0 +1,156 @@
+package load
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/pcapload/pcapload/ingest"
+)
+
+// exportLogName is where a Parquet export keeps its exportLog, under its
+// root. Readers of the partitions pass over it: Spark and Hive skip
+// folders whose names begin with an underscore, and a glob of
+// **/*.parquet does not match it.
+const exportLogName = "_pcapload/exports.jsonl"
+
+// exportLog is the record of the capture files a Parquet export holds, one
+// JSON line each: their hash, base name, size and output files. With it an
+// export does what a database's load records do for a capture loaded while
+// it was still being written, then again whole (Ledger.supersede): the
+// files of the earlier export are removed once the whole file's are in
+// place, and a line says so. Lines are appended, each in one write, so
+// that loads into one export from several processes do not mix them; a
+// process sees the lines written before it first needed them.
+type exportLog struct {
+	root string
+
+	mu      sync.Mutex
+	read    bool
+	entries []exportEntry
+}
+
+type exportEntry struct {
+	Hash         string   `json:"hash"`
+	Name         string   `json:"name,omitempty"`  // base name of the capture file
+	Bytes        int64    `json:"bytes,omitempty"` // read as stored
+	Files        []string `json:"files,omitempty"` // outputs, relative to the root
+	SupersededBy string   `json:"superseded_by,omitempty"`
+}
+
+// commit records the export of f, read as st, into outputs; first it
+// removes the outputs of earlier exports that f grew from (see
+// supersedeCandidates).
+func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error {
+	if f.Hash == "" {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.load(); err != nil {
+		return err
+	}
+	var lines []exportEntry
+	for _, old := range l.earlier(f, st.Bytes) {
+		h, ok, err := ingest.HashPrefix(f.Path, old.Bytes)
+		if err != nil || !ok || h != old.Hash {
+			continue
+		}
+		for _, rel := range old.Files {
+			if !filepath.IsLocal(rel) {
+				continue // not one this log wrote
+			}
+			if err := os.Remove(filepath.Join(l.root, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove %s, superseded: %w", rel, err)
+			}
+		}
+		lines = append(lines, exportEntry{Hash: old.Hash, SupersededBy: f.Hash})
+	}
+	slices.Sort(outputs)
+	lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Bytes: st.Bytes, Files: outputs})
+	return l.append(lines)
+}
+
+// earlier returns the latest exports, supersedeCandidates at most, of
+// files of f's base name smaller than bytes and not superseded: those f
+// may have grown from.
+func (l *exportLog) earlier(f File, bytes int64) []exportEntry {
+	name := filepath.Base(f.Path)
+	superseded := make(map[string]bool)
+	for _, e := range l.entries {
+		if e.SupersededBy != "" {
+			superseded[e.Hash] = true
+		}
+	}
+	var out []exportEntry
+	seen := make(map[string]bool)
+	for i := len(l.entries) - 1; i >= 0 && len(out) < supersedeCandidates; i-- {
+		e := l.entries[i]
+		if e.Name != name || e.Bytes <= 0 || e.Bytes >= bytes || e.Hash == f.Hash || superseded[e.Hash] || seen[e.Hash] {
+			continue
+		}
+		seen[e.Hash] = true
+		out = append(out, e)
+	}
+	return out
+}
+
+// load reads the log once. Lines it cannot parse (a line cut by a crash)
+// are passed over.
+func (l *exportLog) load() error {
+	if l.read {
+		return nil
+	}
+	file, err := os.Open(filepath.Join(l.root, exportLogName))
+	if errors.Is(err, fs.ErrNotExist) {
+		l.read = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the export's log: %w", err)
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var e exportEntry
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Hash != "" {
+			l.entries = append(l.entries, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read the export's log: %w", err)
+	}
+	l.read = true
+	return nil
+}
+
+// append writes lines at the end of the log, each in one write.
+func (l *exportLog) append(lines []exportEntry) error {
+	path := filepath.Join(l.root, exportLogName)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write the export's log: %w", err)
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("write the export's log: %w", err)
+	}
+	for _, e := range lines {
+		b, err := json.Marshal(e)
+		if err == nil {
+			_, err = file.Write(append(b, '\n'))
+		}
+		if err != nil {
+			file.Close()
+			return fmt.Errorf("write the export's log: %w", err)
+		}
+		l.entries = append(l.entries, e)
+	}
+	return file.Close()
+}
