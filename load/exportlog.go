@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pcapload/pcapload/ingest"
 )
@@ -28,6 +29,12 @@ const exportLogName = "_pcapload/exports.jsonl"
 // place, and a line says so. Lines are appended, each in one write, so
 // that loads into one export from several processes do not mix them; a
 // process sees the lines written before it first needed them.
+//
+// Only captures that may still have been written when they were exported
+// get a line: those cut short, and those modified within growWindow of
+// their export. An archive's captures, done long before, get none, so
+// the log stays small and is read whole, where a line per capture of a
+// nightly export would make it grow by the year.
 type exportLog struct {
 	root string
 
@@ -72,9 +79,26 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 		}
 		lines = append(lines, exportEntry{Hash: old.Hash, SupersededBy: f.Hash})
 	}
-	slices.Sort(outputs)
-	lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Bytes: st.Bytes, Files: outputs})
+	if mayGrow(f.Path, st) {
+		slices.Sort(outputs)
+		lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Bytes: st.Bytes, Files: outputs})
+	}
 	return l.append(lines)
+}
+
+// growWindow is how recently a capture must have been modified, when it
+// is exported, for its export to be logged as one a later, longer version
+// of it may supersede.
+const growWindow = time.Hour
+
+// mayGrow reports whether the capture at path, read as st, may still have
+// been written when it was read: cut short, or modified lately.
+func mayGrow(path string, st *ingest.FileStats) bool {
+	if st.Err != nil {
+		return true
+	}
+	fi, err := os.Stat(path)
+	return err == nil && time.Since(fi.ModTime()) < growWindow
 }
 
 // earlier returns the latest exports, supersedeCandidates at most, of
@@ -133,6 +157,9 @@ func (l *exportLog) load() error {
 
 // append writes lines at the end of the log, each in one write.
 func (l *exportLog) append(lines []exportEntry) error {
+	if len(lines) == 0 {
+		return nil
+	}
 	path := filepath.Join(l.root, exportLogName)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write the export's log: %w", err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/captest"
@@ -218,9 +219,19 @@ func TestRun_parquetGrownFileSupersedes(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeCaptureAt(t, other, gen.Config{Seed: 24, Messages: 5000})
+	// Written long ago: nothing may grow out of it, so the log, which
+	// would otherwise grow by a line a capture, leaves it out.
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(other, old, old); err != nil {
+		t.Fatal(err)
+	}
 	export(other)
 	if n, w := len(readParquet(t, out)), want+int(countMessages(t, other)); n != w {
 		t.Errorf("after an unrelated file of the same name the export holds %d rows, want %d", n, w)
+	}
+	after, err := os.ReadFile(filepath.Join(out, "_pcapload", "exports.jsonl"))
+	if err != nil || len(after) != len(log) {
+		t.Errorf("export log grew from %d to %d bytes (%v) with a capture written long ago", len(log), len(after), err)
 	}
 }
 
