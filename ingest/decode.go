@@ -150,12 +150,6 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 		// Offsets count bytes of the decompressed stream; say so.
 		err = fmt.Errorf("decompressed %s: %w", st.Compression, err)
 	}
-	if err == nil && in.File != nil && st.Bytes < in.Size {
-		// Cut in place since it was hashed: its rows are not all of the
-		// bytes that name them.
-		err = fmt.Errorf("offset %d: the file ended there, %d bytes short of what was hashed: cut while it loaded",
-			st.Bytes, in.Size-st.Bytes)
-	}
 	if err == nil {
 		// rotate's sidecar says how many packets it wrote; fewer or more
 		// here means the file changed or lost data since.

@@ -76,7 +76,35 @@ func (in *Input) Unpin() {
 }
 
 // pinned returns a reader of the bytes of a pinned input.
-func (in *Input) pinned() io.Reader { return io.NewSectionReader(in.File, 0, in.Size) }
+func (in *Input) pinned() io.Reader {
+	return &pinnedReader{r: io.NewSectionReader(in.File, 0, in.Size), size: in.Size}
+}
+
+// ErrUnread reports a pinned file whose bytes hashed could not all be
+// read: it was cut shorter while it loaded, or a read failed. Its rows are
+// not those of the bytes that name them, nor the same from one read to
+// the next, so a destination takes them out again (see load.Ledger).
+var ErrUnread = errors.New("not all the bytes hashed could be read")
+
+// pinnedReader reads a pinned file's bytes, failing with ErrUnread where
+// they end early: a clean end there, taken for the file's, made rows of a
+// file cut while it loaded look whole.
+type pinnedReader struct {
+	r         *io.SectionReader
+	off, size int64
+}
+
+func (p *pinnedReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.off += int64(n)
+	switch {
+	case err == io.EOF && p.off < p.size:
+		err = fmt.Errorf("%w: the file was cut %d bytes short while it loaded", ErrUnread, p.size-p.off)
+	case err != nil && err != io.EOF:
+		err = fmt.Errorf("%w: %w", ErrUnread, err)
+	}
+	return n, err
+}
 
 // Skipped is a file Expand left out, and why.
 type Skipped struct {

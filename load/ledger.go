@@ -523,6 +523,29 @@ func (l *Ledger) Commit(ctx context.Context, f File, g uint32, st *ingest.FileSt
 		return fmt.Errorf("write load record: %w", err)
 	}
 	f.Reached("recorded", 0)
+	if errors.Is(st.Err, ingest.ErrUnread) {
+		return l.takeOut(ctx, []File{f}, []uint32{g})
+	}
+	return nil
+}
+
+// takeOut replaces away the rows of files, each loaded in generation
+// gens[i], whose bytes hashed could not all be read (ingest.ErrUnread):
+// cut while they loaded, or a read failed. Their rows are not those of
+// their hash, and a rerun would not cut its inserts the same way: the
+// last one, short, shares its token with the rerun's whole one, which the
+// engine then dropped (a new user lost 34,000 rows so), or held other
+// rows. Replaced in the next generation, the file loads afresh when it
+// comes back whole, under new tokens, and a file that stays cut has
+// another hash and leaves none of these rows behind.
+func (l *Ledger) takeOut(ctx context.Context, files []File, gens []uint32) error {
+	next := make([]uint32, len(gens))
+	for i, g := range gens {
+		next[i] = g + 1
+	}
+	if err := l.replace(ctx, files, next); err != nil {
+		return fmt.Errorf("take out the rows of a file cut while it loaded: %w", err)
+	}
 	return nil
 }
 
@@ -594,6 +617,16 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 		return fmt.Errorf("write load records: %w", err)
 	}
 	g.Files[0].Reached("recorded", 0)
+	var unread []File
+	var gens []uint32
+	for i, st := range stats {
+		if st != nil && errors.Is(st.Err, ingest.ErrUnread) {
+			unread, gens = append(unread, g.Files[i]), append(gens, g.Generations[i])
+		}
+	}
+	if len(unread) > 0 {
+		return l.takeOut(ctx, unread, gens)
+	}
 	return nil
 }
 

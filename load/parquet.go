@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -166,6 +167,16 @@ func (f *parquetFile) Commit(st *ingest.FileStats) error {
 	if err := f.wait(); err != nil {
 		f.Abort()
 		return err
+	}
+	if errors.Is(st.Err, ingest.ErrUnread) {
+		// Rows of other bytes than the hash that names the files: a
+		// rerun's would replace them if the file came back whole, and
+		// stay beside its own if not.
+		f.Abort()
+		for _, rel := range f.outputs {
+			os.Remove(filepath.Join(f.sink.dir.Root, rel))
+		}
+		return nil
 	}
 	if err := f.commitOpen(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/parquet"
 )
@@ -141,8 +144,9 @@ func TestRun_pinnedFileCut(t *testing.T) {
 	}}
 	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{s}, load.Options{Workers: 1})
 	err = res.Files[0].Stats.Err
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("offset %d: the file ended there", cut)) {
-		t.Errorf("load of a file cut after its hash: %v, want the cut named", err)
+	if !errors.Is(err, ingest.ErrUnread) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d: ", cut)) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("cut %d bytes short while it loaded", len(content)-cut)) {
+		t.Errorf("load of a file cut after its hash: %v, want the cut named, at its offset", err)
 	}
 }
 
@@ -172,5 +176,101 @@ func checkPinned(t *testing.T, content []byte, hash string, want int64, grouped 
 	}
 	if f.Stats.Bytes != int64(len(content)) {
 		t.Errorf("read %d bytes, want the %d hashed", f.Stats.Bytes, len(content))
+	}
+}
+
+// TestLoad_cutWhileLoading cuts a capture in place while it loads into the
+// embedded database, one by one and in a group, then puts it back whole
+// and loads it again: the cut load's rows are taken out (its last insert,
+// short, would otherwise share its token with the rerun's whole one, and
+// the engine drop the whole one), and the rerun stores every message once,
+// counted once by the views.
+func TestLoad_cutWhileLoading(t *testing.T) {
+	testenv.RequireCHDB(t)
+	tmp := t.TempDir()
+	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 44, Messages: 20_000})
+	content, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(content) < 1<<20 {
+		t.Fatalf("capture of %d bytes: too small to be cut past the first read", len(content))
+	}
+	want := countMessages(t, src)
+	other := writeCapture(t, tmp, "other.pcap", gen.Config{Seed: 45, Messages: 300})
+	otherRows := countMessages(t, other)
+	for _, groups := range []int{1, 8} {
+		t.Run(fmt.Sprintf("group files %d", groups), func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "db")
+			path := writeBytes(t, dir, "dns.pcap", content)
+			cut := false
+			opt := load.Options{Workers: 1, BatchRows: 500, GroupFiles: groups, Checkpoint: func(step string, n int) {
+				if step == "batch" && n == 2 && !cut {
+					cut = true
+					if err := os.Truncate(path, int64(len(content))*6/10); err != nil {
+						t.Error(err)
+					}
+				}
+			}}
+			res := loadInto(t, db, []ingest.Input{{Path: path}, {Path: other}}, opt)
+			f := res.Files[0]
+			if !errors.Is(f.Stats.Err, ingest.ErrUnread) {
+				t.Fatalf("load of a file cut while it loaded: %v, want ErrUnread", f.Stats.Err)
+			}
+			if n := f.Rows["db"]; n != 0 {
+				t.Errorf("cut file counted %d rows, want none: they are taken out", n)
+			}
+
+			writeBytes(t, dir, "dns.pcap", content)
+			opt.Checkpoint = nil
+			res = loadInto(t, db, []ingest.Input{{Path: path}}, opt)
+			if f := res.Files[0]; f.Failed() || f.Skipped != "" {
+				t.Fatalf("rerun: %v %v %q", f.Stats.Err, f.SinkErrs, f.Skipped)
+			}
+			conn, err := chdb.Open(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			total := itoa(int(want+otherRows)) + "\n"
+			if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != total {
+				t.Errorf("dns_messages holds %q rows, want %q", got, total)
+			}
+			if got := queryText(t, conn, "SELECT sum(messages) FROM message_counts"); got != total {
+				t.Errorf("message_counts counts %q, want %q", got, total)
+			}
+		})
+	}
+}
+
+// TestRun_parquetCutWhileLoading cuts a capture in place while it is
+// exported to Parquet: no file of its rows is left in the export, as they
+// are not those of the hash that would name them.
+func TestRun_parquetCutWhileLoading(t *testing.T) {
+	dir := t.TempDir()
+	path := writeCapture(t, dir, "dns.pcap", gen.Config{Seed: 46, Messages: 20_000})
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "export")
+	opt := load.Options{Workers: 1, BatchRows: 500, Checkpoint: func(step string, n int) {
+		if step == "batch" && n == 2 {
+			if err := os.Truncate(path, fi.Size()*6/10); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)}, opt)
+	f := res.Files[0]
+	if !errors.Is(f.Stats.Err, ingest.ErrUnread) {
+		t.Fatalf("export of a file cut while it loaded: %v, want ErrUnread", f.Stats.Err)
+	}
+	if n := f.Rows["parquet:"+out]; n != 0 {
+		t.Errorf("cut file counted %d rows, want none", n)
+	}
+	if files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*")); len(files) != 0 {
+		t.Errorf("export holds %v, want nothing of the cut file", files)
 	}
 }

@@ -729,7 +729,9 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 			w.sinkFailed(name, w.grpErr)
 			continue
 		}
-		res.Rows[name] = rows[res]
+		if !errors.Is(res.Stats.Err, ingest.ErrUnread) {
+			res.Rows[name] = rows[res] // else taken out again (see Ledger.takeOut)
+		}
 	}
 }
 
@@ -766,6 +768,8 @@ func (w *worker) commitOpen() {
 		if err := fs.Commit(&w.res.Stats); err != nil {
 			w.sinkFailed(w.names[i], wrapSinkErr("commit", err))
 			fs.Abort()
+		} else if errors.Is(w.res.Stats.Err, ingest.ErrUnread) {
+			w.res.Rows[w.names[i]] = 0 // taken out again (see Ledger.takeOut)
 		}
 	}
 }
