@@ -56,22 +56,32 @@ func hashReader(path string, r io.Reader, done <-chan struct{}) (string, error) 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// HashPrefix returns the hex SHA-256 of the first n bytes of the file, as
-// HashFile would of a file that held only them; ok is false when the file
-// is shorter. A destination compares it with the hash of a file it loaded
+// HashPrefix returns the hex SHA-256 of the first n bytes of in, as
+// HashFile would of a file that held only them: of the bytes Pin fixed
+// when in is pinned, else of the file at its path; ok is false when there
+// are fewer. A destination compares it with the hash of a file it loaded
 // cut short, to know the file grew from it (see load.Ledger).
-func HashPrefix(path string, n int64) (hash string, ok bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", false, err
+func HashPrefix(in Input, n int64) (hash string, ok bool, err error) {
+	var r io.Reader
+	if in.File != nil {
+		if n > in.Size {
+			return "", false, nil
+		}
+		r = io.NewSectionReader(in.File, 0, n)
+	} else {
+		f, err := os.Open(in.Path)
+		if err != nil {
+			return "", false, err
+		}
+		defer f.Close()
+		r = io.LimitReader(f, n)
 	}
-	defer f.Close()
 	h := sha256.New()
 	buf := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(buf)
-	got, err := io.CopyBuffer(h, io.LimitReader(f, n), *buf)
+	got, err := io.CopyBuffer(h, r, *buf)
 	if err != nil {
-		return "", false, fmt.Errorf("hash %s: %w", path, err)
+		return "", false, fmt.Errorf("hash %s: %w", in.Path, err)
 	}
 	if got < n {
 		return "", false, nil

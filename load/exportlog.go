@@ -2,6 +2,7 @@ package load
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ type exportLog struct {
 type exportEntry struct {
 	Hash         string   `json:"hash"`
 	Name         string   `json:"name,omitempty"`  // base name of the capture file
+	Path         string   `json:"path,omitempty"`  // the capture file as given
 	Bytes        int64    `json:"bytes,omitempty"` // read as stored
 	Files        []string `json:"files,omitempty"` // outputs, relative to the root
 	SupersededBy string   `json:"superseded_by,omitempty"`
@@ -65,7 +67,7 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 	}
 	var lines []exportEntry
 	for _, old := range l.earlier(f, st.Bytes) {
-		h, ok, err := ingest.HashPrefix(f.Path, old.Bytes)
+		h, ok, err := ingest.HashPrefix(f.input(), old.Bytes)
 		if err != nil || !ok || h != old.Hash {
 			continue
 		}
@@ -78,10 +80,14 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 			}
 		}
 		lines = append(lines, exportEntry{Hash: old.Hash, SupersededBy: f.Hash})
+		if f.superseded != nil {
+			*f.superseded = append(*f.superseded, cmp.Or(old.Path, old.Name))
+		}
 	}
 	if mayGrow(f.Path, st) {
 		slices.Sort(outputs)
-		lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Bytes: st.Bytes, Files: outputs})
+		lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Path: f.Path, Bytes: st.Bytes,
+			Files: outputs})
 	}
 	return l.append(lines)
 }

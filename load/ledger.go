@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -128,7 +129,10 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 // file is left out. grouped is whether the rows go into a group's inserts.
 func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
 	switch {
-	case found && st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced):
+	case found && st.has(schema.StatusSuperseded) && !force:
+		// Its rows are the first ones of the file that superseded it.
+		return 0, false, ErrLoaded
+	case found && st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced) && !st.has(schema.StatusSuperseded):
 		// A replacement cut short is finished in its own generation,
 		// forced, grouped or not: no row of it was inserted yet, and its
 		// rows may be out of the views already, under its tokens.
@@ -307,54 +311,78 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	return grp, loaded, nil
 }
 
-// supersedeCandidates is how many of the latest loads of a base name
-// supersede checks, the most recent first: the load cut short is the
-// last one before the file grew. It bounds the bytes hashed when a name
-// comes back every day (dns.pcap in a folder a day), where no earlier
-// load is a start of the new file.
+// supersedeCandidates is how many earlier loads of a base name supersede
+// checks for each name, the most recent first, among those that may be a
+// start of a file being loaded: by the same sensor, smaller, not replaced
+// since. It bounds the bytes hashed when such a name comes back every
+// day (dns.pcap in a folder a day).
 const supersedeCandidates = 3
+
+// markOnlyMin is the least size of an earlier load known only by its
+// mark (killed before it ended) that supersede considers: smaller, it
+// held a file header and a few packets at most, and every capture of a
+// tool starts with the same header.
+const markOnlyMin = 1024
 
 // supersede takes out the rows of earlier loads that files, new to the
 // destination, grew from: a capture loaded while it was still being
-// written or copied, cut short (failed) or ending at a packet (loaded),
-// and given again whole. Its whole content is a start of the new file,
-// so the new file's rows hold all of its rows; without this the two
+// written or copied (cut short: failed; ending at a packet: loaded; or
+// killed), and given again whole. Its whole content is a start of the new
+// file, so the new file's rows hold all of its rows; without this the two
 // loads' rows stood side by side, each message twice.
 //
-// Earlier loads are found by base name among the loads with a size
-// smaller than the file's, and proven to be the file's start by the hash
-// of as many of its bytes. Each is replaced in its next generation as
-// --force would (out of the views, deleted, recorded replaced, its record
-// naming the file that superseded it), before the new file is marked; a
-// crash in the middle is finished by the next run, which finds the same
-// start again.
+// Earlier loads are found by base name among the loads by the same sensor
+// of a packet or more and smaller than the file, and proven to be the
+// file's start by the hash of as many of its pinned bytes. Each is
+// replaced in its next generation as --force would (out of the views,
+// deleted), its last record superseded, naming the file that superseded
+// it, before the new file is marked; a crash in the middle is finished by
+// the next run, which finds the same start again. A superseded load given
+// again is left out (see plan): its rows are the new file's first ones.
 func (l *Ledger) supersede(ctx context.Context, files []File) error {
-	var names, quotedNames, quotedHashes []string
-	var sizes []int64
-	var from []File
+	// Files by base name: a group may hold several of one name.
+	var names, quotedNames, quotedHashes, maxSizes []string
+	byName := make(map[string][]int) // indices into from
+	var from []ingest.Input
+	var owners []File
 	for _, f := range files {
-		if f.Hash == "" {
-			continue
-		}
-		fi, err := os.Stat(f.Path)
-		if err != nil || !fi.Mode().IsRegular() {
+		in := f.input()
+		if f.Hash == "" || in.File == nil && !regular(in.Path, &in.Size) {
 			continue
 		}
 		name := filepath.Base(f.Path)
-		names, sizes, from = append(names, name), append(sizes, fi.Size()), append(from, f)
-		quotedNames, quotedHashes = append(quotedNames, schema.Quote(name)), append(quotedHashes, schema.Quote(f.Hash))
+		if _, ok := byName[name]; !ok {
+			names, quotedNames = append(names, name), append(quotedNames, schema.Quote(name))
+		}
+		byName[name] = append(byName[name], len(from))
+		from, owners = append(from, in), append(owners, f)
+		quotedHashes = append(quotedHashes, schema.Quote(f.Hash))
 	}
-	if len(names) == 0 {
+	if len(from) == 0 {
 		return nil
 	}
-	list := strings.Join(quotedNames, ", ")
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(b), ' ', toString(i))), ',') FROM ("+
-		"SELECT file_hash AS h, max(bytes) AS b, indexOf([%[3]s], basename(path)) AS i, max(loaded_at) AS t "+
-		"FROM %[1]s.%[2]s WHERE basename(path) IN (%[3]s) AND status IN (%[4]s, %[5]s) AND bytes > 0 "+
-		"AND file_hash NOT IN (%[6]s) GROUP BY h, i ORDER BY t DESC LIMIT %[7]d BY i)",
-		schema.QuoteIdent(l.database), schema.FilesTable, list,
-		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), strings.Join(quotedHashes, ", "),
-		supersedeCandidates)
+	for _, name := range names {
+		var m int64
+		for _, k := range byName[name] {
+			m = max(m, from[k].Size)
+		}
+		maxSizes = append(maxSizes, strconv.FormatInt(m, 10))
+	}
+	// splitByChar, not basename: that also splits at a backslash, which
+	// a name on Linux may hold.
+	ended := schema.Quote(schema.StatusLoaded) + ", " + schema.Quote(schema.StatusFailed)
+	marked := schema.Quote(schema.StatusLoading) + ", " + schema.Quote(schema.StatusGrouped)
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(b), ' ', toString(i), ' ', hex(p))), ',') FROM ("+
+		"SELECT file_hash AS h, indexOf([%[3]s], splitByChar('/', path)[-1]) AS i, "+
+		"maxIf(bytes, status IN (%[4]s, %[5]s)) AS b, argMax(path, loaded_at) AS p, max(loaded_at) AS t, "+
+		"countIf(status IN (%[4]s)) AS n, maxIf(packets, status IN (%[4]s)) AS k, "+
+		"argMax(status, (generation, loaded_at)) AS last "+
+		"FROM %[1]s.%[2]s WHERE splitByChar('/', path)[-1] IN (%[3]s) AND sensor = %[6]s AND file_hash NOT IN (%[7]s) "+
+		"GROUP BY h, i HAVING b > 0 AND b < arrayElement([%[8]s], i) AND last NOT IN (%[9]s, %[10]s) "+
+		"AND (n > 0 AND k > 0 OR n = 0 AND b >= %[11]d) ORDER BY t DESC LIMIT %[12]d BY i)",
+		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quotedNames, ", "), ended, marked,
+		schema.Quote(l.sensor), strings.Join(quotedHashes, ", "), strings.Join(maxSizes, ", "),
+		schema.Quote(schema.StatusReplaced), schema.Quote(schema.StatusSuperseded), markOnlyMin, supersedeCandidates)
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read earlier loads: %w", err)
@@ -365,25 +393,30 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 			continue
 		}
 		fs := strings.Fields(item)
-		if len(fs) != 3 {
+		if len(fs) != 4 {
 			return fmt.Errorf("read earlier loads: unexpected %q", item)
 		}
 		size, err1 := strconv.ParseInt(fs[1], 10, 64)
 		i, err2 := strconv.Atoi(fs[2])
-		if err1 != nil || err2 != nil || i < 1 || i > len(from) {
+		path, err3 := hex.DecodeString(fs[3])
+		if err1 != nil || err2 != nil || err3 != nil || i < 1 || i > len(names) {
 			return fmt.Errorf("read earlier loads: unexpected %q", item)
 		}
-		f := from[i-1]
-		if size >= sizes[i-1] || slices.ContainsFunc(old, func(o File) bool { return o.Hash == fs[0] }) {
-			continue
+		for _, k := range byName[names[i-1]] {
+			if size >= from[k].Size {
+				continue
+			}
+			h, ok, err := ingest.HashPrefix(from[k], size)
+			if err != nil || !ok || h != fs[0] {
+				// Not its start, or unreadable now: the file's own
+				// load fails on it if it stays so.
+				continue
+			}
+			f := owners[k]
+			old = append(old, File{Path: string(path), Hash: h, Checkpoint: f.Checkpoint, supersededBy: f.Hash,
+				superseded: f.superseded})
+			break
 		}
-		h, ok, err := ingest.HashPrefix(f.Path, size)
-		if err != nil || !ok || h != fs[0] {
-			// Not its start, or unreadable now: the file's own load
-			// fails on it if it stays so.
-			continue
-		}
-		old = append(old, File{Path: f.Path, Hash: h, Checkpoint: f.Checkpoint, supersededBy: f.Hash})
 	}
 	if len(old) == 0 {
 		return nil
@@ -401,23 +434,37 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 	var takenOver []fileState
 	for _, f := range old {
 		st := sts[f.Hash]
-		switch {
-		case st.has(schema.StatusReplaced) && !st.has(schema.StatusLoading) && !st.has(schema.StatusGrouped):
-			continue // superseded already, or replaced and not loaded again
-		case st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced):
+		if st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced) && !st.has(schema.StatusSuperseded) {
+			// Cut short: finished in its own generation.
 			replace, gens = append(replace, f), append(gens, st.generation)
-		default:
-			replace, gens = append(replace, f), append(gens, st.generation+1)
-			takenOver = append(takenOver, st)
+			continue
 		}
-	}
-	if len(replace) == 0 {
-		return nil
+		replace, gens = append(replace, f), append(gens, st.generation+1)
+		takenOver = append(takenOver, st)
 	}
 	if err := l.waitTakeover(ctx, takenOver); err != nil {
 		return err
 	}
-	return l.replace(ctx, replace, gens)
+	if err := l.replaceAs(ctx, replace, gens, schema.StatusSuperseded); err != nil {
+		return err
+	}
+	for _, f := range replace {
+		if f.superseded != nil {
+			*f.superseded = append(*f.superseded, f.Path)
+		}
+	}
+	return nil
+}
+
+// regular reports whether path is a regular file, setting *size to its
+// length when it is.
+func regular(path string, size *int64) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	*size = fi.Size()
+	return true
 }
 
 // replace deletes the rows of files and records each generation gens[i]
@@ -425,6 +472,12 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 // replaced records, so running it again after a crash deletes no row it
 // should keep.
 func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error {
+	return l.replaceAs(ctx, files, gens, schema.StatusReplaced)
+}
+
+// replaceAs is replace with final as the last record's status: replaced,
+// or superseded (see supersede).
+func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, final string) error {
 	token := func(status string) string {
 		if len(files) > 1 {
 			return ""
@@ -454,7 +507,7 @@ func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error
 	if err := l.conn.Exec(ctx, q); err != nil {
 		return fmt.Errorf("delete rows of replaced file: %w", err)
 	}
-	return l.mark(ctx, files, gens, schema.StatusReplaced, token(schema.StatusReplaced))
+	return l.mark(ctx, files, gens, final, token(final))
 }
 
 // uncount takes the rows of files, about to be deleted, out of the views:
@@ -499,7 +552,12 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 	recs := make([]*schema.FileRecord, len(files))
 	for i, f := range files {
 		// No time: the server's, by which marks are aged.
+		// With the file's size, so that a load killed before its outcome
+		// can be superseded (see supersede).
 		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
+		if f.in.File != nil && (status == schema.StatusLoading || status == schema.StatusGrouped) {
+			recs[i].Bytes = uint64(f.in.Size)
+		}
 		if f.supersededBy != "" {
 			recs[i].Error = "superseded by " + f.supersededBy + ", which it is the start of"
 		}

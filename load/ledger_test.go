@@ -2,7 +2,11 @@ package load_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +19,9 @@ import (
 // fakeConn answers the Ledger's state query with state and keeps the
 // statements it is given.
 type fakeConn struct {
-	state string
-	execs []string
+	state   string
+	earlier string // the answer to Ledger.supersede's query
+	execs   []string
 }
 
 func (c *fakeConn) Exec(_ context.Context, q string) error {
@@ -24,7 +29,12 @@ func (c *fakeConn) Exec(_ context.Context, q string) error {
 	return nil
 }
 
-func (c *fakeConn) QueryString(context.Context, string) (string, error) { return c.state, nil }
+func (c *fakeConn) QueryString(_ context.Context, q string) (string, error) {
+	if strings.Contains(q, "splitByChar") {
+		return c.earlier, nil
+	}
+	return c.state, nil
+}
 
 // steps names the statements run: records by status, and deletes.
 func (c *fakeConn) steps() []string {
@@ -37,7 +47,7 @@ func (c *fakeConn) steps() []string {
 		if strings.Contains(q, "bitNot(count()) + 1") {
 			step = "uncount"
 		}
-		for _, st := range []string{"replacing", "replaced", "loading", "grouped", "loaded", "skipped", "failed"} {
+		for _, st := range []string{"replacing", "replaced", "superseded", "loading", "grouped", "loaded", "skipped", "failed"} {
 			if strings.Contains(q, ", '"+st+"', ") {
 				step = st
 			}
@@ -260,5 +270,41 @@ func TestLedger_Skip(t *testing.T) {
 	c.execs = nil
 	if err := l.Skip(context.Background(), load.File{Path: "-"}, 0); err != nil || len(c.execs) != 0 {
 		t.Errorf("standard input: %v, %d statements; want none", err, len(c.execs))
+	}
+}
+
+// TestLedger_supersedePinned begins a file that grew from an earlier load
+// and was then replaced by a rename: the earlier load is superseded by the
+// bytes pinned when the file was opened, not by what the path holds now.
+func TestLedger_supersedePinned(t *testing.T) {
+	dir := t.TempDir()
+	whole := []byte(strings.Repeat("0123456789", 1000))
+	path := filepath.Join(dir, "dns.pcap")
+	if err := os.WriteFile(path, whole, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cut := sha256.Sum256(whole[:4000])
+	in := ingest.Input{Path: path, Hash: "77ee"}
+	if err := in.Pin(); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Unpin()
+	other := filepath.Join(dir, "other")
+	if err := os.WriteFile(other, []byte(strings.Repeat("x", 20000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	c := &fakeConn{earlier: fmt.Sprintf("%x 4000 1 %x", cut, "old/dns.pcap")}
+	if _, err := load.NewLedger(c, "default", "s1").Begin(context.Background(), load.PinnedFile(in)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"replacing", "uncount", "uncount", "delete", "superseded", "loading"}
+	if got := c.steps(); !slices.Equal(got, want) {
+		t.Errorf("statements = %q, want %q", got, want)
+	}
+	if !strings.Contains(c.execs[4], "old/dns.pcap") || !strings.Contains(c.execs[4], "superseded by 77ee") {
+		t.Errorf("superseded record %q, want the earlier path and the new hash", c.execs[4])
 	}
 }

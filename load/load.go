@@ -44,7 +44,18 @@ type File struct {
 	// before the load record is written and "recorded" after.
 	Checkpoint func(step string, n int)
 
-	supersededBy string // the hash of the file this one is the start of (Ledger.supersede)
+	in           ingest.Input // as the worker read it: pinned, with its size
+	supersededBy string       // the hash of the file this one is the start of (Ledger.supersede)
+	superseded   *[]string    // where Ledger.supersede adds the paths of the earlier loads it replaced
+}
+
+// input returns the Input f was begun for, its path at least.
+func (f *File) input() ingest.Input {
+	in := f.in
+	if in.Path == "" {
+		in.Path = f.Path
+	}
+	return in
 }
 
 // Reached calls f.Checkpoint, when it is set, at step n of the load.
@@ -141,6 +152,10 @@ type FileResult struct {
 	Loaded   []string          // sinks that already held the file and were left out
 	Rows     map[string]uint64 // rows written, by sink name
 	SinkErrs map[string]error  // sinks that failed on this file
+	// Superseded lists earlier loads (by path) of a start of this file,
+	// a capture loaded while it was still being written, whose rows its
+	// load replaced.
+	Superseded []string
 }
 
 // Failed reports whether the file or any destination failed on it.
@@ -172,6 +187,10 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	if opt.GroupFiles <= 0 {
 		opt.GroupFiles = DefaultGroupFiles
 	}
+	// A group's files stay open from their hash to their load (see
+	// ingest.Input.Pin): at 256 a group, four workers ran out of a
+	// limit of 1,024 descriptors (a hostile run).
+	opt.GroupFiles = max(1, min(opt.GroupFiles, (openFilesLimit()-openFilesReserve)/opt.Workers-maxOpenFiles))
 	grouped := groupSink(sinks)
 	if grouped >= 0 && opt.GroupFiles > 1 {
 		jobs = groupJobs(inputs, opt.GroupFiles)
@@ -242,6 +261,10 @@ type unfinisher interface {
 	// Unfinished lists files whose load began and did not end there.
 	Unfinished() ([]string, error)
 }
+
+// openFilesReserve is the descriptors a load keeps for other than its
+// workers' capture and Parquet files: the engine's, connections, logs.
+const openFilesReserve = 128
 
 // Grouping bounds: a file of at most smallFile bytes on disk joins the
 // files before it into one group (see GroupSink) while they total at most

@@ -2,8 +2,10 @@ package load_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,9 @@ func TestLoad_grownFileSupersedes(t *testing.T) {
 					t.Fatalf("%s: %v %v %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
 				}
 			}
+			if got := res.Files[0].Superseded; !slices.Equal(got, []string{first}) {
+				t.Errorf("whole load says it superseded %q, want %q", got, first)
+			}
 
 			conn, err := chdb.Open(db)
 			if err != nil {
@@ -95,8 +100,8 @@ func TestLoad_grownFileSupersedes(t *testing.T) {
 			}
 			rec := queryText(t, conn, "SELECT status, error FROM capture_files WHERE file_hash = '"+prevHash+
 				"' ORDER BY generation DESC, loaded_at DESC LIMIT 1")
-			if !strings.HasPrefix(rec, "replaced\tsuperseded by ") {
-				t.Errorf("first load's latest record = %q, want replaced and superseded", rec)
+			if !strings.HasPrefix(rec, "superseded\tsuperseded by ") {
+				t.Errorf("first load's latest record = %q, want it superseded", rec)
 			}
 
 			// The same name, other bytes: an unrelated capture keeps its
@@ -111,8 +116,26 @@ func TestLoad_grownFileSupersedes(t *testing.T) {
 			}
 			loadInto(t, db, []ingest.Input{{Path: unrelated}}, opt)
 			biggerRows := countMessages(t, unrelated)
-			if got, want := queryText(t, conn, "SELECT count() FROM dns_messages"), itoa(int(wholeRows+otherRows+biggerRows))+"\n"; got != want {
-				t.Errorf("after an unrelated file of the same name dns_messages holds %q rows, want %q", got, want)
+			total := itoa(int(wholeRows+otherRows+biggerRows)) + "\n"
+			if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != total {
+				t.Errorf("after an unrelated file of the same name dns_messages holds %q rows, want %q", got, total)
+			}
+
+			// The cut file given again, from a copy: held, as the start
+			// of the whole one.
+			backup := filepath.Join(dir, "backup", "dns.pcap")
+			if err := os.MkdirAll(filepath.Dir(backup), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(backup, whole[:tt.cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res = loadInto(t, db, []ingest.Input{{Path: backup}}, opt)
+			if f := res.Files[0]; f.Skipped != "already loaded" {
+				t.Errorf("superseded file loaded again: skipped %q (%v), want already loaded", f.Skipped, f.Stats.Err)
+			}
+			if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != total {
+				t.Errorf("after the superseded file again dns_messages holds %q rows, want %q", got, total)
 			}
 		})
 	}
@@ -250,5 +273,107 @@ func writeCaptureAt(t *testing.T, path string, cfg gen.Config) {
 	t.Helper()
 	if _, err := gen.WriteFile(path, cfg, gen.Pcap); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoad_grownFilesOfOneName cuts captures of one base name in several
+// folders (one per sensor box: s1/eth0.pcap, ...), loads them, then loads
+// larger unrelated captures of that name, more than supersede checks, and
+// at last the whole captures together in one group: each whole capture
+// supersedes its own cut load, whatever its place in the group.
+func TestLoad_grownFilesOfOneName(t *testing.T) {
+	testenv.RequireCHDB(t)
+	tmp := t.TempDir()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "db")
+	opt := load.Options{Workers: 2, BatchRows: 500}
+	var wholes, cuts []ingest.Input
+	var wholeBytes [][]byte
+	var want uint64
+	for i := range 3 {
+		src := writeCapture(t, tmp, fmt.Sprintf("src%d.pcap", i), gen.Config{Seed: int64(60 + i), Messages: 1500 + 500*i})
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("s%d", i), "eth0.pcap")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", b[:len(b)/2+7])
+		cuts = append(cuts, ingest.Input{Path: path})
+		wholes = append(wholes, ingest.Input{Path: path})
+		wholeBytes = append(wholeBytes, b) // written over the cut ones after the unrelated loads
+		want += countMessages(t, src)
+	}
+	loadInto(t, db, cuts, opt)
+	for i := range 4 {
+		p := filepath.Join(dir, fmt.Sprintf("big%d", i), "eth0.pcap")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeCaptureAt(t, p, gen.Config{Seed: int64(70 + i), Messages: 6000})
+		loadInto(t, db, []ingest.Input{{Path: p}}, opt)
+		want += countMessages(t, p)
+	}
+	for i, in := range wholes {
+		writeBytes(t, filepath.Dir(in.Path), "eth0.pcap", wholeBytes[i])
+	}
+	res := loadInto(t, db, wholes, opt)
+	for _, f := range res.Files {
+		if f.Failed() || len(f.Superseded) != 1 {
+			t.Errorf("%s: %v, superseded %q, want one earlier load", f.Stats.Path, f.Stats.Err, f.Superseded)
+		}
+	}
+	conn, err := chdb.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != itoa(int(want))+"\n" {
+		t.Errorf("dns_messages holds %q rows, want %d", got, want)
+	}
+}
+
+// TestLoad_killedLoadSuperseded loads a capture cut short and takes away
+// its outcome, as a loader killed before writing it would leave the load
+// records, then loads the whole capture: the killed load, known by its
+// mark and the size the mark holds, is superseded too.
+func TestLoad_killedLoadSuperseded(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir := t.TempDir()
+	src := writeCapture(t, t.TempDir(), "src.pcap", gen.Config{Seed: 81, Messages: 4000})
+	whole, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := countMessages(t, src)
+	db := filepath.Join(dir, "db")
+	path := writeBytes(t, dir, "dns.pcap", whole[:len(whole)/2+9])
+	opt := load.Options{Workers: 1, BatchRows: 500, GroupFiles: 1}
+	loadInto(t, db, []ingest.Input{{Path: path}}, opt)
+	conn, err := chdb.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(context.Background(), "DELETE FROM capture_files WHERE status IN ('loaded', 'failed')"); err != nil {
+		t.Fatal(err)
+	}
+
+	writeBytes(t, dir, "dns.pcap", whole)
+	emb, err := load.OpenEmbedded(context.Background(), db, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb.SetTakeover(0)
+	emb.InsertRows = 1000
+	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{emb}, opt)
+	emb.Close()
+	if f := res.Files[0]; f.Failed() || len(f.Superseded) != 1 {
+		t.Errorf("whole load: %v %v, superseded %q, want the killed load", f.Stats.Err, f.SinkErrs, f.Superseded)
+	}
+	if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != itoa(int(want))+"\n" {
+		t.Errorf("dns_messages holds %q rows, want %d", got, want)
 	}
 }

@@ -365,6 +365,12 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 	return dup
 }
 
+// fileOf is the File the sinks begin for in, whose result is res.
+func (w *worker) fileOf(in ingest.Input, res *FileResult) File {
+	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
+		in: in, superseded: &res.Superseded}
+}
+
 // begin begins the file in every sink, and reports whether any sink is
 // to load it: false when every one already holds it.
 func (w *worker) begin(in ingest.Input) bool {
@@ -375,7 +381,7 @@ func (w *worker) begin(in ingest.Input) bool {
 // beginIn begins the file in every sink but sinks[except], appending to
 // w.open and w.names, and reports whether any of them is to load it.
 func (w *worker) beginIn(in ingest.Input, except int) bool {
-	f := File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint}
+	f := w.fileOf(in, w.res)
 	loading := false
 	for i, s := range w.sinks {
 		if i == except {
@@ -606,7 +612,7 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 		if w.duplicate(ins[i], out[i]) {
 			continue
 		}
-		files = append(files, File{Path: ins[i].Path, Hash: ins[i].Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint})
+		files = append(files, w.fileOf(ins[i], out[i]))
 		idx = append(idx, i)
 	}
 	if len(files) == 0 {

@@ -29,7 +29,7 @@ func FilesDDL(database string) string {
     reasons Map(LowCardinality(String), UInt64) COMMENT 'packets by reason; sums to packets',
     first_time DateTime64(9, 'UTC'),
     last_time DateTime64(9, 'UTC'),
-    status LowCardinality(String) COMMENT 'loaded, failed, skipped, loading, grouped, replacing or replaced',
+    status LowCardinality(String) COMMENT 'loaded, failed, skipped, loading, grouped, replacing, replaced or superseded',
     error String,
     loaded_at DateTime64(3, 'UTC')
 )
@@ -55,6 +55,11 @@ const (
 	StatusLoading   = "loading"
 	StatusGrouped   = "grouped"
 	StatusSkipped   = "skipped"
+	// StatusSuperseded ends the replacement of a file's rows, as
+	// StatusReplaced does, when a longer file that starts with its bytes
+	// was loaded (see load.Ledger): the file is then held, as the start
+	// of that one.
+	StatusSuperseded = "superseded"
 )
 
 // FileRecord is one row of capture_files.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -285,11 +286,30 @@ func TestServe_grownFileSupersedes(t *testing.T) {
 			if want := fmt.Sprintf("%d,1\n", st.Messages); got != want {
 				t.Errorf("rows, files = %q, want %q", got, want)
 			}
-			got = serverQuery(t, srv, "SELECT countIf(status = 'replaced' AND startsWith(error, 'superseded by ')), "+
+			got = serverQuery(t, srv, "SELECT countIf(status = 'superseded' AND startsWith(error, 'superseded by ')), "+
 				"countIf(status = 'loaded') FROM "+db+".capture_files")
 			if got != "1,1\n" {
 				t.Errorf("superseded and loaded records = %q, want 1,1", got)
 			}
 		})
+	}
+}
+
+// TestLoad_fewDescriptors loads a folder of many small captures into the
+// embedded database under a low limit of open files: a group keeps its
+// files open from their hash to their load, so groups are bounded by the
+// limit, and every file loads.
+func TestLoad_fewDescriptors(t *testing.T) {
+	testenv.RequireCHDB(t)
+	const files = 600
+	caps := writeArchive(t, files, 4)
+	db := filepath.Join(t.TempDir(), "db")
+	script := `ulimit -n 450 && exec "$0" load --json --progress never --workers 2 --db "$1" "$2"`
+	code, out, errOut := runBinary(t, "sh", "-c", script, chtest.Binary(t), db, caps)
+	if code != exitOK {
+		t.Fatalf("load under 450 open files: exit %d\n%.2000s", code, errOut)
+	}
+	if sum := loadJSON(t, out); sum.Files != files || sum.FilesFailed != 0 {
+		t.Errorf("loaded %d files, %d failed; want %d, none", sum.Files, sum.FilesFailed, files)
 	}
 }

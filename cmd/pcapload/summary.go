@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -57,7 +58,10 @@ type fileSummary struct {
 	// UnsupportedLinks names the link types of the packets counted as
 	// unsupported_link.
 	UnsupportedLinks []string `json:"unsupported_links,omitempty"`
-	Error            string   `json:"error,omitempty"`
+	// Superseded lists the earlier loads of a start of this file (a
+	// capture loaded while still being written) whose rows it replaced.
+	Superseded []string `json:"superseded,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // reassembly is what became of fragmented datagrams, TCP streams and
@@ -183,6 +187,11 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: %s on a link type pcapload does not decode (%s)",
 			st.Path, plural(n, "packet"), strings.Join(links, ", ")))
 	}
+	superseded := slices.Compact(slices.Sorted(slices.Values(f.Superseded)))
+	if len(superseded) > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: its earlier load, cut short while it was written, is superseded: "+
+			"the rows of %s are replaced by its own", st.Path, strings.Join(superseded, ", ")))
+	}
 	rows := f.Rows
 	if rows == nil {
 		rows = map[string]uint64{} // a file that failed before any destination: none
@@ -190,7 +199,7 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
 		Malformed: st.Malformed, Rows: rows, Reassembly: reassemblyOf(st),
-		KernelDrops: st.KernelDrops, UnsupportedLinks: links}
+		KernelDrops: st.KernelDrops, UnsupportedLinks: links, Superseded: superseded}
 	s.Reassembly.add(fs.Reassembly)
 	for name := range f.SinkErrs {
 		s.FailedIn[name]++
