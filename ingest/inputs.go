@@ -50,14 +50,14 @@ func (in *Input) Pin() error {
 	}
 	fi, err := os.Stat(in.Path)
 	if err != nil {
-		return err // *PathError already names the file
+		return pathError(err)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil
 	}
 	f, err := os.Open(in.Path)
 	if err != nil {
-		return err
+		return pathError(err)
 	}
 	if fi, err = f.Stat(); err != nil {
 		f.Close()
@@ -65,6 +65,16 @@ func (in *Input) Pin() error {
 	}
 	in.File, in.Size = f, fi.Size()
 	return nil
+}
+
+// pathError says err of a file as the loader's other errors do, the file
+// first: "x.pcap: no such file or directory", not "stat x.pcap: ...".
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
 }
 
 // Unpin closes the file Pin opened.

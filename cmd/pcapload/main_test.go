@@ -432,3 +432,42 @@ func TestRun_dashDash(t *testing.T) {
 		t.Errorf("exit %d, %d files loaded; want the file --workers loaded\n%s", code, s.FilesLoaded, stderr)
 	}
 }
+
+// TestLoad_nothingToLoad loads a folder whose one capture is still being
+// written: nothing to load is said, and is no failure, as a nightly load
+// of a sensor's folder may find it so.
+func TestLoad_nothingToLoad(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dns.pcap.part"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, nil, "load", "--json", "--progress", "never", "--to", "null", dir)
+	if code != exitOK || !strings.Contains(errOut, "nothing to load in "+dir) {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing to load said", code, errOut)
+	}
+	if sum := loadJSON(t, out); sum.Files != 0 || sum.FilesSkipped != 1 {
+		t.Errorf("files %d, skipped %d; want none, one", sum.Files, sum.FilesSkipped)
+	}
+}
+
+// TestLoad_emptyAndMissing: an empty file and a missing one each fail in
+// a line that names the file first, as every other failure does.
+func TestLoad_emptyAndMissing(t *testing.T) {
+	dir := t.TempDir()
+	empty, missing := filepath.Join(dir, "empty.pcap"), filepath.Join(dir, "missing.pcap")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, nil, "load", "--progress", "never", "--to", "null", empty, missing)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	for _, want := range []string{
+		"pcapload: " + empty + ": offset 0: read file magic: empty: not a capture file\n",
+		"pcapload: " + missing + ": no such file or directory\n",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q lacks %q", errOut, want)
+		}
+	}
+}

@@ -102,8 +102,11 @@ func (f *File) readHeader() error {
 	if err != nil && err != io.EOF {
 		return &FormatError{Err: f.in.cause("read file magic", err)}
 	}
+	if len(b) == 0 {
+		return &FormatError{Err: fmt.Errorf("read file magic: empty: %w", ErrNotCapture)}
+	}
 	if len(b) < 4 {
-		return &FormatError{Err: fmt.Errorf("read file magic: %w", ErrNotCapture)}
+		return &FormatError{Err: fmt.Errorf("read file magic: %d bytes only: %w", len(b), ErrNotCapture)}
 	}
 
 	switch binary.BigEndian.Uint32(b) {
