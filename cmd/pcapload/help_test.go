@@ -63,3 +63,21 @@ func TestRun_version(t *testing.T) {
 		}
 	}
 }
+
+// TestUsage_pointsAtHelp: a usage error of a command points at that
+// command's help, one without a command at the general help.
+func TestUsage_pointsAtHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", "--batch-rows", "-1", "x.pcap"}, "Try 'pcapload load -h'.\n"},
+		{[]string{"report", "--bogus"}, "Try 'pcapload report -h'.\n"},
+		{[]string{"frobnicate"}, "Try 'pcapload help'.\n"},
+	} {
+		code, _, errOut := runCmd(t, nil, tc.args...)
+		if code != exitUsage || !strings.HasSuffix(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d ending %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}

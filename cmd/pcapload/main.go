@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -133,6 +134,10 @@ func mistyped(a string) bool {
 	return errors.Is(err, fs.ErrNotExist)
 }
 
+// helpedCommands are the commands whose usage errors point at their own
+// help (-h).
+var helpedCommands = []string{"load", "report", "sql", "serve", "schema print", "schema apply"}
+
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	switch {
@@ -141,7 +146,13 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errFailed):
 		return exitFailure // already reported file by file
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "pcapload: %s\nTry 'pcapload help'.\n", oneLine(err.Error()))
+		msg := oneLine(err.Error())
+		try := "pcapload help"
+		// "load: ..." is a usage error of load: its own help says more.
+		if cmd, _, ok := strings.Cut(msg, ":"); ok && slices.Contains(helpedCommands, cmd) {
+			try = "pcapload " + cmd + " -h"
+		}
+		fmt.Fprintf(stderr, "pcapload: %s\nTry '%s'.\n", msg, try)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "pcapload: %s\n", oneLine(err.Error()))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -63,6 +64,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := o.flagSet(stderr)
 	var maxBytes, keepBytes, minFree, ring byteSize
+	frameBytes := byteSize(1 << 20)
+	fs.Var(&frameBytes, "frame-bytes", "compressed frame size, uncompressed (default 1M)")
 	fs.Var(&maxBytes, "max-bytes", "rotate at this size on disk")
 	fs.Var(&keepBytes, "keep-bytes", "keep at most this many bytes of files")
 	fs.Var(&minFree, "min-free", "delete old files while less is free (0: no limit)")
@@ -79,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o.cfg.MaxBytes, o.cfg.KeepBytes = int64(maxBytes), int64(keepBytes)
 	o.cfg.MinFree = int64(minFree)
 	o.live.RingBytes = int(ring)
+	o.cfg.FrameBytes = int(min(int64(frameBytes), math.MaxInt32))
 	return o, o.check()
 }
 
@@ -94,7 +98,6 @@ func (o *options) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.compress, "compress", "zstd", "zstd, gzip or none")
 	fs.Uint64Var(&o.cfg.MaxPackets, "max-packets", 0, "rotate after this many packets")
 	fs.DurationVar(&o.cfg.Every, "every", 0, "rotate at each multiple of this, e.g. 5m")
-	fs.IntVar(&o.cfg.FrameBytes, "frame-bytes", 1<<20, "compressed frame size, uncompressed")
 	fs.IntVar(&o.cfg.FramePackets, "frame-packets", 0, "packets per compressed frame (0: no limit)")
 	fs.IntVar(&o.cfg.KeepFiles, "keep-files", 0, "keep at most this many files")
 	fs.StringVar(&o.onClose, "on-close", "", "run this command on each finished file")

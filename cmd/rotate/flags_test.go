@@ -35,10 +35,10 @@ func TestParseFlags(t *testing.T) {
 		{"sizes and hook", []string{
 			"-i", "eth0", "-w", "d", "--max-bytes", "100M", "--keep-bytes", "2G",
 			"--min-free", "512k", "--ring-size", "32M", "--every", "5m", "--on-close", "gzip -t",
-			"--fanout", "4", "--format", "pcap", "--compress", "none",
+			"--fanout", "4", "--format", "pcap", "--compress", "none", "--frame-bytes", "256k",
 		}, false, func(t *testing.T, o *options) {
 			c := o.cfg
-			if c.MaxBytes != 100<<20 || c.KeepBytes != 2<<30 || c.MinFree != 512<<10 ||
+			if c.MaxBytes != 100<<20 || c.FrameBytes != 256<<10 || c.KeepBytes != 2<<30 || c.MinFree != 512<<10 ||
 				o.live.RingBytes != 32<<20 || c.Every != 5*time.Minute ||
 				len(c.OnClose) != 2 || c.OnClose[1] != "-t" || o.live.Fanout != 4 ||
 				c.Format != rotate.FormatPcap || c.Compression != rotate.CompressNone ||
