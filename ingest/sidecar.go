@@ -28,6 +28,9 @@ func checkSidecar(path string, st *FileStats) error {
 		return err
 	}
 	st.KernelDrops = sc.Drops
+	if sc.SHA256 != "" && st.Hash != "" && sc.SHA256 != st.Hash {
+		return fmt.Errorf("its SHA-256 %s, its sidecar's %s: %w", st.Hash, sc.SHA256, ErrSidecarMismatch)
+	}
 	if sc.Packets != st.Packets {
 		return fmt.Errorf("read %d packets, its sidecar says %d: %w", st.Packets, sc.Packets, ErrSidecarMismatch)
 	}

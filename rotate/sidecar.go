@@ -38,6 +38,10 @@ func ReadSidecar(path string) (Sidecar, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, fmt.Errorf("decode sidecar %s: %w", sidecarPath(path), err)
 	}
+	if s.File == "" || s.Format == "" {
+		// {} decoded as a sidecar of no packets.
+		return s, fmt.Errorf("decode sidecar %s: no file name or format: not one rotate wrote", sidecarPath(path))
+	}
 	return s, nil
 }
 
