@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -469,5 +470,26 @@ func TestLoad_emptyAndMissing(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr %q lacks %q", errOut, want)
 		}
+	}
+}
+
+// TestReport_latestFiles: the report counts every file by its outcome and
+// lists the latest 20, so that an archive's thousands do not bury the rest.
+func TestReport_latestFiles(t *testing.T) {
+	testenv.RequireCHDB(t)
+	caps := writeArchive(t, 25, 10)
+	db := filepath.Join(t.TempDir(), "db")
+	if code, _, stderr := runCmd(t, nil, "load", "--progress", "never", "--db", db, caps); code != exitOK {
+		t.Fatalf("load: exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, _ := runCmd(t, nil, "report", "--db", db)
+	if code != exitOK {
+		t.Fatalf("report: exit %d", code)
+	}
+	if !regexp.MustCompile(`│ loaded │ +25 │`).MatchString(stdout) {
+		t.Errorf("report does not count 25 files loaded:\n%s", stdout)
+	}
+	if n := strings.Count(stdout, ".pcap "); n != 20 {
+		t.Errorf("report lists %d files, want the latest 20:\n%s", n, stdout)
 	}
 }

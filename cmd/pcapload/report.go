@@ -6,13 +6,14 @@ import (
 )
 
 // reportQueries are what an analyst looks at first in a new load. Files
-// lists the outcome of each file's latest generation: the rows of the
-// earlier ones, replaced by --force or a rerun, are gone.
+// count the outcome of each file's latest generation, the rows of the
+// earlier ones, replaced by --force or a rerun, being gone, and list the
+// latest files: an archive's thousands would bury the rest.
 var reportQueries = []struct{ title, query string }{
-	{"Files", `SELECT path, format, compression, packets, messages, malformed, status
-		FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped')
-		AND (file_hash, generation) IN (SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)
-		ORDER BY path, loaded_at`},
+	{"Files", `SELECT status, count() AS files, sum(packets) AS packets, sum(messages) AS messages,
+		sum(malformed) AS malformed FROM (` + latestOutcomes + `) GROUP BY status ORDER BY files DESC, status`},
+	{"Latest files", `SELECT path, format, compression, packets, messages, malformed, status
+		FROM (` + latestOutcomes + `) ORDER BY loaded_at DESC, path LIMIT 20`},
 	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
 		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
@@ -27,6 +28,10 @@ var reportQueries = []struct{ title, query string }{
 	{"Malformed messages", `SELECT malformed AS reason, count() AS messages
 		FROM dns_messages WHERE malformed != '' GROUP BY reason ORDER BY messages DESC, reason`},
 }
+
+// latestOutcomes is the outcome record of each file's latest generation.
+const latestOutcomes = `SELECT * FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped')
+		AND (file_hash, generation) IN (SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)`
 
 // qtypeName and rcodeName print the common codes by name (RFC 1035, 3596,
 // 6891 and the IANA registry) and the rest by number.
