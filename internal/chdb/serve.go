@@ -292,14 +292,37 @@ func (s *Server) close() error {
 	if err := s.stop.Close(); err != nil {
 		return fmt.Errorf("chdb serve %s: stop: %w", s.path, err)
 	}
-	select {
-	case <-s.done:
-		if s.err != nil {
-			return fmt.Errorf("chdb serve %s: %w", s.path, s.err)
+	deadline := time.After(stopTimeout)
+	tick := time.NewTicker(nudgeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			if s.err != nil {
+				return fmt.Errorf("chdb serve %s: %w", s.path, s.err)
+			}
+			return nil
+		case <-deadline:
+			return fmt.Errorf("chdb serve %s: stop: engine still running after %v", s.path, stopTimeout)
+		case <-tick.C:
+			s.nudge()
 		}
-		return nil
-	case <-time.After(stopTimeout):
-		return fmt.Errorf("chdb serve %s: stop: engine still running after %v", s.path, stopTimeout)
+	}
+}
+
+// nudgeEvery is how often Close nudges the stop pipe until the engine ends.
+const nudgeEvery = 50 * time.Millisecond
+
+// nudge opens the stop pipe for writing and closes it again. The engine
+// opens the pipe only once its listeners answer, so a Close right after
+// Listen may close the last writer first; the engine's open then waited
+// for a writer that never came (a test under load hung for its minute).
+// Opened without blocking, the pipe only opens when a reader has it,
+// waiting or reading: its open returns, and with this writer gone its
+// read ends.
+func (s *Server) nudge() {
+	if f, err := os.OpenFile(filepath.Join(s.tmp, "stop"), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+		f.Close()
 	}
 }
 

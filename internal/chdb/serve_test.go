@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestServeArgs(t *testing.T) {
@@ -150,4 +153,37 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestServer_nudge: a reader that opens the stop pipe after its writer was
+// closed, as the engine may after a quick Close, is let go by nudge.
+func TestServer_nudge(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "stop"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		f, err := os.Open(filepath.Join(dir, "stop")) // waits for a writer
+		if err == nil {
+			_, err = io.ReadAll(f)
+			f.Close()
+		}
+		read <- err
+	}()
+	s := &Server{tmp: dir}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case err := <-read:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the reader still waits on the stop pipe")
+		case <-time.After(nudgeEvery):
+			s.nudge()
+		}
+	}
 }
