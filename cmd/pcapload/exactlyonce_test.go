@@ -323,3 +323,52 @@ func TestLoad_interruptedParquet(t *testing.T) {
 			s.Rows["parquet:"+out], errOut)
 	}
 }
+
+// TestLoad_killedWhileSuperseding loads two captures cut short, then kills
+// the load of the whole ones after it took the first cut load's rows out
+// of the views, before it deleted them, and loads the whole files again
+// one at a time: rows and views equal a clean load's of the whole files,
+// the views' rows taken out once.
+func TestLoad_killedWhileSuperseding(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	whole := writeCaptures(t, 6000)
+	args := append(slices.Clone(crashLoadArgs), "--group-files", "2")
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, clean, whole, args)
+	want, wantViews := query(t, bin, clean, contentSQL("file")), query(t, bin, clean, viewsSQL)
+
+	caps := t.TempDir()
+	for _, name := range []string{"a.pcap", "b.pcap"} {
+		b, err := os.ReadFile(filepath.Join(whole, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(caps, name), b[:len(b)/2+11], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "db")
+	if code, _, errOut := runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), caps)...); code != exitFailure {
+		t.Fatalf("load of the cut captures: exit %d, want %d\n%s", code, exitFailure, errOut)
+	}
+	for _, name := range []string{"a.pcap", "b.pcap"} {
+		b, err := os.ReadFile(filepath.Join(whole, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(caps, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	killedLoad(t, bin, db, caps, args, crashCase{name: "superseding", crashAt: "uncounted:0"}, 0)
+	for _, name := range []string{"a.pcap", "b.pcap"} {
+		loadOK(t, bin, db, filepath.Join(caps, name), args)
+	}
+	if got := query(t, bin, db, contentSQL("file")); got != want {
+		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+	}
+	if got := query(t, bin, db, viewsSQL); got != wantViews {
+		t.Errorf("views (passive dns, counts) = %q, want %q", got, wantViews)
+	}
+}
