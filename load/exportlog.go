@@ -92,6 +92,22 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 	return l.append(lines)
 }
 
+// superseded reports whether the log says the capture of hash was
+// superseded.
+func (l *exportLog) superseded(hash string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.load(); err != nil {
+		return false, err
+	}
+	for _, e := range l.entries {
+		if e.Hash == hash && e.SupersededBy != "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // growWindow is how recently a capture must have been modified, when it
 // is exported, for its export to be logged as one a later, longer version
 // of it may supersede.

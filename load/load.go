@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -147,15 +148,25 @@ type Options struct {
 
 // FileResult is the outcome of one capture file.
 type FileResult struct {
-	Stats    ingest.FileStats
-	Skipped  string            // why the file was left out; empty when it was loaded
-	Loaded   []string          // sinks that already held the file and were left out
-	Rows     map[string]uint64 // rows written, by sink name
-	SinkErrs map[string]error  // sinks that failed on this file
-	// Superseded lists earlier loads (by path) of a start of this file,
-	// a capture loaded while it was still being written, whose rows its
-	// load replaced.
-	Superseded []string
+	Stats      ingest.FileStats
+	Skipped    string               // why the file was left out; empty when it was loaded
+	Loaded     []string             // sinks that already held the file and were left out
+	Rows       map[string]uint64    // rows written, by sink name
+	SinkErrs   map[string]error     // sinks that failed on this file
+	superseded map[string]*[]string // see Superseded
+}
+
+// Superseded returns, by sink name, the earlier loads (by path) of a
+// start of this file, a capture loaded while it was still being written,
+// whose rows its load replaced there.
+func (r *FileResult) Superseded() map[string][]string {
+	out := make(map[string][]string)
+	for name, paths := range r.superseded {
+		if len(*paths) > 0 {
+			out[name] = slices.Compact(slices.Sorted(slices.Values(*paths)))
+		}
+	}
+	return out
 }
 
 // Failed reports whether the file or any destination failed on it.

@@ -35,8 +35,19 @@ func (s *ParquetSink) Name() string { return "parquet:" + s.dir.Root }
 // Close implements Sink.
 func (s *ParquetSink) Close() error { return nil }
 
-// Begin implements Sink.
+// Begin implements Sink. A capture the export's log says was superseded
+// by a longer one it is the start of is left out (ErrLoaded) unless
+// forced: its rows are that one's first ones.
 func (s *ParquetSink) Begin(in File) (FileSink, error) {
+	if in.Hash != "" && !in.Force {
+		superseded, err := s.log.superseded(in.Hash)
+		if err != nil {
+			return nil, err
+		}
+		if superseded {
+			return nil, ErrLoaded
+		}
+	}
 	f := &parquetFile{sink: s, in: in, name: outputName(in), files: make(map[parquet.Partition]*parquet.File),
 		opened: make(map[parquet.Partition]int)}
 	return f.start(), nil

@@ -255,7 +255,9 @@ func (w *worker) settle() {
 		w.leftOut = w.res.Skipped
 		return
 	}
-	w.begin(*in)
+	if !w.begin(*in) {
+		w.leftOut = "already loaded" // a Parquet export holds it as a longer file's start
+	}
 }
 
 // unknownHash stands for the file_hash of rows decoded before the hash is
@@ -365,10 +367,19 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 	return dup
 }
 
-// fileOf is the File the sinks begin for in, whose result is res.
-func (w *worker) fileOf(in ingest.Input, res *FileResult) File {
+// fileOf is the File the sink named name begins for in, whose result is
+// res.
+func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
+	if res.superseded == nil {
+		res.superseded = make(map[string]*[]string)
+	}
+	sup := res.superseded[name]
+	if sup == nil {
+		sup = new([]string)
+		res.superseded[name] = sup
+	}
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
-		in: in, superseded: &res.Superseded}
+		in: in, superseded: sup}
 }
 
 // begin begins the file in every sink, and reports whether any sink is
@@ -381,13 +392,12 @@ func (w *worker) begin(in ingest.Input) bool {
 // beginIn begins the file in every sink but sinks[except], appending to
 // w.open and w.names, and reports whether any of them is to load it.
 func (w *worker) beginIn(in ingest.Input, except int) bool {
-	f := w.fileOf(in, w.res)
 	loading := false
 	for i, s := range w.sinks {
 		if i == except {
 			continue
 		}
-		fs, err := s.Begin(f)
+		fs, err := s.Begin(w.fileOf(in, w.res, s.Name()))
 		switch {
 		case errors.Is(err, ErrLoaded):
 			w.res.Loaded = append(w.res.Loaded, s.Name())
@@ -612,7 +622,7 @@ func (w *worker) group(ins []ingest.Input, out []*FileResult) {
 		if w.duplicate(ins[i], out[i]) {
 			continue
 		}
-		files = append(files, w.fileOf(ins[i], out[i]))
+		files = append(files, w.fileOf(ins[i], out[i], s.Name()))
 		idx = append(idx, i)
 	}
 	if len(files) == 0 {

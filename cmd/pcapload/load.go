@@ -145,9 +145,15 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"workers", f.workers}, {"batch-rows", f.batchRows}, {"insert-rows", f.insertRows}, {"group-files", f.groupFiles}} {
+		if c.n < 1 {
+			return nil, usagef("load: --%s %d: want 1 or more", c.name, c.n)
+		}
+	}
 	switch {
-	case f.workers < 1 || f.batchRows < 1 || f.insertRows < 1 || f.groupFiles < 1:
-		return nil, usagef("load: --workers, --batch-rows, --insert-rows and --group-files must be positive")
 	case f.retention < 0:
 		return nil, usagef("load: --retention must not be negative")
 	case f.takeover < 0:

@@ -211,7 +211,7 @@ Usage:
   pcapload [load] [flags] INPUT...   load files, directories, globs or - (stdin)
   pcapload sql [--db PATH] [--format F] QUERY
                                      query the embedded database
-  pcapload report [--db PATH]        messages by type, rcode and VLAN; top names and clients
+  pcapload report [--db PATH]        files by state; messages by type, rcode and VLAN; top names and clients
   pcapload schema print              print the ClickHouse DDL that apply runs
   pcapload schema apply [--db PATH | --to URL]
                                      create the tables in the embedded database or a server

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
 
@@ -491,5 +492,40 @@ func TestReport_latestFiles(t *testing.T) {
 	}
 	if n := strings.Count(stdout, ".pcap "); n != 20 {
 		t.Errorf("report lists %d files, want the latest 20:\n%s", n, stdout)
+	}
+}
+
+// TestReport_superseded: a capture loaded cut short, then whole, counts as
+// one loaded file and one superseded in the report, which shows every
+// file's latest state.
+func TestReport_superseded(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dns.pcap")
+	if _, err := gen.WriteFile(path, gen.Config{Seed: 9, Messages: 2000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, whole[:len(whole)/2+3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "db")
+	if code, _, _ := runCmd(t, nil, "load", "--progress", "never", "--db", db, path); code != exitFailure {
+		t.Fatalf("load of the cut capture: exit %d, want %d", code, exitFailure)
+	}
+	if err := os.WriteFile(path, whole, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, nil, "load", "--progress", "never", "--db", db, path); code != exitOK {
+		t.Fatalf("load of the whole capture: exit %d, stderr %q", code, stderr)
+	}
+	_, stdout, _ := runCmd(t, nil, "report", "--db", db)
+	for _, want := range []string{`│ loaded +│ +1 │`, `│ superseded │ +1 │`} {
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("report lacks %s:\n%s", want, stdout)
+		}
 	}
 }

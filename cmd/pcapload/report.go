@@ -6,14 +6,13 @@ import (
 )
 
 // reportQueries are what an analyst looks at first in a new load. Files
-// count the outcome of each file's latest generation, the rows of the
-// earlier ones, replaced by --force or a rerun, being gone, and list the
-// latest files: an archive's thousands would bury the rest.
+// count each file by its latest state (latestOutcomes) and list the latest
+// files: an archive's thousands would bury the rest.
 var reportQueries = []struct{ title, query string }{
-	{"Files", `SELECT status, count() AS files, sum(packets) AS packets, sum(messages) AS messages,
+	{"Files", `SELECT state AS status, count() AS files, sum(packets) AS packets, sum(messages) AS messages,
 		sum(malformed) AS malformed FROM (` + latestOutcomes + `) GROUP BY status ORDER BY files DESC, status`},
-	{"Latest files", `SELECT path, format, compression, packets, messages, malformed, status
-		FROM (` + latestOutcomes + `) ORDER BY loaded_at DESC, path LIMIT 20`},
+	{"Latest files", `SELECT path, format, compression, packets, messages, malformed, state AS status
+		FROM (` + latestOutcomes + `) ORDER BY latest DESC, path LIMIT 20`},
 	{"Messages by type", `SELECT ` + qtypeName + ` AS type, count() AS messages,
 		countIf(qr) AS responses FROM dns_messages GROUP BY type ORDER BY messages DESC, type`},
 	{"Responses by rcode", `SELECT ` + rcodeName + ` AS rcode, count() AS responses
@@ -29,9 +28,18 @@ var reportQueries = []struct{ title, query string }{
 		FROM dns_messages WHERE malformed != '' GROUP BY reason ORDER BY messages DESC, reason`},
 }
 
-// latestOutcomes is the outcome record of each file's latest generation.
-const latestOutcomes = `SELECT * FROM capture_files WHERE status IN ('loaded', 'failed', 'skipped')
-		AND (file_hash, generation) IN (SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)`
+// latestOutcomes is each file's latest state: the status of its latest
+// record (loaded, failed, skipped; superseded or replaced when its rows
+// were taken out; loading or grouped when its load did not end), with
+// the counts of its latest outcome.
+const latestOutcomes = `SELECT file_hash, argMax(path, (generation, loaded_at)) AS path,
+		argMaxIf(format, (generation, loaded_at), status IN ('loaded', 'failed', 'skipped')) AS format,
+		argMaxIf(compression, (generation, loaded_at), status IN ('loaded', 'failed', 'skipped')) AS compression,
+		argMaxIf(packets, (generation, loaded_at), status IN ('loaded', 'failed', 'skipped')) AS packets,
+		argMaxIf(messages, (generation, loaded_at), status IN ('loaded', 'failed', 'skipped')) AS messages,
+		argMaxIf(malformed, (generation, loaded_at), status IN ('loaded', 'failed', 'skipped')) AS malformed,
+		argMax(status, (generation, loaded_at)) AS state, max(loaded_at) AS latest
+		FROM capture_files GROUP BY file_hash`
 
 // qtypeName and rcodeName print the common codes by name (RFC 1035, 3596,
 // 6891 and the IANA registry) and the rest by number.

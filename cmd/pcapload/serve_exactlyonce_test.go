@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -279,8 +280,13 @@ func TestServe_grownFileSupersedes(t *testing.T) {
 			if err := os.WriteFile(path, whole, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+			code, out, errOut := runBinary(t, srv.Bin, append([]string{"load", "--json"}, args[1:]...)...)
+			if code != exitOK {
 				t.Fatalf("whole load: exit %d\n%s", code, errOut)
+			}
+			if sup := loadJSON(t, out).PerFile[0].Superseded; len(sup) != 1 || !slices.Equal(sup[dest], []string{path}) ||
+				!strings.Contains(errOut, path+": supersedes in "+dest+" its start") {
+				t.Errorf("whole load says it superseded %v, and %q; want %s in %s", sup, errOut, path, dest)
 			}
 			got := serverQuery(t, srv, "SELECT count(), uniqExact(file_hash) FROM "+db+".dns_messages")
 			if want := fmt.Sprintf("%d,1\n", st.Messages); got != want {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -58,10 +59,11 @@ type fileSummary struct {
 	// UnsupportedLinks names the link types of the packets counted as
 	// unsupported_link.
 	UnsupportedLinks []string `json:"unsupported_links,omitempty"`
-	// Superseded lists the earlier loads of a start of this file (a
-	// capture loaded while still being written) whose rows it replaced.
-	Superseded []string `json:"superseded,omitempty"`
-	Error      string   `json:"error,omitempty"`
+	// Superseded lists, by destination, the earlier loads of a start of
+	// this file (a capture loaded while still being written) whose rows
+	// it replaced there.
+	Superseded map[string][]string `json:"superseded,omitempty"`
+	Error      string              `json:"error,omitempty"`
 }
 
 // reassembly is what became of fragmented datagrams, TCP streams and
@@ -187,10 +189,10 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: %s on a link type pcapload does not decode (%s)",
 			st.Path, plural(n, "packet"), strings.Join(links, ", ")))
 	}
-	superseded := slices.Compact(slices.Sorted(slices.Values(f.Superseded)))
-	if len(superseded) > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: its earlier load, cut short while it was written, is superseded: "+
-			"the rows of %s are replaced by its own", st.Path, strings.Join(superseded, ", ")))
+	superseded := f.Superseded()
+	for _, name := range slices.Sorted(maps.Keys(superseded)) {
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: supersedes in %s its start, loaded earlier while still being written "+
+			"(as %s): those rows are replaced by this load's", st.Path, name, strings.Join(superseded[name], ", ")))
 	}
 	rows := f.Rows
 	if rows == nil {

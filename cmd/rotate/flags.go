@@ -65,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := o.flagSet(stderr)
 	var maxBytes, keepBytes, minFree, ring byteSize
 	frameBytes := byteSize(1 << 20)
-	fs.Var(&frameBytes, "frame-bytes", "compressed frame size, uncompressed (default 1M)")
+	fs.Var(&frameBytes, "frame-bytes", "compressed frame size, uncompressed, such as 1M")
 	fs.Var(&maxBytes, "max-bytes", "rotate at this size on disk")
 	fs.Var(&keepBytes, "keep-bytes", "keep at most this many bytes of files")
 	fs.Var(&minFree, "min-free", "delete old files while less is free (0: no limit)")
