@@ -151,7 +151,12 @@ func (w *worker) file(in ingest.Input) FileResult {
 // kept: a capture cut short by a crash still loads what it holds, and the
 // file is reported failed. An interrupted file is cancelled instead.
 func (w *worker) endOpen(err error) {
-	if errors.Is(err, ingest.ErrCancelled) {
+	// A file whose hashed bytes could not all be read ends as an
+	// interrupted one: its last rows, short of the bytes hashed, are not
+	// sent. Sent, their insert shared its token with a rerun's whole one,
+	// and a crash before the destination took the file's rows out (see
+	// Ledger.takeOut) left both (a hostile run).
+	if errors.Is(err, ingest.ErrCancelled) || errors.Is(err, ingest.ErrUnread) {
 		w.cancelOpen()
 		return
 	}
