@@ -8,10 +8,32 @@ import (
 	"github.com/pcapload/pcapload/rotate"
 )
 
-// ErrSidecarMismatch reports a capture file whose packet count differs from
-// the one rotate recorded in its sidecar when it finished the file: the file
-// changed or lost packets since.
-var ErrSidecarMismatch = errors.New("packet count disagrees with the sidecar")
+// ErrSidecarMismatch reports a capture file whose packet count or content
+// hash differs from the one rotate recorded in its sidecar when it
+// finished the file: the file changed or lost packets since.
+var ErrSidecarMismatch = errors.New("the file disagrees with its sidecar")
+
+// CheckSidecarHash compares the content hash of the capture at path with
+// the one rotate recorded in its sidecar, when there is one. A loader
+// checks it before decoding: a file changed since rotate wrote it then
+// fails whole, where its rows, stored before the check at its end, stayed
+// under a hash a restored file would not have.
+func CheckSidecarHash(path, hash string) error {
+	if path == Stdin || hash == "" {
+		return nil
+	}
+	sc, err := rotate.ReadSidecar(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if sc.SHA256 != "" && sc.SHA256 != hash {
+		return fmt.Errorf("%s: its SHA-256 %s, its sidecar's %s: %w", path, hash, sc.SHA256, ErrSidecarMismatch)
+	}
+	return nil
+}
 
 // checkSidecar compares what was read from path with rotate's sidecar
 // (path.json), when there is one, and keeps the kernel drops it recorded.

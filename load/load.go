@@ -389,8 +389,11 @@ func identify(in *ingest.Input) error {
 		return nil
 	}
 	h, err := ingest.HashInput(*in, nil)
+	if err != nil {
+		return err
+	}
 	in.Hash = h
-	return err
+	return ingest.CheckSidecarHash(in.Path, h)
 }
 
 func wrapSinkErr(step string, err error) error {

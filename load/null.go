@@ -83,6 +83,9 @@ func decodeOnly(dec *ingest.Decoder, in ingest.Input, prog *ingest.Progress, don
 	})
 	if ahead != nil {
 		h, herr := ahead.wait()
+		if herr == nil {
+			herr = ingest.CheckSidecarHash(in.Path, h)
+		}
 		if herr != nil {
 			res.Stats = ingest.FileStats{Path: in.Path, Err: herr}
 			return res

@@ -274,3 +274,56 @@ func TestRun_parquetCutWhileLoading(t *testing.T) {
 		t.Errorf("export holds %v, want nothing of the cut file", files)
 	}
 }
+
+// TestLoad_sidecarHashFirst loads a rotate capture whose bytes changed
+// since rotate recorded their hash in its sidecar: it fails before any of
+// its rows is stored, in a database and a Parquet export, hashed first or
+// beside its decoding.
+func TestLoad_sidecarHashFirst(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir := t.TempDir()
+	path := writeCapture(t, dir, "s-20261102T080000Z-000001.pcap", gen.Config{Seed: 47, Messages: 3000})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	sidecar := fmt.Sprintf(`{"file": %q, "format": "pcap", "packets": 1, "sha256": %q}`, filepath.Base(path), hex.EncodeToString(sum[:]))
+	if err := os.WriteFile(path+".json", []byte(sidecar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, ahead := range []int64{1 << 40, 1} {
+		restore := load.SetHashAheadBytes(ahead)
+		db, out := filepath.Join(t.TempDir(), "db"), filepath.Join(t.TempDir(), "export")
+		emb, err := load.OpenEmbedded(context.Background(), db, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sinks := []load.Sink{load.NewParquetSink(out)}
+		if ahead > 1 {
+			sinks = append(sinks, emb) // a database hashes first anyway
+		}
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, sinks, load.Options{Workers: 1, BatchRows: 500})
+		emb.Close()
+		restore()
+		f := res.Files[0]
+		if !errors.Is(f.Stats.Err, ingest.ErrSidecarMismatch) || !strings.Contains(f.Stats.Err.Error(), "SHA-256") {
+			t.Errorf("hashed ahead from %d bytes: error %v, want the sidecar's SHA-256 named", ahead, f.Stats.Err)
+		}
+		conn, err := chdb.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := queryText(t, conn, "SELECT count() FROM dns_messages"); got != "0\n" {
+			t.Errorf("database holds %q rows of the changed file, want none", got)
+		}
+		conn.Close()
+		if files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet")); len(files) != 0 {
+			t.Errorf("export holds %v, want nothing of the changed file", files)
+		}
+	}
+}

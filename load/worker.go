@@ -247,6 +247,9 @@ func (w *worker) fileAhead(in ingest.Input, res *FileResult) {
 func (w *worker) settle() {
 	h, err := w.ahead.wait()
 	w.ahead = nil
+	if err == nil {
+		err = ingest.CheckSidecarHash(w.aheadIn.Path, h)
+	}
 	if err != nil {
 		w.leftOut, w.aheadErr = "not hashed", err
 		return
