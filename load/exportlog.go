@@ -50,13 +50,14 @@ type exportEntry struct {
 	Path         string   `json:"path,omitempty"`  // the capture file as given
 	Bytes        int64    `json:"bytes,omitempty"` // read as stored
 	Files        []string `json:"files,omitempty"` // outputs, relative to the root
+	Sensor       string   `json:"sensor"`
 	SupersededBy string   `json:"superseded_by,omitempty"`
 }
 
 // commit records the export of f, read as st, into outputs; first it
 // removes the outputs of earlier exports that f grew from (see
 // supersedeCandidates).
-func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error {
+func (l *exportLog) commit(f File, sensor string, st *ingest.FileStats, outputs []string) error {
 	if f.Hash == "" {
 		return nil
 	}
@@ -66,7 +67,7 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 		return err
 	}
 	var lines []exportEntry
-	for _, old := range l.earlier(f, st.Bytes) {
+	for _, old := range l.earlier(f, sensor, st.Bytes) {
 		h, ok, err := ingest.HashPrefix(f.input(), old.Bytes)
 		if err != nil || !ok || h != old.Hash {
 			continue
@@ -79,29 +80,29 @@ func (l *exportLog) commit(f File, st *ingest.FileStats, outputs []string) error
 				return fmt.Errorf("remove %s, superseded: %w", rel, err)
 			}
 		}
-		lines = append(lines, exportEntry{Hash: old.Hash, SupersededBy: f.Hash})
+		lines = append(lines, exportEntry{Hash: old.Hash, Sensor: sensor, SupersededBy: f.Hash})
 		if f.superseded != nil {
 			*f.superseded = append(*f.superseded, cmp.Or(old.Path, old.Name))
 		}
 	}
 	if mayGrow(f.Path, st) {
 		slices.Sort(outputs)
-		lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Path: f.Path, Bytes: st.Bytes,
-			Files: outputs})
+		lines = append(lines, exportEntry{Hash: f.Hash, Name: filepath.Base(f.Path), Path: f.Path, Sensor: sensor,
+			Bytes: st.Bytes, Files: outputs})
 	}
 	return l.append(lines)
 }
 
-// superseded reports whether the log says the capture of hash was
-// superseded.
-func (l *exportLog) superseded(hash string) (bool, error) {
+// superseded reports whether the log says the capture of hash, exported
+// for sensor, was superseded.
+func (l *exportLog) superseded(hash, sensor string) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.load(); err != nil {
 		return false, err
 	}
 	for _, e := range l.entries {
-		if e.Hash == hash && e.SupersededBy != "" {
+		if e.Hash == hash && e.Sensor == sensor && e.SupersededBy != "" {
 			return true, nil
 		}
 	}
@@ -123,29 +124,40 @@ func mayGrow(path string, st *ingest.FileStats) bool {
 	return err == nil && time.Since(fi.ModTime()) < growWindow
 }
 
-// earlier returns the latest exports, supersedeCandidates at most, of
-// files of f's base name smaller than bytes and not superseded: those f
-// may have grown from.
-func (l *exportLog) earlier(f File, bytes int64) []exportEntry {
+// earlier returns the exports of sensor, of files of f's base name
+// smaller than bytes and not superseded: those f may have grown from.
+// Those of f's own path come first, all of them; then the latest
+// supersedeCandidates of other paths.
+func (l *exportLog) earlier(f File, sensor string, bytes int64) []exportEntry {
 	name := filepath.Base(f.Path)
-	superseded := make(map[string]bool)
+	superseded := make(map[exportKey]bool)
 	for _, e := range l.entries {
 		if e.SupersededBy != "" {
-			superseded[e.Hash] = true
+			superseded[exportKey{e.Hash, e.Sensor}] = true
 		}
 	}
-	var out []exportEntry
+	var same, other []exportEntry
 	seen := make(map[string]bool)
-	for i := len(l.entries) - 1; i >= 0 && len(out) < supersedeCandidates; i-- {
+	for i := len(l.entries) - 1; i >= 0; i-- {
 		e := l.entries[i]
-		if e.Name != name || e.Bytes <= 0 || e.Bytes >= bytes || e.Hash == f.Hash || superseded[e.Hash] || seen[e.Hash] {
+		if e.Name != name || e.Sensor != sensor || e.Bytes <= 0 || e.Bytes >= bytes || e.Hash == f.Hash ||
+			superseded[exportKey{e.Hash, e.Sensor}] || seen[e.Hash] {
 			continue
 		}
 		seen[e.Hash] = true
-		out = append(out, e)
+		switch {
+		case e.Path == f.Path:
+			same = append(same, e)
+		case len(other) < supersedeCandidates:
+			other = append(other, e)
+		}
 	}
-	return out
+	return append(same, other...)
 }
+
+// exportKey names a capture's export: its files are under its sensor's
+// partitions.
+type exportKey struct{ hash, sensor string }
 
 // load reads the log once. Lines it cannot parse (a line cut by a crash)
 // are passed over.

@@ -311,12 +311,17 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	return grp, loaded, nil
 }
 
-// supersedeCandidates is how many earlier loads of a base name supersede
-// checks for each name, the most recent first, among those that may be a
-// start of a file being loaded: by the same sensor, smaller, not replaced
-// since. It bounds the bytes hashed when such a name comes back every
-// day (dns.pcap in a folder a day).
+// supersedeCandidates is how many earlier loads of a base name from
+// another path supersede checks for each name, the most recent first,
+// among those that may be a start of a file being loaded: by the same
+// sensor, smaller, not replaced since. It bounds the bytes hashed when
+// such a name comes back every day (dns.pcap in a folder a day). Loads of
+// the file's own path are all checked (maxCandidates at most): a folder
+// per sensor box (s1/eth0.pcap, s2/eth0.pcap, ...) has one a box.
 const supersedeCandidates = 3
+
+// maxCandidates bounds the earlier loads of a name read at all.
+const maxCandidates = 256
 
 // markOnlyMin is the least size of an earlier load known only by its
 // mark (killed before it ended) that supersede considers: smaller, it
@@ -341,7 +346,7 @@ const markOnlyMin = 1024
 // again is left out (see plan): its rows are the new file's first ones.
 func (l *Ledger) supersede(ctx context.Context, files []File) error {
 	// Files by base name: a group may hold several of one name.
-	var names, quotedNames, quotedHashes, maxSizes []string
+	var names, quotedNames, quotedHashes, quotedPaths, maxSizes []string
 	byName := make(map[string][]int) // indices into from
 	var from []ingest.Input
 	var owners []File
@@ -356,7 +361,7 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 		}
 		byName[name] = append(byName[name], len(from))
 		from, owners = append(from, in), append(owners, f)
-		quotedHashes = append(quotedHashes, schema.Quote(f.Hash))
+		quotedHashes, quotedPaths = append(quotedHashes, schema.Quote(f.Hash)), append(quotedPaths, schema.Quote(f.Path))
 	}
 	if len(from) == 0 {
 		return nil
@@ -379,15 +384,17 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 		"argMax(status, (generation, loaded_at)) AS last "+
 		"FROM %[1]s.%[2]s WHERE splitByChar('/', path)[-1] IN (%[3]s) AND sensor = %[6]s AND file_hash NOT IN (%[7]s) "+
 		"GROUP BY h, i HAVING b > 0 AND b < arrayElement([%[8]s], i) AND last NOT IN (%[9]s, %[10]s) "+
-		"AND (n > 0 AND k > 0 OR n = 0 AND b >= %[11]d) ORDER BY t DESC LIMIT %[12]d BY i)",
+		"AND (n > 0 AND k > 0 OR n = 0 AND b >= %[11]d) ORDER BY p IN (%[13]s) DESC, t DESC LIMIT %[12]d BY i)",
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quotedNames, ", "), ended, marked,
 		schema.Quote(l.sensor), strings.Join(quotedHashes, ", "), strings.Join(maxSizes, ", "),
-		schema.Quote(schema.StatusReplaced), schema.Quote(schema.StatusSuperseded), markOnlyMin, supersedeCandidates)
+		schema.Quote(schema.StatusReplaced), schema.Quote(schema.StatusSuperseded), markOnlyMin, maxCandidates,
+		strings.Join(quotedPaths, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read earlier loads: %w", err)
 	}
 	var old []File
+	tried := make(map[int]int) // loads of another path checked, by name
 	for item := range strings.SplitSeq(strings.TrimSpace(out), ",") {
 		if item == "" {
 			continue
@@ -402,8 +409,18 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 		if err1 != nil || err2 != nil || err3 != nil || i < 1 || i > len(names) {
 			return fmt.Errorf("read earlier loads: unexpected %q", item)
 		}
+		// A load of the file's own path is checked against that file; one
+		// of another path, against every file of the name, up to
+		// supersedeCandidates a name.
+		samePath := slices.ContainsFunc(owners, func(f File) bool { return f.Path == string(path) })
+		if !samePath {
+			if tried[i] == supersedeCandidates {
+				continue
+			}
+			tried[i]++
+		}
 		for _, k := range byName[names[i-1]] {
-			if size >= from[k].Size {
+			if size >= from[k].Size || samePath && owners[k].Path != string(path) {
 				continue
 			}
 			h, ok, err := ingest.HashPrefix(from[k], size)

@@ -19,6 +19,10 @@ import (
 // loading the same file again, even renamed or moved, replaces its Parquet
 // files instead of adding to them.
 type ParquetSink struct {
+	// Sensor is the sensor the rows are stored under, which names their
+	// partitions: the export's log keeps a capture's export by it.
+	Sensor string
+
 	dir    parquet.Dir
 	schema *arrow.Schema
 	log    *exportLog
@@ -40,7 +44,7 @@ func (s *ParquetSink) Close() error { return nil }
 // forced: its rows are that one's first ones.
 func (s *ParquetSink) Begin(in File) (FileSink, error) {
 	if in.Hash != "" && !in.Force {
-		superseded, err := s.log.superseded(in.Hash)
+		superseded, err := s.log.superseded(in.Hash, s.Sensor)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +196,7 @@ func (f *parquetFile) Commit(st *ingest.FileStats) error {
 	if err := f.commitOpen(); err != nil {
 		return err
 	}
-	return f.sink.log.commit(f.in, st, f.outputs)
+	return f.sink.log.commit(f.in, f.sink.Sensor, st, f.outputs)
 }
 
 func (f *parquetFile) Abort() {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/file"
+
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/chdb"
@@ -292,7 +294,7 @@ func writeCaptureAt(t *testing.T, path string, cfg gen.Config) {
 	}
 }
 
-// TestLoad_grownFilesOfOneName cuts captures of one base name in several
+// TestLoad_grownFilesOfOneName cuts captures of one base name in five
 // folders (one per sensor box: s1/eth0.pcap, ...), loads them, then loads
 // larger unrelated captures of that name, more than supersede checks, and
 // at last the whole captures together in one group: each whole capture
@@ -306,7 +308,7 @@ func TestLoad_grownFilesOfOneName(t *testing.T) {
 	var wholes, cuts []ingest.Input
 	var wholeBytes [][]byte
 	var want uint64
-	for i := range 3 {
+	for i := range 5 { // more than the candidates of other paths checked
 		src := writeCapture(t, tmp, fmt.Sprintf("src%d.pcap", i), gen.Config{Seed: int64(60 + i), Messages: 1500 + 500*i})
 		b, err := os.ReadFile(src)
 		if err != nil {
@@ -405,4 +407,59 @@ func onlySuperseded(f load.FileResult) []string {
 		return paths
 	}
 	return nil
+}
+
+// TestRun_parquetSupersedeBySensor exports a cut capture for two sensors,
+// then the whole capture for one: that sensor's export holds the whole
+// capture's rows once, and the other's keeps its cut rows.
+func TestRun_parquetSupersedeBySensor(t *testing.T) {
+	tmp := t.TempDir()
+	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 91, Messages: 3000})
+	whole, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int(countMessages(t, src))
+	out := filepath.Join(t.TempDir(), "export")
+	path := writeBytes(t, t.TempDir(), "dns.pcap", whole[:len(whole)/2+5])
+	export := func(sensor string) {
+		t.Helper()
+		s := load.NewParquetSink(out)
+		s.Sensor = sensor
+		res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{s},
+			load.Options{Workers: 1, BatchRows: 500, Decode: ingest.Config{Sensor: sensor}})
+		if f := res.Files[0]; len(f.SinkErrs) > 0 {
+			t.Fatalf("%s: %v", sensor, f.SinkErrs)
+		}
+	}
+	export("s1")
+	export("s2")
+	cut := len(readParquet(t, filepath.Join(out))) / 2
+	writeBytes(t, filepath.Dir(path), "dns.pcap", whole)
+	export("s1")
+	rows := func(sensor string) int {
+		files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor="+sensor, "*.parquet"))
+		n := 0
+		for _, f := range files {
+			n += int(parquetRows(t, f))
+		}
+		return n
+	}
+	if got := rows("s1"); got != want {
+		t.Errorf("s1 export holds %d rows, want the whole capture's %d", got, want)
+	}
+	if got := rows("s2"); got != cut {
+		t.Errorf("s2 export holds %d rows, want the cut capture's %d", got, cut)
+	}
+}
+
+// parquetRows returns the rows of the Parquet file at path.
+func parquetRows(t *testing.T, path string) int64 {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	return pf.NumRows()
 }

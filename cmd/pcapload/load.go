@@ -310,7 +310,9 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fail(fmt.Errorf("create %s: %w", dir, err))
 			}
-			sinks = append(sinks, load.NewParquetSink(dir))
+			ps := load.NewParquetSink(dir)
+			ps.Sensor = f.sensor
+			sinks = append(sinks, ps)
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
 			s, err := clickhouse.Open(dest, clickhouse.Options{
 				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
