@@ -75,15 +75,16 @@ func outputName(in File) string {
 // work) overlaps with decoding the next batch, and one large capture keeps
 // two cores busy.
 type parquetFile struct {
-	sink    *ParquetSink
-	in      File
-	outputs []string // committed, relative to the root
-	name    string
-	files   map[parquet.Partition]*parquet.File
-	opened  map[parquet.Partition]int // times each partition was opened
-	queue   chan parquetBatch
-	done    chan error // the writer's first error, sent when the queue closes
-	err     error      // an error already seen by Write
+	sink     *ParquetSink
+	in       File
+	outputs  []string        // committed, relative to the root
+	finished []*parquet.File // finished, not yet published (see publish)
+	name     string
+	files    map[parquet.Partition]*parquet.File
+	opened   map[parquet.Partition]int // times each partition was opened
+	queue    chan parquetBatch
+	done     chan error // the writer's first error, sent when the queue closes
+	err      error      // an error already seen by Write
 }
 
 type parquetBatch struct {
@@ -114,17 +115,18 @@ func (f *parquetFile) writer() {
 
 // maxOpenFiles bounds the Parquet files a capture file keeps open, one per
 // partition: each holds a write buffer (256 KiB) and its row groups'
-// footer entries until it is committed. A capture hopping between more
-// days commits and reopens files (as NAME-1, NAME-2, ...) as its batches
+// footer entries until it is finished. A capture hopping between more
+// days finishes and reopens files (as NAME-1, NAME-2, ...) as its batches
 // come; its rows gathered for all of them at once (maxPartitions) come as
-// few batches.
+// few batches. Finished files wait under temporary names, holding
+// nothing, until the capture's end publishes them all.
 const maxOpenFiles = 64
 
 func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 	pf, ok := f.files[p]
 	if !ok {
 		if len(f.files) >= maxOpenFiles {
-			if err := f.commitOpen(); err != nil {
+			if err := f.finishOpen(); err != nil {
 				return err
 			}
 		}
@@ -145,16 +147,48 @@ func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {
 	return pf.Write(rec)
 }
 
-// commitOpen commits every open file.
-func (f *parquetFile) commitOpen() error {
+// finishOpen finishes every open file, to be published with the rest at
+// the capture's end (see parquet.File.Finish).
+func (f *parquetFile) finishOpen() error {
 	var errs []error
 	for p, pf := range f.files {
-		err := pf.Commit()
+		if err := pf.Finish(); err != nil {
+			errs = append(errs, err)
+		} else {
+			f.finished = append(f.finished, pf)
+		}
+		delete(f.files, p)
+	}
+	return errors.Join(errs...)
+}
+
+// publish finishes the open files and renames every finished one into
+// place. Then it removes what an earlier export of the capture made that
+// this one did not: NAME-N files of its partitions past those written,
+// as an export with smaller batches left.
+func (f *parquetFile) publish() error {
+	if err := f.finishOpen(); err != nil {
+		return err
+	}
+	var errs []error
+	folders := make(map[string]bool)
+	written := make(map[string]bool)
+	for _, pf := range f.finished {
+		err := pf.Publish()
 		if rel, rerr := filepath.Rel(f.sink.dir.Root, pf.Path()); err == nil && rerr == nil {
 			f.outputs = append(f.outputs, rel)
 		}
+		folders[filepath.Dir(pf.Path())], written[pf.Path()] = true, true
 		errs = append(errs, err)
-		delete(f.files, p)
+	}
+	f.finished = nil
+	for folder := range folders {
+		stale, _ := filepath.Glob(filepath.Join(folder, f.name+"-*.parquet"))
+		for _, path := range stale {
+			if !written[path] {
+				os.Remove(path)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -184,16 +218,12 @@ func (f *parquetFile) Commit(st *ingest.FileStats) error {
 		return err
 	}
 	if errors.Is(st.Err, ingest.ErrUnread) {
-		// Rows of other bytes than the hash that names the files: a
-		// rerun's would replace them if the file came back whole, and
-		// stay beside its own if not.
+		// Rows of other bytes than the hash that names the files: none
+		// is published, and an earlier export of the file stays whole.
 		f.Abort()
-		for _, rel := range f.outputs {
-			os.Remove(filepath.Join(f.sink.dir.Root, rel))
-		}
 		return nil
 	}
-	if err := f.commitOpen(); err != nil {
+	if err := f.publish(); err != nil {
 		return err
 	}
 	return f.sink.log.commit(f.in, f.sink.Sensor, st, f.outputs)
@@ -205,4 +235,8 @@ func (f *parquetFile) Abort() {
 		pf.Abort()
 		delete(f.files, p)
 	}
+	for _, pf := range f.finished {
+		pf.Abort()
+	}
+	f.finished = nil
 }

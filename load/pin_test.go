@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/captest"
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
@@ -325,5 +327,56 @@ func TestLoad_sidecarHashFirst(t *testing.T) {
 		if files, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet")); len(files) != 0 {
 			t.Errorf("export holds %v, want nothing of the changed file", files)
 		}
+	}
+}
+
+// TestRun_parquetManyDaysAgain exports a capture of 100 days, more than a
+// capture keeps Parquet files open for, then again: cut in place while it
+// exports, which leaves the first export whole, and then whole with larger
+// batches, which leaves none of the first export's extra files.
+func TestRun_parquetManyDaysAgain(t *testing.T) {
+	content, err := os.ReadFile(captest.Hopping(t, 100, 20_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeBytes(t, t.TempDir(), "days.pcap", content)
+	out := filepath.Join(t.TempDir(), "export")
+	export := func(opt load.Options) *load.Result {
+		t.Helper()
+		return load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{load.NewParquetSink(out)}, opt)
+	}
+	files := func() []string {
+		f, _ := filepath.Glob(filepath.Join(out, "date=*", "sensor=*", "*.parquet"))
+		return f
+	}
+	if f := export(load.Options{Workers: 1, BatchRows: 20}).Files[0]; f.Failed() {
+		t.Fatalf("first export: %v %v", f.Stats.Err, f.SinkErrs)
+	}
+	want, first := len(readParquet(t, out)), files()
+	if len(first) <= 100 {
+		t.Fatalf("first export made %d files: want files opened again (NAME-N)", len(first))
+	}
+
+	res := export(load.Options{Workers: 1, BatchRows: 20, Checkpoint: func(step string, n int) {
+		if step == "batch" && n == 5 {
+			if err := os.Truncate(path, int64(len(content)/2)); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if err := res.Files[0].Stats.Err; !errors.Is(err, ingest.ErrUnread) {
+		t.Fatalf("export cut while it ran: %v, want ErrUnread", err)
+	}
+	if got := len(readParquet(t, out)); got != want || !slices.Equal(files(), first) {
+		t.Errorf("after an export cut while it ran: %d rows in %d files, want the first export's %d in %d",
+			got, len(files()), want, len(first))
+	}
+
+	writeBytes(t, filepath.Dir(path), "days.pcap", content)
+	if f := export(load.Options{Workers: 1, BatchRows: 5000}).Files[0]; f.Failed() {
+		t.Fatalf("export with larger batches: %v %v", f.Stats.Err, f.SinkErrs)
+	}
+	if got := len(readParquet(t, out)); got != want {
+		t.Errorf("after an export with larger batches: %d rows, want %d", got, want)
 	}
 }

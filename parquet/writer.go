@@ -332,6 +332,18 @@ func (f *File) Rows() int64 { return f.rows }
 
 // Commit finishes the file, syncs it and renames it into place.
 func (f *File) Commit() error {
+	if err := f.Finish(); err != nil {
+		return err
+	}
+	return f.Publish()
+}
+
+// Finish writes the file's footer, syncs and closes it, under its
+// temporary name: Publish then renames it into place, or Abort drops it.
+// A capture's export finishes the files of days it has left and
+// publishes them with the rest at its end, so that a failed export
+// replaces none of an earlier one's.
+func (f *File) Finish() error {
 	meta, err := f.footer()
 	if err == nil {
 		err = f.put(meta)
@@ -355,10 +367,16 @@ func (f *File) Commit() error {
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(f.f.Name(), f.final)
-	}
 	if err != nil {
+		os.Remove(f.f.Name())
+		return fmt.Errorf("commit %s: %w", f.final, err)
+	}
+	return nil
+}
+
+// Publish renames a finished file into place.
+func (f *File) Publish() error {
+	if err := os.Rename(f.f.Name(), f.final); err != nil {
 		os.Remove(f.f.Name())
 		return fmt.Errorf("commit %s: %w", f.final, err)
 	}
