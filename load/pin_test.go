@@ -130,10 +130,7 @@ func TestRun_pinnedFile(t *testing.T) {
 // than the hash stands for.
 func TestRun_pinnedFileCut(t *testing.T) {
 	dir := t.TempDir()
-	content, err := os.ReadFile(writeCapture(t, dir, "first.pcap", gen.Config{Seed: 43, Messages: 800}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, content := generated(t, dir, "first.pcap", gen.Config{Seed: 43, Messages: 800})
 	cut := recordEnd(t, content, len(content)/2)
 	path := filepath.Join(dir, "dns.pcap")
 	if err := os.WriteFile(path, content, 0o644); err != nil {
@@ -145,7 +142,7 @@ func TestRun_pinnedFileCut(t *testing.T) {
 		}
 	}}
 	res := load.Run(context.Background(), []ingest.Input{{Path: path}}, []load.Sink{s}, load.Options{Workers: 1})
-	err = res.Files[0].Stats.Err
+	err := res.Files[0].Stats.Err
 	if !errors.Is(err, ingest.ErrUnread) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d: ", cut)) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("cut %d bytes short while it loaded", len(content)-cut)) {
 		t.Errorf("load of a file cut after its hash: %v, want the cut named, at its offset", err)
@@ -190,11 +187,7 @@ func checkPinned(t *testing.T, content []byte, hash string, want int64, grouped 
 func TestLoad_cutWhileLoading(t *testing.T) {
 	testenv.RequireCHDB(t)
 	tmp := t.TempDir()
-	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 44, Messages: 20_000})
-	content, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, content := generated(t, tmp, "src.pcap", gen.Config{Seed: 44, Messages: 20_000})
 	if len(content) < 1<<20 {
 		t.Fatalf("capture of %d bytes: too small to be cut past the first read", len(content))
 	}
@@ -284,11 +277,7 @@ func TestRun_parquetCutWhileLoading(t *testing.T) {
 func TestLoad_sidecarHashFirst(t *testing.T) {
 	testenv.RequireCHDB(t)
 	dir := t.TempDir()
-	path := writeCapture(t, dir, "s-20261102T080000Z-000001.pcap", gen.Config{Seed: 47, Messages: 3000})
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, b := generated(t, dir, "s-20261102T080000Z-000001.pcap", gen.Config{Seed: 47, Messages: 3000})
 	sum := sha256.Sum256(b)
 	sidecar := fmt.Sprintf(`{"file": %q, "format": "pcap", "packets": 1, "sha256": %q}`, filepath.Base(path), hex.EncodeToString(sum[:]))
 	if err := os.WriteFile(path+".json", []byte(sidecar), 0o644); err != nil {

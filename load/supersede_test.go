@@ -31,11 +31,7 @@ import (
 func TestLoad_grownFileSupersedes(t *testing.T) {
 	testenv.RequireCHDB(t)
 	tmp := t.TempDir()
-	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 21, Messages: 3000})
-	whole, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, whole := generated(t, tmp, "src.pcap", gen.Config{Seed: 21, Messages: 3000})
 	wholeRows := countMessages(t, src)
 	other := writeCapture(t, tmp, "other.pcap", gen.Config{Seed: 22, Messages: 700})
 	otherRows := countMessages(t, other)
@@ -309,11 +305,7 @@ func TestLoad_grownFilesOfOneName(t *testing.T) {
 	var wholeBytes [][]byte
 	var want uint64
 	for i := range 5 { // more than the candidates of other paths checked
-		src := writeCapture(t, tmp, fmt.Sprintf("src%d.pcap", i), gen.Config{Seed: int64(60 + i), Messages: 1500 + 500*i})
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
+		src, b := generated(t, tmp, fmt.Sprintf("src%d.pcap", i), gen.Config{Seed: int64(60 + i), Messages: 1500 + 500*i})
 		path := filepath.Join(dir, fmt.Sprintf("s%d", i), "eth0.pcap")
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -360,11 +352,7 @@ func TestLoad_grownFilesOfOneName(t *testing.T) {
 func TestLoad_killedLoadSuperseded(t *testing.T) {
 	testenv.RequireCHDB(t)
 	dir := t.TempDir()
-	src := writeCapture(t, t.TempDir(), "src.pcap", gen.Config{Seed: 81, Messages: 4000})
-	whole, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, whole := generated(t, t.TempDir(), "src.pcap", gen.Config{Seed: 81, Messages: 4000})
 	want := countMessages(t, src)
 	db := filepath.Join(dir, "db")
 	path := writeBytes(t, dir, "dns.pcap", whole[:len(whole)/2+9])
@@ -414,11 +402,7 @@ func onlySuperseded(f load.FileResult) []string {
 // capture's rows once, and the other's keeps its cut rows.
 func TestRun_parquetSupersedeBySensor(t *testing.T) {
 	tmp := t.TempDir()
-	src := writeCapture(t, tmp, "src.pcap", gen.Config{Seed: 91, Messages: 3000})
-	whole, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, whole := generated(t, tmp, "src.pcap", gen.Config{Seed: 91, Messages: 3000})
 	want := int(countMessages(t, src))
 	out := filepath.Join(t.TempDir(), "export")
 	path := writeBytes(t, t.TempDir(), "dns.pcap", whole[:len(whole)/2+5])
@@ -462,4 +446,15 @@ func parquetRows(t *testing.T, path string) int64 {
 	}
 	defer pf.Close()
 	return pf.NumRows()
+}
+
+// generated writes a pcap of cfg into dir and returns its path and bytes.
+func generated(t *testing.T, dir, name string, cfg gen.Config) (string, []byte) {
+	t.Helper()
+	path := writeCapture(t, dir, name, cfg)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -404,36 +402,13 @@ func TestLoad_cutThenKilled(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(bin, append(append([]string{"load", "--db", db}, args...), path)...)
 	cmd.Env = append(os.Environ(), stopEnv+"=batch:3", crashEnv+"=record:0")
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errOut strings.Builder
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "stopping the loader") {
-			break
+	_, errOut := runStopped(t, cmd, func() {
+		if err := os.Truncate(path, int64(len(whole))*4/10); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !strings.Contains(errOut.String(), "stopping the loader") {
-		_ = cmd.Wait()
-		t.Fatalf("the load never reached its third batch:\n%s", errOut.String())
-	}
-	if err := os.Truncate(path, int64(len(whole))*4/10); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(pipe)
-	errOut.Write(rest)
-	_ = cmd.Wait()
-	if !strings.Contains(errOut.String(), "killing the loader") {
-		t.Fatalf("the load was not killed as it recorded the cut file:\n%s", errOut.String())
+	})
+	if !strings.Contains(errOut, "killing the loader") {
+		t.Fatalf("the load was not killed as it recorded the cut file:\n%s", errOut)
 	}
 
 	if err := os.WriteFile(path, whole, 0o644); err != nil {

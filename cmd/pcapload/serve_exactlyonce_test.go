@@ -39,6 +39,13 @@ func stoppedLoad(t *testing.T, bin, dest, caps string, between func(), flags ...
 	args := append([]string{"load", "--to", dest}, crashLoadArgs...)
 	cmd := exec.Command(bin, append(append(args, flags...), caps)...)
 	cmd.Env = append(os.Environ(), stopEnv+"=insert:2")
+	return runStopped(t, cmd, between)
+}
+
+// runStopped runs cmd, a load that stops itself (stopEnv), runs between
+// meanwhile, continues it and returns its exit code and stderr.
+func runStopped(t *testing.T, cmd *exec.Cmd, between func()) (int, string) {
+	t.Helper()
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +63,7 @@ func stoppedLoad(t *testing.T, bin, dest, caps string, between func(), flags ...
 	}
 	if !strings.Contains(errOut.String(), "stopping the loader") {
 		_ = cmd.Wait()
-		t.Fatalf("the load never reached its second insert:\n%s", errOut.String())
+		t.Fatalf("the load never reached the step it stops at:\n%s", errOut.String())
 	}
 	between()
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
