@@ -79,6 +79,12 @@ func (l *Ledger) SetTakeover(d time.Duration) { l.takeover = max(d, 0) }
 
 // fileState is what the load records say of a file's latest generation.
 type fileState struct {
+	// supersededBy is the hash of the file that superseded this one in
+	// its latest generation, if one did; supersederLoaded whether that
+	// file is loaded (see withSuperseders).
+	supersededBy     string
+	supersederLoaded bool
+
 	generation uint32
 	statuses   []string      // of the generation's records; none when the file has no record
 	markAge    time.Duration // since the generation's newest loading or grouped mark
@@ -93,11 +99,13 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 	for i, h := range hashes {
 		quoted[i] = schema.Quote(h)
 	}
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a))), ',') FROM ("+
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b)), ',') FROM ("+
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
-		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a "+
+		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
+		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
 		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
+		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded),
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
@@ -110,7 +118,7 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		f := strings.Fields(item)
-		if len(f) != 4 {
+		if len(f) != 4 && len(f) != 5 {
 			return nil, fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
@@ -118,10 +126,43 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("read load state: unexpected %q", item)
 		}
-		m[f[0]] = fileState{generation: uint32(g), statuses: strings.Split(f[2], "|"),
+		st := fileState{generation: uint32(g), statuses: strings.Split(f[2], "|"),
 			markAge: time.Duration(age) * time.Millisecond}
+		if len(f) == 5 && f[4] != "-" {
+			st.supersededBy = f[4]
+		}
+		m[f[0]] = st
 	}
 	return m, nil
+}
+
+// statesOf is states, with whether the file that superseded each file,
+// if any, is loaded.
+func (l *Ledger) statesOf(ctx context.Context, hashes []string) (map[string]fileState, error) {
+	sts, err := l.states(ctx, hashes)
+	if err != nil {
+		return nil, err
+	}
+	var by []string
+	for _, st := range sts {
+		if st.supersededBy != "" {
+			by = append(by, st.supersededBy)
+		}
+	}
+	if len(by) == 0 {
+		return sts, nil
+	}
+	bySts, err := l.states(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	for h, st := range sts {
+		if st.supersededBy != "" {
+			st.supersederLoaded = bySts[st.supersededBy].has(schema.StatusLoaded)
+			sts[h] = st
+		}
+	}
+	return sts, nil
 }
 
 // plan decides from a file's state the generation its rows are loaded in,
@@ -129,8 +170,9 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 // file is left out. grouped is whether the rows go into a group's inserts.
 func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
 	switch {
-	case found && st.has(schema.StatusSuperseded) && !force:
+	case found && st.has(schema.StatusSuperseded) && !force && st.supersederLoaded:
 		// Its rows are the first ones of the file that superseded it.
+		// (Not loaded, as when that file's load failed, it loads again.)
 		return 0, false, ErrLoaded
 	case found && st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced) && !st.has(schema.StatusSuperseded):
 		// A replacement cut short is finished in its own generation,
@@ -189,7 +231,7 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	if f.Hash == "" {
 		return 0, nil
 	}
-	sts, err := l.states(ctx, []string{f.Hash})
+	sts, err := l.statesOf(ctx, []string{f.Hash})
 	if err != nil {
 		return 0, err
 	}
@@ -198,10 +240,10 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !found {
-		if err := l.supersede(ctx, []File{f}); err != nil {
-			return 0, err
-		}
+	// Found too: a first load of the whole file that failed or was
+	// interrupted left its cut copy's rows beside (a hostile run).
+	if err := l.supersede(ctx, []File{f}); err != nil {
+		return 0, err
 	}
 	files, gens := []File{f}, []uint32{g}
 	if replace {
@@ -243,17 +285,18 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	for i, f := range files {
 		hashes[i] = f.Hash
 	}
-	sts, err := l.states(ctx, hashes)
+	sts, err := l.statesOf(ctx, hashes)
 	if err != nil {
 		return nil, nil, err
 	}
-	var fresh []File
+	var loading []File
 	for _, f := range files {
-		if _, found := sts[f.Hash]; !found {
-			fresh = append(fresh, f)
+		st, found := sts[f.Hash]
+		if _, _, err := plan(st, found, f.Force, true); err == nil {
+			loading = append(loading, f)
 		}
 	}
-	if err := l.supersede(ctx, fresh); err != nil {
+	if err := l.supersede(ctx, loading); err != nil {
 		return nil, nil, err
 	}
 	grp := &Group{}

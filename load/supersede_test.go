@@ -458,3 +458,78 @@ func generated(t *testing.T, dir, name string, cfg gen.Config) (string, []byte) 
 	}
 	return path, b
 }
+
+// TestLoad_supersedeAfterFailedLoads: a whole capture whose first load
+// was interrupted still supersedes a cut copy loaded since, and a cut copy
+// whose superseding load was interrupted loads again when given alone.
+func TestLoad_supersedeAfterFailedLoads(t *testing.T) {
+	testenv.RequireCHDB(t)
+	src, whole := generated(t, t.TempDir(), "src.pcap", gen.Config{Seed: 93, Messages: 20_000})
+	want := countMessages(t, src)
+	cutBytes := whole[:recordEnd(t, whole, len(whole)/2)]
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s1", "eth0.pcap")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	count := func(db string) string {
+		conn, err := chdb.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return queryText(t, conn, "SELECT count() FROM dns_messages")
+	}
+	// interrupted loads path into db, cancelled at its batch n.
+	interrupted := func(db string, n int) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		emb, err := load.OpenEmbedded(ctx, db, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emb.Close()
+		res := load.Run(ctx, []ingest.Input{{Path: path}}, []load.Sink{emb}, load.Options{Workers: 1, BatchRows: 500,
+			Checkpoint: func(step string, k int) {
+				if step == "batch" && k == n {
+					cancel()
+				}
+			}})
+		if !res.Files[0].Failed() {
+			t.Fatal("the load was not interrupted")
+		}
+	}
+	opt := load.Options{Workers: 1, BatchRows: 500}
+
+	t.Run("whole first interrupted", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "db")
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", whole)
+		interrupted(db, 3)
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", cutBytes)
+		loadInto(t, db, []ingest.Input{{Path: path}}, opt)
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", whole)
+		res := loadInto(t, db, []ingest.Input{{Path: path}}, opt)
+		if f := res.Files[0]; f.Failed() || len(onlySuperseded(f)) != 1 {
+			t.Errorf("whole load: %v, superseded %v, want the cut copy", f.Stats.Err, f.Superseded())
+		}
+		if got := count(db); got != itoa(int(want))+"\n" {
+			t.Errorf("dns_messages holds %q rows, want %d", got, want)
+		}
+	})
+	t.Run("superseding load interrupted", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "db")
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", cutBytes)
+		cut := loadInto(t, db, []ingest.Input{{Path: path}}, opt).Files[0].Stats.Messages()
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", whole)
+		interrupted(db, 30)
+		writeBytes(t, filepath.Dir(path), "eth0.pcap", cutBytes)
+		res := loadInto(t, db, []ingest.Input{{Path: path}}, opt)
+		if f := res.Files[0]; f.Failed() || f.Skipped != "" {
+			t.Errorf("cut copy again: %v, skipped %q; want it loaded, its superseder not", f.Stats.Err, f.Skipped)
+		}
+		if got := count(db); got != itoa(int(cut))+"\n" {
+			t.Errorf("dns_messages holds %q rows, want the cut copy's %d", got, cut)
+		}
+	})
+}

@@ -387,8 +387,9 @@ func (f *File) Publish() error {
 // staleTemp is how long a temporary file of a name must have gone
 // unwritten before a commit of that name removes it: a killed export's.
 // An export running beside, of the same capture into the same folder,
-// writes its own more often than that.
-const staleTemp = time.Minute
+// leaves its files of days it has done unwritten until its end (see
+// File.Finish): an hour is far longer than any capture takes.
+const staleTemp = time.Hour
 
 // removeStale removes the temporary files of final's name that a killed
 // export left: a rerun wrote new ones and left those (a hostile run).

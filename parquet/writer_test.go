@@ -373,8 +373,8 @@ func TestWrite_tinyPages(t *testing.T) {
 }
 
 // TestCommit_removesStaleTemps commits a file beside temporary files of
-// its name a killed export left, and one being written: the stale one goes,
-// the fresh one and another name's stay.
+// its name a killed export left, one being written and one finished by an
+// export beside: the stale one goes, the others and another name's stay.
 func TestCommit_removesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	p := parquet.Partition{Day: 20000, Sensor: "s1"}
@@ -382,15 +382,18 @@ func TestCommit_removesStaleTemps(t *testing.T) {
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	old := time.Now().Add(-time.Hour)
-	temps := map[string]bool{".out.111.tmp": false, ".out.222.tmp": true, ".out-1.333.tmp": true} // kept?
+	// .out.444.tmp is a finished file of an export of the same capture
+	// running beside, waiting for its end (File.Finish).
+	temps := map[string]bool{".out.111.tmp": false, ".out.222.tmp": true, ".out-1.333.tmp": true, ".out.444.tmp": true} // kept?
+	ages := map[string]time.Duration{".out.111.tmp": 2 * time.Hour, ".out-1.333.tmp": 2 * time.Hour, ".out.444.tmp": 5 * time.Minute}
 	for name := range temps {
 		path := filepath.Join(folder, name)
 		if err := os.WriteFile(path, []byte("PAR1"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if name != ".out.222.tmp" {
-			os.Chtimes(path, old, old)
+		if age, ok := ages[name]; ok {
+			at := time.Now().Add(-age)
+			os.Chtimes(path, at, at)
 		}
 	}
 	f, err := parquet.Dir{Root: dir}.Create(p, "out", schema.Arrow())

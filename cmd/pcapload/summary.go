@@ -191,8 +191,12 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	}
 	superseded := f.Superseded()
 	for _, name := range slices.Sorted(maps.Keys(superseded)) {
+		then := "those rows are replaced by this load's"
+		if f.Failed() {
+			then = "those rows are taken out, and this load failed: load it again"
+		}
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: supersedes in %s its start, loaded earlier while still being written "+
-			"(as %s): those rows are replaced by this load's", st.Path, name, strings.Join(superseded[name], ", ")))
+			"(as %s): %s", st.Path, name, strings.Join(superseded[name], ", "), then))
 	}
 	rows := f.Rows
 	if rows == nil {
