@@ -183,6 +183,7 @@ func (f *parquetFile) publish() error {
 	}
 	f.finished = nil
 	for folder := range folders {
+		parquet.RemoveStaleTemps(folder, f.name)
 		stale, _ := filepath.Glob(filepath.Join(folder, f.name+"-*.parquet"))
 		for _, path := range stale {
 			if !written[path] {

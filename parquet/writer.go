@@ -391,6 +391,20 @@ func (f *File) Publish() error {
 // File.Finish): an hour is far longer than any capture takes.
 const staleTemp = time.Hour
 
+// RemoveStaleTemps removes the temporary files that a killed export of
+// name (NAME.parquet and NAME-N.parquet) left in folder, those unwritten
+// for staleTemp: a rerun cut into fewer NAME-N files left the others'.
+func RemoveStaleTemps(folder, name string) {
+	for _, pattern := range []string{"." + name + ".*.tmp", "." + name + "-*.tmp"} {
+		temps, _ := filepath.Glob(filepath.Join(folder, pattern))
+		for _, t := range temps {
+			if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
+				os.Remove(t)
+			}
+		}
+	}
+}
+
 // removeStale removes the temporary files of final's name that a killed
 // export left: a rerun wrote new ones and left those (a hostile run).
 func removeStale(final string) {

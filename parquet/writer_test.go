@@ -412,3 +412,26 @@ func TestCommit_removesStaleTemps(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRemoveStaleTemps removes a name's temporary files, of NAME and of
+// NAME-N, unwritten for long, and keeps fresh ones and other names'.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	temps := map[string]bool{".out.1.tmp": false, ".out-3.2.tmp": false, ".out-4.3.tmp": true, ".outer.4.tmp": true} // kept?
+	for name, kept := range temps {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("PAR1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if !kept || name == ".outer.4.tmp" {
+			at := time.Now().Add(-2 * time.Hour)
+			os.Chtimes(path, at, at)
+		}
+	}
+	parquet.RemoveStaleTemps(dir, "out")
+	for name, kept := range temps {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
+			t.Errorf("%s: present %v, want %v", name, err == nil, kept)
+		}
+	}
+}
