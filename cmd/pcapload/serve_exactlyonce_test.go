@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -65,6 +66,9 @@ func runStopped(t *testing.T, cmd *exec.Cmd, between func()) (int, string) {
 		_ = cmd.Wait()
 		t.Fatalf("the load never reached the step it stops at:\n%s", errOut.String())
 	}
+	// The loader says so before it stops: a SIGCONT sent between the two
+	// was lost, and the loader stopped for good.
+	waitStopped(t, cmd.Process.Pid)
 	between()
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatalf("continue the loader: %v\n%s", err, errOut.String())
@@ -325,4 +329,22 @@ func TestLoad_fewDescriptors(t *testing.T) {
 	if sum := loadJSON(t, out); sum.Files != files || sum.FilesFailed != 0 {
 		t.Errorf("loaded %d files, %d failed; want %d, none", sum.Files, sum.FilesFailed, files)
 	}
+}
+
+// waitStopped waits until the process pid is stopped (state T).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ...: the state follows the last ')'.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'T' {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not stop", pid)
 }
