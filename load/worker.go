@@ -792,8 +792,6 @@ func (w *worker) commitOpen() {
 		if err := fs.Commit(&w.res.Stats); err != nil {
 			w.sinkFailed(w.names[i], wrapSinkErr("commit", err))
 			fs.Abort()
-		} else if errors.Is(w.res.Stats.Err, ingest.ErrUnread) {
-			w.res.Rows[w.names[i]] = 0 // taken out again (see Ledger.takeOut)
 		}
 	}
 }
