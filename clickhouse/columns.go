@@ -78,6 +78,10 @@ func newFiller(t arrow.DataType) (colFiller, error) {
 		return &boolCol{}, nil
 	case *arrow.StringType, *arrow.BinaryType:
 		return &strCol{}, nil
+	case *arrow.DictionaryType:
+		if t.IndexType.ID() == arrow.INT32 && t.ValueType.ID() == arrow.STRING {
+			return &labelCol{}, nil
+		}
 	case *arrow.FixedSizeBinaryType:
 		if t.ByteWidth != 16 {
 			return nil, fmt.Errorf("fixed_size_binary(%d): want 16, an IPv6 address", t.ByteWidth)
@@ -189,6 +193,30 @@ func (c *strCol) set(data []byte, offs []int32) {
 func (c *strCol) data() proto.ColInput { return &c.col }
 
 func (c *strCol) column() proto.ColumnOf[string] { return &c.col }
+
+// labelCol is a label column (schema.LabelType), sent as strings: each row
+// a position in the Arrow dictionary's bytes, which the column points at.
+type labelCol struct{ strCol }
+
+func (c *labelCol) fill(a arrow.Array) error {
+	d, ok := a.(*array.Dictionary)
+	if !ok {
+		return fmt.Errorf("arrow %s: want a dictionary", a.DataType())
+	}
+	vals, ok := d.Dictionary().(binaryLike)
+	if !ok {
+		return fmt.Errorf("arrow %s: want a dictionary of strings", a.DataType())
+	}
+	offs := vals.ValueOffsets()
+	keys := d.Indices().(*array.Int32).Int32Values()
+	base := int(offs[0])
+	c.col.Buf = vals.ValueBytes()
+	c.col.Pos = c.col.Pos[:0]
+	for _, k := range keys {
+		c.col.Pos = append(c.col.Pos, proto.Position{Start: int(offs[k]) - base, End: int(offs[k+1]) - base})
+	}
+	return nil
+}
 
 // addrCol is IPv6: the Arrow fixed-size data buffer, 16 bytes a value.
 type addrCol struct{ col proto.ColIPv6 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/chdb"
@@ -227,9 +226,9 @@ type besideFile struct {
 var fileColumn = schema.Arrow().FieldIndices("file")[0]
 
 func (f *besideFile) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
-	col := rec.Column(fileColumn).(*array.String)
+	col := rec.Column(fileColumn)
 	for i := range col.Len() {
-		if col.Value(i) != f.path {
+		if schema.Label(col, i) != f.path {
 			f.stray++
 		}
 	}

@@ -151,12 +151,12 @@ func recordRows(t *testing.T, rec arrow.RecordBatch) []string {
 			answers = append(answers, ansv.Value(int(j)))
 		}
 		out = append(out, fingerprint(
-			int64(col("time").(*array.Timestamp).Value(i)), col("file").(*array.String).Value(i),
+			int64(col("time").(*array.Timestamp).Value(i)), schema.Label(col("file"), i),
 			col("frame").(*array.Uint64).Value(i), [16]byte(col("src_addr").(*array.FixedSizeBinary).Value(i)),
 			col("src_port").(*array.Uint16).Value(i), col("id").(*array.Uint16).Value(i),
 			col("qr").(*array.Boolean).Value(i), col("rcode").(*array.Uint16).Value(i),
 			col("qname").(*array.String).Value(i), col("qtype").(*array.Uint16).Value(i), answers,
-			col("malformed").(*array.String).Value(i), col("raw").(*array.Binary).Value(i)))
+			schema.Label(col("malformed"), i), col("raw").(*array.Binary).Value(i)))
 	}
 	return out
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/captest"
@@ -22,6 +21,7 @@ import (
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/parquet"
+	"github.com/pcapload/pcapload/schema"
 )
 
 // changingSink changes the file it is begun on, between the file's hash
@@ -41,9 +41,9 @@ func (s *changingSink) Begin(f load.File) (load.FileSink, error) {
 }
 
 func (s *changingSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
-	col := rec.Column(int(rec.Schema().FieldIndices("file_hash")[0])).(*array.String)
+	col := rec.Column(int(rec.Schema().FieldIndices("file_hash")[0]))
 	for i := range col.Len() {
-		s.rows[col.Value(i)]++
+		s.rows[schema.Label(col, i)]++
 	}
 	return nil
 }

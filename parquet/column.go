@@ -53,6 +53,7 @@ type column struct {
 	item  string         // the list element's name; empty when not a list
 	kind  kind
 	dict  bool // dictionary-encode the values
+	keyed bool // an Arrow dictionary: indices a row into the batch's values
 	delta bool // delta-encode the values (INT64 only)
 	stats bool // write min and max
 
@@ -69,6 +70,14 @@ func newColumn(f arrow.Field, dict, stats bool) (column, error) {
 			return c, fmt.Errorf("column %s: nullable list elements are not written", f.Name)
 		}
 		c.leaf, c.item = l.Elem(), l.ElemField().Name
+	}
+	if d, ok := c.leaf.(*arrow.DictionaryType); ok && c.item == "" {
+		// A label column: its values are written as strings, through
+		// the file's own dictionary like any other (see dictIndices).
+		if d.IndexType.ID() != arrow.INT32 || (d.ValueType.ID() != arrow.STRING && d.ValueType.ID() != arrow.BINARY) {
+			return c, fmt.Errorf("column %s: Arrow type %s is not written", f.Name, f.Type)
+		}
+		c.leaf, c.keyed, c.dict = d.ValueType, true, true
 	}
 	switch c.leaf.ID() {
 	case arrow.BOOL:
@@ -209,6 +218,23 @@ type leafView struct {
 	fixed []byte  // fixed-width values
 	offs  []int32 // variable-width offsets, absolute
 	data  []byte  // variable-width bytes
+	keys  []int32 // a keyed column's indices into offs; nil when not keyed
+}
+
+// keyedView reads an Arrow dictionary array: its indices, and its values'
+// offsets and bytes.
+func keyedView(d arrow.ArrayData) leafView {
+	dict := d.Dictionary()
+	v := viewOf(dict, kindBytes)
+	v.offs, v.off = v.offs[v.off:v.off+dict.Len()+1], 0
+	v.keys = arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
+	return v
+}
+
+// key returns the dictionary entry of value i of a keyed view.
+func (v *leafView) key(i int) []byte {
+	k := v.keys[i]
+	return v.data[v.offs[k]:v.offs[k+1]]
 }
 
 func viewOf(d arrow.ArrayData, k kind) leafView {
@@ -240,6 +266,10 @@ type chunk struct {
 
 func (c *column) chunkOf(d arrow.ArrayData) chunk {
 	ch := chunk{rows: d.Len()}
+	if c.keyed {
+		ch.leaf = keyedView(d)
+		return ch
+	}
 	if c.item == "" {
 		ch.leaf = viewOf(d, c.kind)
 		return ch
@@ -274,6 +304,16 @@ func (c *column) width() int {
 // pageEnd returns where the page starting at row r0 ends: about pageBytes
 // of plain values, one row at least.
 func (c *column) pageEnd(ch *chunk, r0 int) int {
+	if ch.leaf.keys != nil {
+		// Rows' sizes are no differences of offsets: add them up.
+		n := 0
+		for r := r0; r < ch.rows; r++ {
+			if n += len(ch.leaf.key(r)) + 4; n >= pageBytes {
+				return r + 1
+			}
+		}
+		return ch.rows
+	}
 	size := func(r1 int) int {
 		v0, v1 := ch.values(r0, r1)
 		if c.kind == kindBytes {

@@ -38,7 +38,8 @@ type encoder struct {
 	strs  strDict
 
 	idx      []uint32
-	rep, def []byte // list levels, one bit each
+	keyMap   []int64 // a keyed page's Arrow indices to dictionary entries; -1 unseen
+	rep, def []byte  // list levels, one bit each
 	levelCache
 	plain, comp []byte
 	pages       []byte // the chunk's data pages
@@ -218,7 +219,12 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 	case kindBytes:
 		o := v.offs[v.off:]
 		for i := v0; i < v1; i++ {
-			s := v.data[o[i]:o[i+1]]
+			var s []byte
+			if v.keys != nil {
+				s = v.key(i)
+			} else {
+				s = v.data[o[i]:o[i+1]]
+			}
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
 			dst = append(dst, s...)
 		}
@@ -254,6 +260,9 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 			e.idx = append(e.idx, e.addrs.index(v.fixed[(v.off+i)*16:(v.off+i+1)*16]))
 		}
 	case kindBytes:
+		if v.keys != nil {
+			return e.keyIndices(c, v, v0, v1, dst)
+		}
 		if s, ok := oneValue(v, v0, v1); ok {
 			// The hybrid encoding's run, as appendHybrid writes it.
 			k := e.strs.index(s)
@@ -275,6 +284,36 @@ func (e *encoder) dictIndices(c *column, v *leafView, v0, v1 int, dst []byte) []
 			prev, prevK = s, e.strs.index(s)
 			e.idx = append(e.idx, prevK)
 		}
+	}
+	width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
+	dst = append(dst, byte(width))
+	return appendHybrid(dst, e.idx, width)
+}
+
+// keyIndices is dictIndices of a keyed view: each Arrow index is looked
+// up once a page, and the rows take what it became. The pages come out as
+// those of the same values as plain strings would: the same dictionary, in
+// the same order, and one run for a page of one value.
+func (e *encoder) keyIndices(c *column, v *leafView, v0, v1 int, dst []byte) []byte {
+	keys := v.keys[v0:v1]
+	if len(keys) >= 8 && !slices.ContainsFunc(keys, func(k int32) bool { return k != keys[0] }) {
+		k := e.strs.index(v.key(v0))
+		width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
+		dst = append(dst, byte(width))
+		dst = binary.AppendUvarint(dst, uint64(v1-v0)<<1)
+		return appendLE(dst, k, (width+7)/8)
+	}
+	entries := len(v.offs) - 1
+	e.keyMap = slices.Grow(e.keyMap[:0], entries)[:entries]
+	for i := range e.keyMap {
+		e.keyMap[i] = -1
+	}
+	e.idx = e.idx[:0]
+	for i, k := range keys {
+		if e.keyMap[k] < 0 {
+			e.keyMap[k] = int64(e.strs.index(v.key(v0 + i)))
+		}
+		e.idx = append(e.idx, uint32(e.keyMap[k]))
 	}
 	width := max(bitWidth(uint32(max(e.dictLen(c)-1, 0))), 1)
 	dst = append(dst, byte(width))

@@ -268,13 +268,27 @@ func arrowSchemaMeta(s *arrow.Schema) (string, error) {
 		return v.(string), nil
 	}
 	var ipcSchema bytes.Buffer
-	w := ipc.NewWriter(&ipcSchema, ipc.WithSchema(s))
+	w := ipc.NewWriter(&ipcSchema, ipc.WithSchema(plainSchema(s)))
 	if err := w.Close(); err != nil {
 		return "", fmt.Errorf("serialize Arrow schema: %w", err)
 	}
 	v := base64.StdEncoding.EncodeToString(ipcSchema.Bytes())
 	arrowSchemas.Store(s, v)
 	return v, nil
+}
+
+// plainSchema returns s with dictionary columns as their values' type:
+// the file stores them as strings, and readers restoring the Arrow types
+// get strings back, as from any other Parquet file of strings.
+func plainSchema(s *arrow.Schema) *arrow.Schema {
+	fields := s.Fields()
+	for i, f := range fields {
+		if d, ok := f.Type.(*arrow.DictionaryType); ok {
+			fields[i].Type = d.ValueType
+		}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md)
 }
 
 // footer returns the file's metadata.

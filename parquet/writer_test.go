@@ -61,8 +61,14 @@ func records(t testing.TB, n, batch int) []arrow.RecordBatch {
 
 func write(t testing.TB, recs []arrow.RecordBatch) string {
 	t.Helper()
+	return writeAs(t, schema.Arrow(), recs)
+}
+
+// writeAs is write with batches of schema s.
+func writeAs(t testing.TB, s *arrow.Schema, recs []arrow.RecordBatch) string {
+	t.Helper()
 	dir := t.TempDir()
-	f, err := parquet.Dir{Root: dir}.Create(parquet.Partition{Day: 20000, Sensor: "s1"}, "out", schema.Arrow())
+	f, err := parquet.Dir{Root: dir}.Create(parquet.Partition{Day: 20000, Sensor: "s1"}, "out", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +121,11 @@ func TestWrite_readBack(t *testing.T) {
 			defer want.Release()
 			for i, w := range want.Schema().Fields() {
 				// The reader adds field IDs as metadata; the rest must hold.
+				// Label columns come back as the strings they hold.
 				g := got.Schema().Field(i)
+				if d, ok := w.Type.(*arrow.DictionaryType); ok {
+					w.Type = d.ValueType
+				}
 				if g.Name != w.Name || !arrow.TypeEqual(g.Type, w.Type) || g.Nullable != w.Nullable {
 					t.Fatalf("field %d read back as %s, want %s", i, g, w)
 				}
@@ -124,6 +134,12 @@ func TestWrite_readBack(t *testing.T) {
 				t.Fatalf("%d rows read back, want %d", got.NumRows(), want.NumRows())
 			}
 			for i := range int(want.NumCols()) {
+				if _, ok := want.Schema().Field(i).Type.(*arrow.DictionaryType); ok {
+					if g, w := labels(got.Column(i).Data()), labels(want.Column(i).Data()); g != w {
+						t.Errorf("column %s differs: %.80q, want %.80q", want.Schema().Field(i).Name, g, w)
+					}
+					continue
+				}
 				if !array.ChunkedEqual(got.Column(i).Data(), want.Column(i).Data()) {
 					t.Errorf("column %s differs", want.Schema().Field(i).Name)
 				}
@@ -140,6 +156,77 @@ func TestWrite_readBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWrite_labelsAsStrings writes the label columns as the batches hold
+// them, Arrow dictionaries, and as plain strings: the files must be the
+// same to the byte, dictionaries, page cuts, runs and schema alike, with
+// pages cut small so that labels change within and across them.
+func TestWrite_labelsAsStrings(t *testing.T) {
+	for _, page := range []int{300, 1 << 20} {
+		defer parquet.SetPageBytes(page)()
+		recs := records(t, 6000, 2500)
+		fields := schema.Arrow().Fields()
+		for i, f := range fields {
+			if d, ok := f.Type.(*arrow.DictionaryType); ok {
+				fields[i].Type = d.ValueType
+			}
+		}
+		plain := arrow.NewSchema(fields, nil)
+		var strs []arrow.RecordBatch
+		for _, rec := range recs {
+			cols := make([]arrow.Array, rec.NumCols())
+			for i, c := range rec.Columns() {
+				if _, ok := c.DataType().(*arrow.DictionaryType); !ok {
+					c.Retain()
+					cols[i] = c
+					continue
+				}
+				b := array.NewStringBuilder(memory.DefaultAllocator)
+				for j := range c.Len() {
+					b.Append(schema.Label(c, j))
+				}
+				cols[i] = b.NewArray()
+				b.Release()
+			}
+			strs = append(strs, array.NewRecordBatch(plain, cols, rec.NumRows()))
+			for _, c := range cols {
+				c.Release()
+			}
+		}
+		labeled, err := os.ReadFile(write(t, recs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		asStrings, err := os.ReadFile(writeAs(t, plain, strs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range strs {
+			r.Release()
+		}
+		if !bytes.Equal(labeled, asStrings) {
+			t.Errorf("pages of %d bytes: dictionary columns wrote %d bytes, the same as strings %d, not the same",
+				page, len(labeled), len(asStrings))
+		}
+	}
+}
+
+// labels returns the values of a label column, read back as strings or
+// built as a dictionary, one a line.
+func labels(c *arrow.Chunked) string {
+	var b strings.Builder
+	for _, a := range c.Chunks() {
+		for i := range a.Len() {
+			if s, ok := a.(*array.String); ok {
+				b.WriteString(s.Value(i))
+			} else {
+				b.WriteString(schema.Label(a, i))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // checkStats checks each row group's min and max of time and qname.
@@ -228,7 +315,7 @@ func sumsOf(t *testing.T, recs []arrow.RecordBatch) sums {
 			if rec.Column(idx("edns")).(*array.Boolean).Value(i) {
 				s.edns++
 			}
-			if rec.Column(idx("transport")).(*array.String).Value(i) == "tcp" {
+			if schema.Label(rec.Column(idx("transport")), i) == "tcp" {
 				s.tcp++
 			}
 			s.rawBytes += int64(len(rec.Column(idx("raw")).(*array.Binary).Value(i)))

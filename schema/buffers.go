@@ -211,15 +211,98 @@ func (b *bytesBuf) array() arrow.Array {
 	return array.MakeFromData(d)
 }
 
-// labelBuf holds a utf8 column drawn from Go strings.
+// LabelType is the Arrow type of the label columns (sensor, file,
+// file_hash, transport, malformed): a dictionary of their few values and an
+// index a row. ClickHouse reads it straight into LowCardinality, and the
+// Parquet writer into its dictionary pages. As plain strings they were
+// about 110 of a row's 370 Arrow bytes, the 64-character hash most of it,
+// and the server hashed every row's value into its own dictionary again.
+var LabelType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// labelBuf holds a label column drawn from Go strings: each distinct value
+// of the batch once, in the order first seen, and an index a row.
 type labelBuf struct {
-	varBuf
+	idx     []int32
+	vals    []string         // the batch's distinct values
+	find    map[string]int32 // vals by value, once there are too many to scan
+	last    int32            // the last row's index
+	idxSlot slot
+	dict    varBuf // vals as Arrow stores them, built with the array
+}
+
+// labelScan is the most values looked up by scanning: a batch holds one
+// sensor, path and hash per capture file in it, the three transports and
+// the few reasons for a malformed message.
+const labelScan = 8
+
+func (b *labelBuf) addString(s string) {
+	if len(b.vals) > 0 && b.vals[b.last] == s {
+		b.idx = append(b.idx, b.last)
+		return
+	}
+	b.last = b.index(s)
+	b.idx = append(b.idx, b.last)
+}
+
+// index returns the index of s, adding it when new.
+func (b *labelBuf) index(s string) int32 {
+	if b.find != nil {
+		if k, ok := b.find[s]; ok {
+			return k
+		}
+	} else {
+		for k, v := range b.vals {
+			if v == s {
+				return int32(k)
+			}
+		}
+	}
+	k := int32(len(b.vals))
+	b.vals = append(b.vals, s)
+	if b.find != nil {
+		b.find[s] = k
+	} else if len(b.vals) > labelScan {
+		b.find = make(map[string]int32, 2*len(b.vals))
+		for i, v := range b.vals {
+			b.find[v] = int32(i)
+		}
+	}
+	return k
+}
+
+// setAll makes s the value of every row held.
+func (b *labelBuf) setAll(s string) {
+	b.vals, b.find, b.last = append(b.vals[:0], s), nil, 0
+	clear(b.idx)
+}
+
+// bytes returns the bytes of the values held.
+func (b *labelBuf) bytes() int {
+	n := 0
+	for _, v := range b.vals {
+		n += len(v)
+	}
+	return n
 }
 
 func (b *labelBuf) array() arrow.Array {
-	d := b.arrayData(arrow.BinaryTypes.String)
+	for _, v := range b.vals {
+		b.dict.addString(v)
+	}
+	dict := b.dict.arrayData(arrow.BinaryTypes.String)
+	defer dict.Release()
+	idx := give(&b.idxSlot, b.idx)
+	d := array.NewDataWithDictionary(LabelType, len(b.idx), []*memory.Buffer{nil, idx}, 0, 0, dict.(*array.Data))
+	idx.Release()
 	defer d.Release()
+	clear(b.vals) // let go of the strings
+	b.idx, b.vals, b.find, b.last = nil, b.vals[:0], nil, 0
 	return array.MakeFromData(d)
+}
+
+func (b *labelBuf) reserve() {
+	b.idx = take[int32](&b.idxSlot)
+	b.dict.reserve()
 }
 
 // addrBuf holds 16-byte addresses.
@@ -299,4 +382,14 @@ func (b *listTextBuf) array() arrow.Array {
 func (b *listTextBuf) reserve() {
 	b.offs = take[int32](&b.slot)
 	b.items.reserve()
+}
+
+// Label returns row i of a label column: of LabelType as batches hold it,
+// or of strings as a Parquet reader gives it back.
+func Label(a arrow.Array, i int) string {
+	if s, ok := a.(*array.String); ok {
+		return s.Value(i)
+	}
+	d := a.(*array.Dictionary)
+	return d.Dictionary().(*array.String).Value(d.GetValueIndex(i))
 }

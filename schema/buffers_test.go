@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/pcapload/pcapload/ingest/dnsmsg"
 	"github.com/pcapload/pcapload/ingest/packet"
@@ -133,5 +134,63 @@ func TestBuilder_SizeCountsExpandedText(t *testing.T) {
 	b.NewRecord().Release()
 	if b.Size() != 0 {
 		t.Errorf("Size = %d after NewRecord, want 0", b.Size())
+	}
+}
+
+// TestBuilder_labels checks the label columns' dictionaries: each batch
+// holds its own distinct values once, in the order first seen, whether
+// found by scanning or, past a few, by map; and SetFileHash rewrites the
+// rows held, not those of the batch before.
+func TestBuilder_labels(t *testing.T) {
+	b := schema.NewBuilder()
+	rows := makeRows(40, 1)
+	for i, r := range rows {
+		r.File = fmt.Sprintf("f%d", i%20) // 20 values: past the scan
+		r.Sensor = []string{"a", "b"}[i%2]
+		r.FileHash = "h"
+	}
+	rec := build(b, rows)
+	defer rec.Release()
+	col := func(rec arrow.RecordBatch, name string) arrow.Array {
+		return rec.Column(rec.Schema().FieldIndices(name)[0])
+	}
+	for i, r := range rows {
+		if got := schema.Label(col(rec, "file"), i); got != r.File {
+			t.Fatalf("row %d: file %q, want %q", i, got, r.File)
+		}
+		if got := schema.Label(col(rec, "sensor"), i); got != r.Sensor {
+			t.Fatalf("row %d: sensor %q, want %q", i, got, r.Sensor)
+		}
+	}
+	for name, want := range map[string]int{"file": 20, "sensor": 2, "file_hash": 1, "transport": 1} {
+		if n := col(rec, name).(*array.Dictionary).Dictionary().Len(); n != want {
+			t.Errorf("%s: dictionary of %d values, want %d", name, n, want)
+		}
+	}
+
+	// The next batch starts a dictionary of its own.
+	more := makeRows(3, 2)
+	for _, r := range more {
+		r.File, r.FileHash = "g", "stand-in"
+	}
+	b.Append(more[0])
+	b.Append(more[1])
+	b.SetFileHash("real")
+	b.Append(more[2]) // carries stand-in: set after SetFileHash, it keeps it
+	next := b.NewRecord()
+	defer next.Release()
+	got := []string{}
+	for i := range 3 {
+		got = append(got, schema.Label(col(next, "file"), i)+"/"+schema.Label(col(next, "file_hash"), i))
+	}
+	if want := "g/real g/real g/stand-in"; strings.Join(got, " ") != want {
+		t.Errorf("second batch %v, want %s", got, want)
+	}
+	if d := col(next, "file").(*array.Dictionary).Dictionary(); d.Len() != 1 {
+		t.Errorf("second batch's file dictionary holds %d values, want 1", d.Len())
+	}
+	// The first batch is intact.
+	if got := schema.Label(col(rec, "file"), 39); got != "f19" {
+		t.Errorf("first batch's last file %q after the second was built, want f19", got)
 	}
 }

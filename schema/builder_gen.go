@@ -136,7 +136,7 @@ func (b *rowBufs) all() []colBuf {
 
 // textBytes returns the bytes of text and binary values held.
 func (b *rowBufs) textBytes() int {
-	return 0 + len(b.c1.data) + len(b.c2.data) + len(b.c3.data) + len(b.c13.data) + len(b.c34.data) + len(b.c37.items.data) + len(b.c40.items.data) + len(b.c44.items.data) + len(b.c45.items.data) + len(b.c49.items.data) + len(b.c50.items.data) + len(b.c54.items.data) + len(b.c63.data) + len(b.c64.data) + len(b.c65.data) + len(b.c66.data) + len(b.c68.items.data) + len(b.c69.data) + len(b.c70.data)
+	return 0 + b.c1.bytes() + b.c2.bytes() + b.c3.bytes() + b.c13.bytes() + len(b.c34.data) + len(b.c37.items.data) + len(b.c40.items.data) + len(b.c44.items.data) + len(b.c45.items.data) + len(b.c49.items.data) + len(b.c50.items.data) + len(b.c54.items.data) + len(b.c63.data) + len(b.c64.data) + len(b.c65.data) + len(b.c66.data) + len(b.c68.items.data) + b.c69.bytes() + len(b.c70.data)
 }
 
 // append adds r to every buffer.

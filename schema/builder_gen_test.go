@@ -74,8 +74,10 @@ type rowBufs struct {
 	b.WriteString("}\n}\n\n// textBytes returns the bytes of text and binary values held.\nfunc (b *rowBufs) textBytes() int {\n\treturn 0")
 	for i, c := range Columns {
 		switch c.buf {
-		case "bytesBuf", "labelBuf":
+		case "bytesBuf":
 			fmt.Fprintf(&b, " + len(b.c%d.data)", i)
+		case "labelBuf":
+			fmt.Fprintf(&b, " + b.c%d.bytes()", i)
 		case "listTextBuf":
 			fmt.Fprintf(&b, " + len(b.c%d.items.data)", i)
 		}

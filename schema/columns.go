@@ -8,10 +8,6 @@ var Columns = []Column{
 	timestamp("time", "packet time, UTC, to the nanosecond", "r.Time"),
 	label("sensor", "sensor that captured the file", "r.Sensor"),
 	label("file", "path of the capture file", "r.File"),
-	// TODO(speed): the 64-character hash is repeated in every row of a
-	// batch, about 64 MB of Arrow per million rows (BenchmarkRun_Embedded
-	// allocates 12% more); a dictionary-encoded Arrow column, read into
-	// LowCardinality, would carry it once a batch.
 	label("file_hash", "hex SHA-256 of the capture file as stored, its identity in capture_files",
 		"r.FileHash"),
 	u64("frame", "1-based frame number in the capture file", "r.Frame"),

@@ -250,12 +250,7 @@ func (b *Builder) SetFileHash(h string) {
 	if b.rows == 0 {
 		return
 	}
-	v := &b.bufs[fileHashColumn].(*labelBuf).varBuf
-	v.data, v.offs = v.data[:0], append(v.offs[:0], 0)
-	for range b.rows {
-		v.data = append(v.data, h...)
-		v.offs = append(v.offs, int32(len(v.data)))
-	}
+	b.bufs[fileHashColumn].(*labelBuf).setAll(h)
 }
 
 // fileHashColumn is the index of file_hash in Columns.

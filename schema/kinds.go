@@ -64,7 +64,7 @@ func text(name, doc, get string) Column {
 // label is a column with few distinct values, which ClickHouse
 // dictionary-encodes; get is a string.
 func label(name, doc, get string) Column {
-	return Column{Name: name, Type: "LowCardinality(String)", Arrow: arrow.BinaryTypes.String, Doc: doc,
+	return Column{Name: name, Type: "LowCardinality(String)", Arrow: LabelType, Doc: doc,
 		buf: "labelBuf", get: get}
 }
 

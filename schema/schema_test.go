@@ -24,7 +24,7 @@ var arrowFor = map[string]arrow.DataType{
 	"Int64":                  arrow.PrimitiveTypes.Int64,
 	"Bool":                   arrow.FixedWidthTypes.Boolean,
 	"String":                 nil, // utf8 or binary
-	"LowCardinality(String)": arrow.BinaryTypes.String,
+	"LowCardinality(String)": &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String},
 	"IPv6":                   &arrow.FixedSizeBinaryType{ByteWidth: 16},
 	"DateTime64(9, 'UTC')":   &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"},
 	"Array(UInt16)":          arrow.ListOfNonNullable(arrow.PrimitiveTypes.Uint16),

@@ -14,13 +14,14 @@
 //
 // # Arrow types for ClickHouse columns
 //
-// Verified by TestDB_InsertArrow_types; columns are matched by field name.
+// Verified by TestDB_InsertArrow_types and _dictionaries; columns are matched by field name.
 //
 //	UInt8/16/32/64, Int8..64   uint8..64, int8..64 of the same width
 //	Float64                    float64
 //	Bool                       boolean
 //	String                     utf8 (or binary)
-//	LowCardinality(String)     utf8; no Arrow dictionary needed
+//	LowCardinality(String)     utf8, or dictionary<int32, utf8>, which may
+//	                           change from batch to batch of one stream
 //	Nullable(String)           utf8 with nulls
 //	FixedString(N)             fixed_size_binary(N)
 //	Array(String)              list<utf8>
