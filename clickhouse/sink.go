@@ -202,6 +202,7 @@ func (s *Sink) Close() error {
 
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
+	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes)
 	ctx := context.Background()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, err

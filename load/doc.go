@@ -40,6 +40,8 @@
 // those of a load that was not interrupted.
 //
 // Batches, and so the inserts and their tokens, are cut by Options.BatchRows
-// and the sinks' insert size: a rerun that completes a failed load must use
-// the same values, or it may insert some rows twice.
+// and the sinks' insert size. The file's loading mark records them
+// (File.CutInto): a rerun that would cut the file otherwise replaces its
+// rows instead of completing them, since its tokens would not drop the
+// rows sent again.
 package load

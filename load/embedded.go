@@ -31,8 +31,8 @@ const insertBytes = 128 << 20
 // (see Ledger).
 type EmbeddedSink struct {
 	// InsertRows is how many rows are gathered before an insert; insertRows
-	// when 0. Loads that must deduplicate each other's inserts must use
-	// the same value (and the same batch rows), or the inserts differ.
+	// when 0. A rerun of a failed load with another value replaces the
+	// file's rows rather than complete them (see File.CutInto).
 	InsertRows int
 
 	db     *chdb.DB
@@ -81,13 +81,14 @@ func (s *EmbeddedSink) Close() error { return s.db.Close() }
 
 // Begin implements Sink.
 func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
-	g, err := s.ledger.Begin(context.Background(), f)
-	if err != nil {
-		return nil, err
-	}
 	limit := s.InsertRows
 	if limit <= 0 {
 		limit = insertRows
+	}
+	f = f.CutInto(limit, insertBytes)
+	g, err := s.ledger.Begin(context.Background(), f)
+	if err != nil {
+		return nil, err
 	}
 	return &embeddedFile{sink: s, file: f, tokens: TokenPrefix(f.Hash, g), generation: g, limit: int64(limit)}, nil
 }

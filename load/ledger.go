@@ -88,6 +88,7 @@ type fileState struct {
 	generation uint32
 	statuses   []string      // of the generation's records; none when the file has no record
 	markAge    time.Duration // since the generation's newest loading or grouped mark
+	cut        string        // the loading mark's (FileRecord.Cut)
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
@@ -99,13 +100,15 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 	for i, h := range hashes {
 		quoted[i] = schema.Quote(h)
 	}
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b)), ',') FROM ("+
+	// The cut in hex, as it holds spaces and commas.
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c)), ',') FROM ("+
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
 		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
-		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b "+
+		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
+		"hex(anyIf(cut, status = %s)) AS c "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
 		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
-		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded),
+		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusLoading),
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
@@ -117,8 +120,10 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 		return m, nil
 	}
 	for item := range strings.SplitSeq(out, ",") {
+		// h g s a, then b unless empty (no superseder found), then x and
+		// the cut's hex.
 		f := strings.Fields(item)
-		if len(f) != 4 && len(f) != 5 {
+		if len(f) < 4 || len(f) > 6 {
 			return nil, fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
@@ -128,8 +133,17 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 		}
 		st := fileState{generation: uint32(g), statuses: strings.Split(f[2], "|"),
 			markAge: time.Duration(age) * time.Millisecond}
-		if len(f) == 5 && f[4] != "-" {
-			st.supersededBy = f[4]
+		for _, v := range f[4:] {
+			switch {
+			case strings.HasPrefix(v, "x"):
+				cut, err := hex.DecodeString(v[1:])
+				if err != nil {
+					return nil, fmt.Errorf("read load state: unexpected %q", item)
+				}
+				st.cut = string(cut)
+			case v != "-":
+				st.supersededBy = v
+			}
 		}
 		m[f[0]] = st
 	}
@@ -237,6 +251,12 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	}
 	st, found := sts[f.Hash]
 	g, replace, err := plan(st, found, f.Force, false)
+	if err == nil && !replace && found && st.has(schema.StatusLoading) && st.cut != f.cut {
+		// An earlier load cut the rows into other inserts (other batch
+		// or insert sizes, another version): their tokens would not drop
+		// the rows sent again, so they are replaced, as a group's are.
+		g, replace = st.generation+1, true
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -619,6 +639,9 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 		// With the file's size, so that a load killed before its outcome
 		// can be superseded (see supersede).
 		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
+		if status == schema.StatusLoading {
+			recs[i].Cut = f.cut
+		}
 		if f.in.File != nil && (status == schema.StatusLoading || status == schema.StatusGrouped) {
 			recs[i].Bytes = uint64(f.in.Size)
 		}

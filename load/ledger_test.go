@@ -112,6 +112,45 @@ func TestLedger_Begin(t *testing.T) {
 	}
 }
 
+// TestLedger_BeginCut begins a file whose load was cut short: completed
+// when the rerun cuts its rows into the same inserts, replaced when it
+// cuts them otherwise or the mark does not say (an earlier version's).
+func TestLedger_BeginCut(t *testing.T) {
+	f := load.File{Path: "a.pcap", Hash: "ab12"}.CutInto(1500, 1<<20)
+	same := load.File{Path: "b.pcap"}.CutInto(1500, 1<<20)
+	other := load.File{Path: "b.pcap"}.CutInto(1000, 1<<20)
+	replaceThenLoad := append(slices.Clone(replaceSteps), "loading")
+	for _, tt := range []struct {
+		name      string
+		state     string
+		wantGen   uint32
+		wantSteps []string
+	}{
+		{"cut the same", "0 loading 60000 - x" + load.CutHex(same), 0, nil},
+		{"failed, cut the same", "0 loading|failed 60000 - x" + load.CutHex(same), 0, nil},
+		{"cut otherwise", "0 loading 60000 - x" + load.CutHex(other), 1, replaceThenLoad},
+		{"replaced, then cut otherwise", "2 replacing|replaced|loading 60000 x" + load.CutHex(other), 3, replaceThenLoad},
+		{"mark without a cut", "0 loading 60000 - x", 1, replaceThenLoad},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &fakeConn{state: "ab12 " + tt.state}
+			g, err := load.NewLedger(c, "default", "s1").Begin(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g != tt.wantGen {
+				t.Errorf("generation = %d, want %d", g, tt.wantGen)
+			}
+			if got := c.steps(); !slices.Equal(got, tt.wantSteps) {
+				t.Errorf("statements = %q, want %q", got, tt.wantSteps)
+			}
+			if tt.wantSteps != nil && !strings.Contains(c.execs[len(c.execs)-1], "'"+strings.ReplaceAll(load.CutOf(f), "'", "\\'")+"')") {
+				t.Errorf("loading mark %s does not record the cut %q", c.execs[len(c.execs)-1], load.CutOf(f))
+			}
+		})
+	}
+}
+
 // TestLedger_BeginGroup begins files in every state at once: the loaded
 // one is left out, every file whose earlier rows a group's tokens would
 // not drop is replaced, in one delete, and the group is marked in one

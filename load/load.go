@@ -46,6 +46,8 @@ type File struct {
 	Checkpoint func(step string, n int)
 
 	in           ingest.Input // as the worker read it: pinned, with its size
+	batching     string       // where the worker cuts the rows into batches (see CutInto)
+	cut          string       // and the sink the batches into inserts
 	supersededBy string       // the hash of the file this one is the start of (Ledger.supersede)
 	superseded   *[]string    // where Ledger.supersede adds the paths of the earlier loads it replaced
 }
@@ -57,6 +59,16 @@ func (f *File) input() ingest.Input {
 		in.Path = f.Path
 	}
 	return in
+}
+
+// CutInto returns f as a sink cutting its batches into inserts of rows
+// rows or bytes Arrow bytes loads it: the Ledger records where the rows
+// were cut on the file's loading mark, and a run that would cut them
+// elsewhere replaces the rows rather than continue, since its inserts'
+// tokens would not drop the rows it sends again.
+func (f File) CutInto(rows int, bytes int64) File {
+	f.cut = fmt.Sprintf("%s, inserts of %d rows or %d bytes", f.batching, rows, bytes)
+	return f
 }
 
 // Reached calls f.Checkpoint, when it is set, at step n of the load.

@@ -387,7 +387,8 @@ func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 		res.superseded[name] = sup
 	}
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
-		in: in, superseded: sup}
+		in: in, superseded: sup, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s)",
+			w.opt.BatchRows, batchBytes, schema.SizeVersion)}
 }
 
 // begin begins the file in every sink, and reports whether any sink is

@@ -145,8 +145,16 @@ func UpgradeDDL(database string) []string {
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash String FIRST", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS generation UInt32 AFTER file_hash", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s %s", db, FilesTable, dedup),
+		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s", db, FilesTable, cutColumn),
 	}
 }
+
+// cutColumn is capture_files.cut's definition, the table's last column.
+var cutColumn = func() string {
+	ddl := FilesDDL("x")
+	i := strings.Index(ddl, "    cut String")
+	return strings.TrimSpace(ddl[i : i+strings.Index(ddl[i:], "\n")])
+}()
 
 // trimColumn turns a column line of DDL into an ADD COLUMN's definition.
 func trimColumn(line string) string {
@@ -240,6 +248,14 @@ func (b *Builder) Len() int { return b.rows }
 // name compressed to a two-byte pointer is stored whole each time, and
 // one 64 KiB message can expand to megabytes.
 func (b *Builder) Size() int { return b.rows*rowOverhead + b.cols.textBytes() }
+
+// SizeVersion names how Size and the Arrow bytes of a batch are reckoned
+// (the label columns' dictionaries changed both): batches, and so inserts
+// and their tokens, are cut by them. It goes into the load records' cut
+// (FileRecord.Cut), so that a rerun reckoning otherwise replaces a failed
+// load's rows rather than complete them. Change it whenever either
+// changes.
+const SizeVersion = "sizes 2"
 
 // SetFileHash sets the file_hash of every row appended since the last
 // NewRecord to h. A loader that hashes a large file while decoding it

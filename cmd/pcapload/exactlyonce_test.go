@@ -422,3 +422,47 @@ func TestLoad_cutThenKilled(t *testing.T) {
 		t.Errorf("views (passive dns, counts) = %q, want %q", got, wantViews)
 	}
 }
+
+// TestLoad_rerunCutOtherwise kills a load after its third insert and runs
+// it again with other batch or insert sizes, whose inserts the first run's
+// tokens do not match: the rerun replaces the files' rows (a generation
+// more) instead of completing them, and they equal a clean load's.
+func TestLoad_rerunCutOtherwise(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	caps := writeCaptures(t, 12_000)
+	first := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, clean, caps, first)
+	want, wantFiles, wantViews := query(t, bin, clean, contentSQL()), query(t, bin, clean, loadedSQL),
+		query(t, bin, clean, viewsSQL)
+	for _, tt := range []struct{ name, flag, value string }{
+		{"more rows an insert", "--insert-rows", "2000"},
+		{"fewer rows a batch", "--batch-rows", "400"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "db")
+			killedLoad(t, bin, db, caps, first, crashCase{crashAt: "insert:3"}, 0)
+			again := slices.Clone(first)
+			again[slices.Index(again, tt.flag)+1] = tt.value
+			loadOK(t, bin, db, caps, again)
+			if got := query(t, bin, db, contentSQL()); got != want {
+				t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
+			}
+			if got := query(t, bin, db, viewsSQL); got != wantViews {
+				t.Errorf("views after the rerun (passive dns, counts) = %q, want %q", got, wantViews)
+			}
+			if got := query(t, bin, db, loadedSQL); got != wantFiles {
+				t.Errorf("files loaded once, files recorded = %q, want %q", got, wantFiles)
+			}
+			// The files the kill cut short were replaced; their marks say
+			// how the rerun cut them.
+			got := query(t, bin, db, "SELECT max(generation), uniqExactIf(file_hash, generation = 1) = "+
+				"countIf(generation = 1 AND status = 'loading' AND position(cut, '"+tt.value+" rows') > 0) "+
+				"FROM capture_files")
+			if got != "1,1\n" {
+				t.Errorf("latest generation, every replaced file marked with the rerun's cut = %q, want \"1,1\"", got)
+			}
+		})
+	}
+}

@@ -106,7 +106,7 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
 	fs.IntVar(&f.insertRows, "insert-rows", 256<<10,
-		"rows gathered into one ClickHouse insert (keep it, and --batch-rows, when rerunning a failed load)")
+		"rows gathered into one ClickHouse insert (a failed load rerun with another value is replaced, not completed)")
 	fs.IntVar(&f.groupFiles, "group-files", load.DefaultGroupFiles,
 		"small files (up to 4 MiB) loaded together into a database destination, their rows in shared\n"+
 			"inserts; 1 loads every file on its own")
