@@ -226,6 +226,7 @@ type labelBuf struct {
 	vals    []string         // the batch's distinct values
 	find    map[string]int32 // vals by value, once there are too many to scan
 	last    int32            // the last row's index
+	size    int              // the bytes of vals
 	idxSlot slot
 	dict    varBuf // vals as Arrow stores them, built with the array
 }
@@ -258,7 +259,7 @@ func (b *labelBuf) index(s string) int32 {
 		}
 	}
 	k := int32(len(b.vals))
-	b.vals = append(b.vals, s)
+	b.vals, b.size = append(b.vals, s), b.size+len(s)
 	if b.find != nil {
 		b.find[s] = k
 	} else if len(b.vals) > labelScan {
@@ -272,18 +273,12 @@ func (b *labelBuf) index(s string) int32 {
 
 // setAll makes s the value of every row held.
 func (b *labelBuf) setAll(s string) {
-	b.vals, b.find, b.last = append(b.vals[:0], s), nil, 0
+	b.vals, b.find, b.last, b.size = append(b.vals[:0], s), nil, 0, len(s)
 	clear(b.idx)
 }
 
-// bytes returns the bytes of the values held.
-func (b *labelBuf) bytes() int {
-	n := 0
-	for _, v := range b.vals {
-		n += len(v)
-	}
-	return n
-}
+// bytes returns the bytes of the values held; Builder.Size asks it a row.
+func (b *labelBuf) bytes() int { return b.size }
 
 func (b *labelBuf) array() arrow.Array {
 	for _, v := range b.vals {
@@ -296,7 +291,7 @@ func (b *labelBuf) array() arrow.Array {
 	idx.Release()
 	defer d.Release()
 	clear(b.vals) // let go of the strings
-	b.idx, b.vals, b.find, b.last = nil, b.vals[:0], nil, 0
+	b.idx, b.vals, b.find, b.last, b.size = nil, b.vals[:0], nil, 0, 0
 	return array.MakeFromData(d)
 }
 

@@ -168,6 +168,18 @@ func TestBuilder_labels(t *testing.T) {
 		}
 	}
 
+	// A label's value counts once a batch in its size, however many rows
+	// carry it.
+	short, long := schema.NewBuilder(), schema.NewBuilder()
+	for _, r := range makeRows(50, 3) {
+		short.Append(r)
+		r.File = strings.Repeat("p", 1001)
+		long.Append(r)
+	}
+	if d := long.Size() - short.Size(); d != 1000 {
+		t.Errorf("a path 1000 bytes longer on 50 rows adds %d bytes to the batch's size, want 1000", d)
+	}
+
 	// The next batch starts a dictionary of its own.
 	more := makeRows(3, 2)
 	for _, r := range more {
