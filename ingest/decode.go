@@ -171,6 +171,11 @@ type callbackError struct{ err error }
 func (e callbackError) Error() string { return e.err.Error() }
 
 func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
+	// Checked before a file too: a loader interrupted among small files
+	// (a group of a thousand, each under 256 packets) went on to the end.
+	if d.cancelled() {
+		return ErrCancelled
+	}
 	cf, err := capture.OpenFile(r)
 	if err != nil {
 		return err

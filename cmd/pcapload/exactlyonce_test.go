@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -464,5 +465,45 @@ func TestLoad_rerunCutOtherwise(t *testing.T) {
 				t.Errorf("latest generation, every replaced file marked with the rerun's cut = %q, want \"1,1\"", got)
 			}
 		})
+	}
+}
+
+// TestLoad_interruptedGroup interrupts a load of many small files, each
+// shorter than the decoder's check for an interrupt within a file, loaded
+// as one group: the files not yet decoded fail as cancelled rather than
+// load on, and a run again loads every file once.
+func TestLoad_interruptedGroup(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	caps := t.TempDir()
+	for i := range 40 {
+		cfg := gen.Config{Seed: int64(i + 1), Messages: 100}
+		if _, err := gen.WriteFile(filepath.Join(caps, fmt.Sprintf("c%02d.pcap", i)), cfg, gen.Pcap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--progress", "never", "--workers", "1", "--batch-rows", "50", "--takeover-after", "0s"}
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, clean, caps, args)
+	want, wantFiles := query(t, bin, clean, contentSQL()), query(t, bin, clean, loadedSQL)
+
+	db := filepath.Join(t.TempDir(), "db")
+	cmd := exec.Command(bin, append([]string{"load", "--json", "--db", db}, append(args, caps)...)...)
+	cmd.Env = append(os.Environ(), interruptEnv+"=batch:2")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "cancelled") {
+		t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, stderr.String())
+	}
+	if s := loadJSON(t, stdout.String()); s.FilesLoaded > 5 {
+		t.Errorf("interrupted at its second batch, the load went on to load %d files of 40", s.FilesLoaded)
+	}
+	loadOK(t, bin, db, caps, args)
+	if got := query(t, bin, db, contentSQL()); got != want {
+		t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
+	}
+	if got := query(t, bin, db, loadedSQL); got != wantFiles {
+		t.Errorf("files loaded once, files recorded = %q, want %q", got, wantFiles)
 	}
 }
