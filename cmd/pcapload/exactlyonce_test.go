@@ -496,8 +496,12 @@ func TestLoad_interruptedGroup(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "cancelled") {
 		t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, stderr.String())
 	}
-	if s := loadJSON(t, stdout.String()); s.FilesLoaded > 5 {
+	s := loadJSON(t, stdout.String())
+	if s.FilesLoaded > 5 {
 		t.Errorf("interrupted at its second batch, the load went on to load %d files of 40", s.FilesLoaded)
+	}
+	if s.Interrupted != 40-s.FilesLoaded || !strings.Contains(strings.Join(s.Notes, "\n"), "interrupted: rows count none") {
+		t.Errorf("%d files said interrupted of %d not loaded; notes %q", s.Interrupted, 40-s.FilesLoaded, s.Notes)
 	}
 	loadOK(t, bin, db, caps, args)
 	if got := query(t, bin, db, contentSQL()); got != want {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -29,20 +30,23 @@ type summary struct {
 	// counts none of their rows there; rows a failed file sent
 	// before its failure may be stored, and are completed, not added to,
 	// by the next run.
-	FailedIn   map[string]uint64 `json:"failed_in"`
-	Bytes      int64             `json:"bytes"`
-	Packets    uint64            `json:"packets"`
-	Reasons    map[string]uint64 `json:"packets_by_reason"`
-	Messages   uint64            `json:"dns_messages"`
-	Malformed  uint64            `json:"malformed"`
-	Snapped    uint64            `json:"snapped"`
-	Rows       map[string]uint64 `json:"rows"`
-	Reassembly reassembly        `json:"reassembly"`
-	Seconds    float64           `json:"seconds"`
-	Rate       float64           `json:"messages_per_second"`
-	Errors     []string          `json:"errors"`
-	Notes      []string          `json:"notes"`
-	PerFile    []fileSummary     `json:"per_file"`
+	FailedIn map[string]uint64 `json:"failed_in"`
+	// Interrupted counts the files a signal stopped. Rows counts none of
+	// their rows, but a database keeps their inserts that ended.
+	Interrupted int               `json:"files_interrupted"`
+	Bytes       int64             `json:"bytes"`
+	Packets     uint64            `json:"packets"`
+	Reasons     map[string]uint64 `json:"packets_by_reason"`
+	Messages    uint64            `json:"dns_messages"`
+	Malformed   uint64            `json:"malformed"`
+	Snapped     uint64            `json:"snapped"`
+	Rows        map[string]uint64 `json:"rows"`
+	Reassembly  reassembly        `json:"reassembly"`
+	Seconds     float64           `json:"seconds"`
+	Rate        float64           `json:"messages_per_second"`
+	Errors      []string          `json:"errors"`
+	Notes       []string          `json:"notes"`
+	PerFile     []fileSummary     `json:"per_file"`
 }
 
 type fileSummary struct {
@@ -148,6 +152,11 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; rows "+
 			"sent before the failure may be stored: load them again to complete them", name, s.FailedIn[name]))
 	}
+	if s.Interrupted > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("interrupted: rows count none of the %s stopped; a database "+
+			"keeps their inserts that ended (a Parquet export writes nothing of them): load them again to "+
+			"complete them", plural(uint64(s.Interrupted), "file")))
+	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
 	}
@@ -209,6 +218,9 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	s.Reassembly.add(fs.Reassembly)
 	for name := range f.SinkErrs {
 		s.FailedIn[name]++
+	}
+	if errors.Is(st.Err, ingest.ErrCancelled) {
+		s.Interrupted++
 	}
 	if f.Failed() {
 		s.FilesFailed++
