@@ -219,7 +219,7 @@ func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
 // waitTakeover waits until the marks of every unfinished load among sts,
 // whose files replace takes over, are l.takeover old (see SetTakeover). A
 // load that wrote its outcome (failed) ended: it is not waited for.
-func (l *Ledger) waitTakeover(ctx context.Context, sts []fileState) error {
+func (l *Ledger) waitTakeover(ctx context.Context, sts []fileState) (time.Duration, error) {
 	var wait time.Duration
 	for _, st := range sts {
 		marked := st.has(schema.StatusLoading) || st.has(schema.StatusGrouped)
@@ -228,13 +228,44 @@ func (l *Ledger) waitTakeover(ctx context.Context, sts []fileState) error {
 		}
 	}
 	if wait <= 0 {
-		return nil
+		return 0, nil
 	}
 	select {
 	case <-time.After(wait):
-		return nil
+		return wait, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
+	}
+}
+
+// replaceReason says why f's rows of an earlier load, in state st, are
+// replaced though not forced; grouped when f goes into a group now.
+func replaceReason(st fileState, f File, grouped bool, waited time.Duration) string {
+	var why string
+	switch {
+	case st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced):
+		why = "an earlier replacement of them did not finish"
+	case st.has(schema.StatusGrouped):
+		why = "an earlier load of it in a group did not finish"
+	case grouped:
+		why = "an earlier load of it on its own did not finish, and a group's inserts do not match its"
+	case st.cut != f.cut:
+		why = "an earlier load of it did not finish, and cut its rows into other inserts " +
+			"(batch or insert sizes, compression or pcapload version)"
+	default:
+		why = "an earlier load of it did not finish"
+	}
+	if waited > 0 {
+		why += fmt.Sprintf("; this load first waited %.1f s for that load's mark to be --takeover-after old",
+			waited.Seconds())
+	}
+	return why
+}
+
+// noteReplaced tells f's FileResult why its rows were replaced.
+func noteReplaced(f File, why string) {
+	if f.replaced != nil && !f.Force {
+		*f.replaced = why
 	}
 }
 
@@ -267,14 +298,16 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	}
 	files, gens := []File{f}, []uint32{g}
 	if replace {
+		var waited time.Duration
 		if !f.Force {
-			if err := l.waitTakeover(ctx, []fileState{st}); err != nil {
+			if waited, err = l.waitTakeover(ctx, []fileState{st}); err != nil {
 				return 0, err
 			}
 		}
 		if err := l.replace(ctx, files, gens); err != nil {
 			return 0, err
 		}
+		noteReplaced(f, replaceReason(st, f, false, waited))
 	}
 	if !st.has(schema.StatusLoading) || replace {
 		if err := l.mark(ctx, files, gens, schema.StatusLoading, Token(f.Hash, g, schema.StatusLoading)); err != nil {
@@ -323,7 +356,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	loaded := make([]bool, len(files))
 	var replace []File
 	var replaceGens []uint32
-	var takenOver []fileState
+	var takenOver, replaceSts []fileState
 	for i, f := range files {
 		st, found := sts[f.Hash]
 		g, r, err := plan(st, found, f.Force, true)
@@ -335,6 +368,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		grp.notCapture = append(grp.notCapture, !f.Force && st.has(schema.StatusSkipped))
 		if r {
 			replace, replaceGens = append(replace, f), append(replaceGens, g)
+			replaceSts = append(replaceSts, st)
 			if !f.Force {
 				takenOver = append(takenOver, st)
 			}
@@ -344,11 +378,15 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		return grp, loaded, nil
 	}
 	if len(replace) > 0 {
-		if err := l.waitTakeover(ctx, takenOver); err != nil {
+		waited, err := l.waitTakeover(ctx, takenOver)
+		if err != nil {
 			return nil, nil, err
 		}
 		if err := l.replace(ctx, replace, replaceGens); err != nil {
 			return nil, nil, err
+		}
+		for i, f := range replace {
+			noteReplaced(f, replaceReason(replaceSts[i], f, true, waited))
 		}
 	}
 	h := sha256.New()
@@ -522,7 +560,7 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 		replace, gens = append(replace, f), append(gens, st.generation+1)
 		takenOver = append(takenOver, st)
 	}
-	if err := l.waitTakeover(ctx, takenOver); err != nil {
+	if _, err := l.waitTakeover(ctx, takenOver); err != nil {
 		return err
 	}
 	// One by one, not in one replacement: the views' uncount token is of

@@ -50,6 +50,7 @@ type File struct {
 	cut          string       // and the sink the batches into inserts
 	supersededBy string       // the hash of the file this one is the start of (Ledger.supersede)
 	superseded   *[]string    // where Ledger.supersede adds the paths of the earlier loads it replaced
+	replaced     *string      // where the Ledger says why it replaced an earlier load's rows, unforced
 }
 
 // input returns the Input f was begun for, its path at least.
@@ -166,6 +167,20 @@ type FileResult struct {
 	Rows       map[string]uint64    // rows written, by sink name
 	SinkErrs   map[string]error     // sinks that failed on this file
 	superseded map[string]*[]string // see Superseded
+	replaced   map[string]*string   // see Replaced
+}
+
+// Replaced returns, by sink name, why an earlier load's rows of the file
+// were replaced there though not forced: a load that did not finish, and
+// that this one could not complete.
+func (r *FileResult) Replaced() map[string]string {
+	out := make(map[string]string)
+	for name, why := range r.replaced {
+		if *why != "" {
+			out[name] = *why
+		}
+	}
+	return out
 }
 
 // Superseded returns, by sink name, the earlier loads (by path) of a

@@ -386,8 +386,16 @@ func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 		sup = new([]string)
 		res.superseded[name] = sup
 	}
+	if res.replaced == nil {
+		res.replaced = make(map[string]*string)
+	}
+	rep := res.replaced[name]
+	if rep == nil {
+		rep = new(string)
+		res.replaced[name] = rep
+	}
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
-		in: in, superseded: sup, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s)",
+		in: in, superseded: sup, replaced: rep, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s)",
 			w.opt.BatchRows, batchBytes, schema.SizeVersion)}
 }
 

@@ -446,7 +446,20 @@ func TestLoad_rerunCutOtherwise(t *testing.T) {
 			killedLoad(t, bin, db, caps, first, crashCase{crashAt: "insert:3"}, 0)
 			again := slices.Clone(first)
 			again[slices.Index(again, tt.flag)+1] = tt.value
-			loadOK(t, bin, db, caps, again)
+			code, out, errOut := runBinary(t, bin, append(append([]string{"load", "--json", "--db", db}, again...), caps)...)
+			if code != exitOK {
+				t.Fatalf("rerun: exit %d\n%s", code, errOut)
+			}
+			// It says so: in a note, and for each file replaced.
+			s, replaced := loadJSON(t, out), 0
+			for _, f := range s.PerFile {
+				if strings.Contains(f.Replaced["db:"+db], "other inserts") {
+					replaced++
+				}
+			}
+			if notes := strings.Join(s.Notes, "\n"); replaced == 0 || !strings.Contains(notes, "replaced the rows of") {
+				t.Errorf("rerun replaced %d files by its summary; notes %q", replaced, notes)
+			}
 			if got := query(t, bin, db, contentSQL()); got != want {
 				t.Errorf("rows after the rerun (count, checksum) = %q, want %q", got, want)
 			}

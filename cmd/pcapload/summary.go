@@ -47,7 +47,11 @@ type summary struct {
 	Errors      []string          `json:"errors"`
 	Notes       []string          `json:"notes"`
 	PerFile     []fileSummary     `json:"per_file"`
+
+	replaced map[replacedKey][]string // paths by destination and reason (fileSummary.Replaced)
 }
+
+type replacedKey struct{ sink, why string }
 
 type fileSummary struct {
 	Path        string            `json:"path"`
@@ -67,7 +71,10 @@ type fileSummary struct {
 	// this file (a capture loaded while still being written) whose rows
 	// it replaced there.
 	Superseded map[string][]string `json:"superseded,omitempty"`
-	Error      string              `json:"error,omitempty"`
+	// Replaced says, by destination, why the rows an earlier load left
+	// of the file were replaced there though not forced.
+	Replaced map[string]string `json:"replaced,omitempty"`
+	Error    string            `json:"error,omitempty"`
 }
 
 // reassembly is what became of fragmented datagrams, TCP streams and
@@ -131,6 +138,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		Errors:        []string{},
 		Notes:         []string{},
 		PerFile:       []fileSummary{},
+		replaced:      make(map[replacedKey][]string),
 		Seconds:       res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
@@ -142,6 +150,17 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	var reasons packet.Counts
 	for i := range res.Files {
 		s.addFile(&res.Files[i], &reasons)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(s.replaced), func(a, b replacedKey) int {
+		return strings.Compare(a.sink+a.why, b.sink+b.why)
+	}) {
+		paths := s.replaced[k]
+		list := strings.Join(paths[:min(len(paths), 3)], ", ")
+		if len(paths) > 3 {
+			list += fmt.Sprintf(" and %d more", len(paths)-3)
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: replaced the rows of %s, as %s: %s", k.sink,
+			plural(uint64(len(paths)), "file"), k.why, list))
 	}
 	for name, paths := range res.Unfinished {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: files whose load began and did not end (rows of them may be "+
@@ -214,7 +233,11 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
 		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
 		Malformed: st.Malformed, Rows: rows, Reassembly: reassemblyOf(st),
-		KernelDrops: st.KernelDrops, UnsupportedLinks: links, Superseded: superseded}
+		KernelDrops: st.KernelDrops, UnsupportedLinks: links, Superseded: superseded, Replaced: f.Replaced()}
+	for name, why := range fs.Replaced {
+		k := replacedKey{name, why}
+		s.replaced[k] = append(s.replaced[k], st.Path)
+	}
 	s.Reassembly.add(fs.Reassembly)
 	for name := range f.SinkErrs {
 		s.FailedIn[name]++
