@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -79,5 +81,18 @@ func TestUsage_pointsAtHelp(t *testing.T) {
 		if code != exitUsage || !strings.HasSuffix(errOut, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d ending %q", tc.args, code, errOut, exitUsage, tc.want)
 		}
+	}
+}
+
+// TestUsage_flagsBeforeCommand: flags given before a command were taken
+// for a load's, and the command and its arguments for files.
+func TestUsage_flagsBeforeCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, nil, "--db", filepath.Join(dir, "db"), "sql", "SELECT 1")
+	if code != exitUsage || !strings.Contains(errOut, "sql is a command: its flags go after it") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %d saying where the flags go", code, out, errOut, exitUsage)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "db")); err == nil {
+		t.Errorf("the database was made")
 	}
 }

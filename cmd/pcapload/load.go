@@ -133,6 +133,13 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 	if fs.NArg() == 0 {
 		return nil, usagef("load: no input given")
 	}
+	if a := fs.Arg(0); a != "load" && slices.Contains(commands, a) && !f.dashDash {
+		if _, err := os.Stat(a); err != nil {
+			// "pcapload --db x sql 'SELECT 1'" loaded files named sql
+			// and SELECT 1.
+			return nil, usagef("%s is a command: its flags go after it (pcapload %s --db PATH ...)", a, a)
+		}
+	}
 	for _, a := range fs.Args() {
 		// Flags end at the first input: one after it would be taken for
 		// a file, and the load would go to the default destination. A

@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := "load", args
 	switch args[0] {
 	case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
+		// The commands; keep commands in step.
 		cmd, rest = args[0], args[1:]
 	case "--version", "-version":
 		cmd, rest = "version", args[1:]
@@ -122,6 +123,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return exitCode(err, stderr)
 }
+
+// commands are the command names run takes.
+var commands = []string{"load", "sql", "report", "schema", "serve", "version", "help"}
 
 // mistyped reports whether a first argument that is no command is no
 // input either: a bare word (no path, extension or pattern) naming nothing.
