@@ -96,3 +96,28 @@ func TestUsage_flagsBeforeCommand(t *testing.T) {
 		t.Errorf("the database was made")
 	}
 }
+
+// TestUsage_ignoredFlags: flags that a load's destinations would ignore
+// are refused, before any destination is opened.
+func TestUsage_ignoredFlags(t *testing.T) {
+	dir := t.TempDir()
+	db, other, pq := filepath.Join(dir, "db"), filepath.Join(dir, "other"), "parquet:"+filepath.Join(dir, "pq")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", db, "--to", "db:" + other}, "--to db:PATH names its own"},
+		{[]string{"--to", "db:" + db, "--to", "db:" + other}, "2 embedded databases"},
+		{[]string{"--to", "db", "--to", "db:" + other}, "2 embedded databases"},
+		{[]string{"--retention", "7", "--to", pq}, "--retention applies to databases"},
+	} {
+		args := append(append([]string{"load", "--progress", "never"}, tc.args...), "../../testdata/resolver.pcap")
+		code, _, errOut := runCmd(t, nil, args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d saying %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("destinations were made: %v", entries)
+	}
+}

@@ -37,6 +37,7 @@ type loadFlags struct {
 	json       bool
 	progress   string
 	retention  int
+	dbSet      bool // --db was given
 	shard      string
 	dashDash   bool // the inputs came after --
 }
@@ -125,6 +126,7 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	// flag drops the -- that ends the flags: the inputs after it may
 	// look like flags.
 	f.dashDash = fs.NArg() < len(args) && args[len(args)-fs.NArg()-1] == "--"
+	fs.Visit(func(fl *flag.Flag) { f.dbSet = f.dbSet || fl.Name == "db" })
 	return f, fs, nil
 }
 
@@ -273,6 +275,28 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 	}
 	if len(to) > 1 && slices.Contains(to, load.NullName) {
 		return nil, usagef("load: --to null decodes only; it takes no other destination")
+	}
+	// Flags that would be ignored are refused (a new user's --db beside
+	// --to db:PATH, --retention into Parquet).
+	dbs, databases, dbPaths := 0, 0, 0
+	for _, dest := range to {
+		if dest == "db" || strings.HasPrefix(dest, "db:") {
+			dbs++
+		}
+		if strings.HasPrefix(dest, "db:") {
+			dbPaths++
+		}
+		if dest != load.NullName && !strings.HasPrefix(dest, "parquet:") {
+			databases++
+		}
+	}
+	switch {
+	case dbs > 1:
+		return nil, usagef("load: %d embedded databases: a load opens one (serve another and load into it by URL)", dbs)
+	case f.dbSet && dbPaths > 0:
+		return nil, usagef("load: --db names the database of --to db; --to db:PATH names its own")
+	case f.retention > 0 && databases == 0:
+		return nil, usagef("load: --retention applies to databases, and no destination is one")
 	}
 	var sinks []load.Sink
 	seen := make(map[string]bool)
