@@ -40,8 +40,8 @@
 // those of a load that was not interrupted.
 //
 // Batches, and so the inserts and their tokens, are cut by Options.BatchRows
-// and the sinks' insert size. The file's loading mark records them
-// (File.CutInto): a rerun that would cut the file otherwise replaces its
-// rows instead of completing them, since its tokens would not drop the
-// rows sent again.
+// and the sinks' insert size, and the rows hold the sensor, path and ports
+// of the run. The file's loading mark records all of them (File.CutInto):
+// a rerun that would cut or fill the rows otherwise replaces them instead
+// of completing them, since its tokens would drop rows that differ.
 package load

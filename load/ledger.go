@@ -88,14 +88,33 @@ type fileState struct {
 	generation uint32
 	statuses   []string      // of the generation's records; none when the file has no record
 	markAge    time.Duration // since the generation's newest loading or grouped mark
-	cut        string        // the loading mark's (FileRecord.Cut)
+	cut        string        // the loading mark's (File.CutInto)
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
 
-// states reads the latest generation of each file of hashes, in one query.
-// A file without records is missing from the map.
+// maxQueryText bounds the text a Ledger query lists (hashes, names,
+// paths): the server parses 256 KiB of a query at most, and 300 files of
+// 1 KiB paths, or 4,000 hashes, failed a group whole (a hostile run).
+const maxQueryText = 64 << 10
+
+// states reads the latest generation of each file of hashes, in a query a
+// thousand files. A file without records is missing from the map.
 func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileState, error) {
+	const chunk = maxQueryText / 68 // quoted hex SHA-256 and a comma
+	m := make(map[string]fileState)
+	for len(hashes) > 0 {
+		n := min(len(hashes), chunk)
+		if err := l.statesInto(ctx, hashes[:n], m); err != nil {
+			return nil, err
+		}
+		hashes = hashes[n:]
+	}
+	return m, nil
+}
+
+// statesInto is states of hashes in one query, into m.
+func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]fileState) error {
 	quoted := make([]string, len(hashes))
 	for i, h := range hashes {
 		quoted[i] = schema.Quote(h)
@@ -105,31 +124,30 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
 		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
 		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
-		"hex(anyIf(cut, status = %s)) AS c "+
+		"hex(anyIf(error, status = %s)) AS c "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
 		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusLoading),
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read load state: %w", err)
+		return fmt.Errorf("read load state: %w", err)
 	}
-	m := make(map[string]fileState)
 	out = strings.TrimSpace(out)
 	if out == "" {
-		return m, nil
+		return nil
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		// h g s a, then b unless empty (no superseder found), then x and
 		// the cut's hex.
 		f := strings.Fields(item)
 		if len(f) < 4 || len(f) > 6 {
-			return nil, fmt.Errorf("read load state: unexpected %q", item)
+			return fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
 		age, err2 := strconv.ParseInt(f[3], 10, 64)
 		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("read load state: unexpected %q", item)
+			return fmt.Errorf("read load state: unexpected %q", item)
 		}
 		st := fileState{generation: uint32(g), statuses: strings.Split(f[2], "|"),
 			markAge: time.Duration(age) * time.Millisecond}
@@ -138,7 +156,7 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 			case strings.HasPrefix(v, "x"):
 				cut, err := hex.DecodeString(v[1:])
 				if err != nil {
-					return nil, fmt.Errorf("read load state: unexpected %q", item)
+					return fmt.Errorf("read load state: unexpected %q", item)
 				}
 				st.cut = string(cut)
 			case v != "-":
@@ -147,7 +165,7 @@ func (l *Ledger) states(ctx context.Context, hashes []string) (map[string]fileSt
 		}
 		m[f[0]] = st
 	}
-	return m, nil
+	return nil
 }
 
 // statesOf is states, with whether the file that superseded each file,
@@ -250,8 +268,8 @@ func replaceReason(st fileState, f File, grouped bool, waited time.Duration) str
 	case grouped:
 		why = "an earlier load of it on its own did not finish, and a group's inserts do not match its"
 	case st.cut != f.cut:
-		why = "an earlier load of it did not finish, and cut its rows into other inserts " +
-			"(batch or insert sizes, compression or pcapload version)"
+		why = "an earlier load of it did not finish, and cut its rows into other inserts or filled them " +
+			"otherwise (batch or insert sizes, sensor, path, ports, pcapload version)"
 	default:
 		why = "an earlier load of it did not finish"
 	}
@@ -283,9 +301,10 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	st, found := sts[f.Hash]
 	g, replace, err := plan(st, found, f.Force, false)
 	if err == nil && !replace && found && st.has(schema.StatusLoading) && st.cut != f.cut {
-		// An earlier load cut the rows into other inserts (other batch
-		// or insert sizes, another version): their tokens would not drop
-		// the rows sent again, so they are replaced, as a group's are.
+		// An earlier load cut the rows into other inserts, or filled
+		// them otherwise (sizes, sensor, path, ports, version): their
+		// tokens would drop rows that differ from the ones sent again,
+		// so they are replaced, as a group's are.
 		g, replace = st.generation+1, true
 	}
 	if err != nil {
@@ -298,11 +317,12 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	}
 	files, gens := []File{f}, []uint32{g}
 	if replace {
-		var waited time.Duration
-		if !f.Force {
-			if waited, err = l.waitTakeover(ctx, []fileState{st}); err != nil {
-				return 0, err
-			}
+		// Forced too: a killed load's last insert may still land after
+		// the delete (a hostile run: --force just after a SIGKILL stored
+		// 225,000 rows of 150,000). Only unfinished marks are waited for.
+		waited, err := l.waitTakeover(ctx, []fileState{st})
+		if err != nil {
+			return 0, err
 		}
 		if err := l.replace(ctx, files, gens); err != nil {
 			return 0, err
@@ -356,7 +376,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	loaded := make([]bool, len(files))
 	var replace []File
 	var replaceGens []uint32
-	var takenOver, replaceSts []fileState
+	var replaceSts []fileState
 	for i, f := range files {
 		st, found := sts[f.Hash]
 		g, r, err := plan(st, found, f.Force, true)
@@ -369,16 +389,13 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		if r {
 			replace, replaceGens = append(replace, f), append(replaceGens, g)
 			replaceSts = append(replaceSts, st)
-			if !f.Force {
-				takenOver = append(takenOver, st)
-			}
 		}
 	}
 	if len(grp.Files) == 0 {
 		return grp, loaded, nil
 	}
 	if len(replace) > 0 {
-		waited, err := l.waitTakeover(ctx, takenOver)
+		waited, err := l.waitTakeover(ctx, replaceSts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -446,6 +463,40 @@ const markOnlyMin = 1024
 // the next run, which finds the same start again. A superseded load given
 // again is left out (see plan): its rows are the new file's first ones.
 func (l *Ledger) supersede(ctx context.Context, files []File) error {
+	// In queries of maxQueryText of names and paths, a name's files
+	// together.
+	byName := make(map[string][]File)
+	var names []string
+	for _, f := range files {
+		name := filepath.Base(f.Path)
+		if _, ok := byName[name]; !ok {
+			names = append(names, name)
+		}
+		byName[name] = append(byName[name], f)
+	}
+	var some []File
+	size := 0
+	for _, name := range names {
+		n := 2 * len(name)
+		for _, f := range byName[name] {
+			n += len(f.Hash) + len(f.Path) + 32
+		}
+		if size+n > maxQueryText && len(some) > 0 {
+			if err := l.supersedeSome(ctx, some); err != nil {
+				return err
+			}
+			some, size = nil, 0
+		}
+		some, size = append(some, byName[name]...), size+n
+	}
+	if len(some) == 0 {
+		return nil
+	}
+	return l.supersedeSome(ctx, some)
+}
+
+// supersedeSome is supersede of files in one query.
+func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 	// Files by base name: a group may hold several of one name.
 	var names, quotedNames, quotedHashes, quotedPaths, maxSizes []string
 	byName := make(map[string][]int) // indices into from
@@ -678,7 +729,8 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 		// can be superseded (see supersede).
 		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
 		if status == schema.StatusLoading {
-			recs[i].Cut = f.cut
+			// Where its load cuts the file (see schema.FilesDDL's error).
+			recs[i].Error = f.cut
 		}
 		if f.in.File != nil && (status == schema.StatusLoading || status == schema.StatusGrouped) {
 			recs[i].Bytes = uint64(f.in.Size)

@@ -22,6 +22,7 @@ type fakeConn struct {
 	state   string
 	earlier string // the answer to Ledger.supersede's query
 	execs   []string
+	queries []string
 }
 
 func (c *fakeConn) Exec(_ context.Context, q string) error {
@@ -30,6 +31,7 @@ func (c *fakeConn) Exec(_ context.Context, q string) error {
 }
 
 func (c *fakeConn) QueryString(_ context.Context, q string) (string, error) {
+	c.queries = append(c.queries, q)
 	if strings.Contains(q, "splitByChar") {
 		return c.earlier, nil
 	}
@@ -144,7 +146,7 @@ func TestLedger_BeginCut(t *testing.T) {
 			if got := c.steps(); !slices.Equal(got, tt.wantSteps) {
 				t.Errorf("statements = %q, want %q", got, tt.wantSteps)
 			}
-			if tt.wantSteps != nil && !strings.Contains(c.execs[len(c.execs)-1], "'"+strings.ReplaceAll(load.CutOf(f), "'", "\\'")+"')") {
+			if tt.wantSteps != nil && !strings.Contains(c.execs[len(c.execs)-1], ", 'loading', '"+load.CutOf(f)+"', ") {
 				t.Errorf("loading mark %s does not record the cut %q", c.execs[len(c.execs)-1], load.CutOf(f))
 			}
 		})
@@ -232,11 +234,16 @@ func TestLedger_takeover(t *testing.T) {
 		minWait    time.Duration
 		maxWait    time.Duration
 		wantDelete bool
+		force      bool
 	}{
-		{"group marked 100 ms ago", "ab 0 grouped 100", 250 * time.Millisecond, 2 * time.Second, true},
-		{"group marked a minute ago", "ab 0 grouped 60000", 0, 200 * time.Millisecond, true},
-		{"own inserts marked 100 ms ago", "ab 0 loading 100", 0, 200 * time.Millisecond, false},
-		{"group failed 100 ms ago", "ab 0 grouped|failed 100", 0, 200 * time.Millisecond, true},
+		{"group marked 100 ms ago", "ab 0 grouped 100", 250 * time.Millisecond, 2 * time.Second, true, false},
+		{"group marked a minute ago", "ab 0 grouped 60000", 0, 200 * time.Millisecond, true, false},
+		{"own inserts marked 100 ms ago", "ab 0 loading 100", 0, 200 * time.Millisecond, false, false},
+		{"group failed 100 ms ago", "ab 0 grouped|failed 100", 0, 200 * time.Millisecond, true, false},
+		// Forced, a killed load's last insert may land after the delete
+		// all the same.
+		{"forced, marked 100 ms ago", "ab 0 loading 100", 250 * time.Millisecond, 2 * time.Second, true, true},
+		{"forced, loaded", "ab 0 loading|loaded 100", 0, 200 * time.Millisecond, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,7 +253,7 @@ func TestLedger_takeover(t *testing.T) {
 			start := time.Now()
 			// One by one, a file left by a group is replaced; one left by
 			// its own inserts goes on with their tokens, waiting for nothing.
-			if _, err := l.Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab"}); err != nil {
+			if _, err := l.Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab", Force: tt.force}); err != nil {
 				t.Fatal(err)
 			}
 			took := time.Since(start)
@@ -345,5 +352,43 @@ func TestLedger_supersedePinned(t *testing.T) {
 	}
 	if !strings.Contains(c.execs[4], "old/dns.pcap") || !strings.Contains(c.execs[4], "superseded by 77ee") {
 		t.Errorf("superseded record %q, want the earlier path and the new hash", c.execs[4])
+	}
+}
+
+// TestLedger_manyFiles begins a group of 1,500 files of long paths: every
+// query stays well under the 256 KiB a server parses, and names every
+// file once.
+func TestLedger_manyFiles(t *testing.T) {
+	dir := t.TempDir()
+	var files []load.File
+	for i := range 1500 {
+		path := filepath.Join(dir, strings.Repeat("p", 200), fmt.Sprintf("f%d.pcap", i))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, load.File{Path: path, Hash: fmt.Sprintf("%064x", i)})
+	}
+	c := &fakeConn{}
+	if _, _, err := load.NewLedger(c, "default", "s1").BeginGroup(context.Background(), files); err != nil {
+		t.Fatal(err)
+	}
+	named := make(map[string]int)
+	for _, q := range c.queries {
+		if len(q) > 128<<10 {
+			t.Errorf("a query of %d bytes", len(q))
+		}
+		for _, f := range files {
+			if strings.Contains(q, "'"+f.Hash+"'") {
+				named[f.Hash]++
+			}
+		}
+	}
+	for _, f := range files {
+		if named[f.Hash] != 2 { // its state, and its earlier loads
+			t.Fatalf("%s named in %d queries, want 2", f.Path, named[f.Hash])
+		}
 	}
 }

@@ -64,9 +64,9 @@ func (f *File) input() ingest.Input {
 
 // CutInto returns f as a sink cutting its batches into inserts of rows
 // rows or bytes Arrow bytes loads it: the Ledger records where the rows
-// were cut on the file's loading mark, and a run that would cut them
-// elsewhere replaces the rows rather than continue, since its inserts'
-// tokens would not drop the rows it sends again.
+// were cut, and what fills them, on the file's loading mark, and a run
+// that would cut or fill them otherwise replaces the rows rather than
+// continue, since its inserts' tokens would drop rows that differ.
 func (f File) CutInto(rows int, bytes int64) File {
 	f.cut = fmt.Sprintf("%s, inserts of %d rows or %d bytes", f.batching, rows, bytes)
 	return f

@@ -3,9 +3,11 @@ package load
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -395,9 +397,40 @@ func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 		res.replaced[name] = rep
 	}
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
-		in: in, superseded: sup, replaced: rep, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s)",
-			w.opt.BatchRows, batchBytes, schema.SizeVersion)}
+		in: in, superseded: sup, replaced: rep, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
+			w.opt.BatchRows, batchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
+
+// rowsKey sums up what a file's rows hold besides its bytes: the sensor,
+// the path (the file column), the ports decoded, the pairing timeout and
+// the build. A rerun that fills the rows otherwise makes other rows under
+// the same tokens, and the destination would keep the first run's beside
+// the second's (a hostile run: 40,000 rows of sensor A and 110,000 of B).
+func rowsKey(in ingest.Input, cfg ingest.Config) string {
+	h := sha256.New()
+	ports := cfg.Ports
+	if len(ports) == 0 {
+		ports = ingest.DefaultPorts
+	}
+	fmt.Fprintf(h, "%q %q %v %d %s", cfg.Sensor, in.Path, ports, cmp.Or(cfg.PairTimeout, ingest.DefaultPairTimeout), build)
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// build names the code that made a load's rows: its VCS revision, or its
+// module version, or the test binary's name.
+var build = func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return os.Args[0]
+	}
+	id := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+			id += " " + s.Value
+		}
+	}
+	return id
+}()
 
 // begin begins the file in every sink, and reports whether any sink is
 // to load it: false when every one already holds it.

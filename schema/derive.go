@@ -145,16 +145,9 @@ func UpgradeDDL(database string) []string {
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash String FIRST", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS generation UInt32 AFTER file_hash", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s %s", db, FilesTable, dedup),
-		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s", db, FilesTable, cutColumn),
+		fmt.Sprintf("ALTER TABLE %s.%s COMMENT COLUMN error %s", db, FilesTable, Quote(errorComment)),
 	}
 }
-
-// cutColumn is capture_files.cut's definition, the table's last column.
-var cutColumn = func() string {
-	ddl := FilesDDL("x")
-	i := strings.Index(ddl, "    cut String")
-	return strings.TrimSpace(ddl[i : i+strings.Index(ddl[i:], "\n")])
-}()
 
 // trimColumn turns a column line of DDL into an ADD COLUMN's definition.
 func trimColumn(line string) string {

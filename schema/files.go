@@ -30,15 +30,21 @@ func FilesDDL(database string) string {
     first_time DateTime64(9, 'UTC'),
     last_time DateTime64(9, 'UTC'),
     status LowCardinality(String) COMMENT 'loaded, failed, skipped, loading, grouped, replacing, replaced or superseded',
-    error String,
-    loaded_at DateTime64(3, 'UTC'),
-    cut String COMMENT 'a loading mark: where the load cut the rows into inserts; a rerun that cuts otherwise replaces them'
+    error String COMMENT %s,
+    loaded_at DateTime64(3, 'UTC')
 )
 ENGINE = MergeTree
 ORDER BY (file_hash, generation, loaded_at)
 SETTINGS non_replicated_deduplication_window = %d
-`, QuoteIdent(database), FilesTable, DedupWindow)
+`, QuoteIdent(database), FilesTable, Quote(errorComment), DedupWindow)
 }
+
+// errorComment documents capture_files.error, which a loading mark uses
+// for where its load cuts the file into inserts (FileRecord.Cut): kept in
+// a column of the first tables, so that loaders of every version insert
+// records into tables of every version.
+const errorComment = "why the load failed; on a loading mark, where the load cut the file into inserts " +
+	"and what its rows hold, which a rerun must match to complete it"
 
 // Load record statuses. A file is loaded in a generation when that
 // generation has a StatusLoaded record; --force starts the next generation
@@ -74,10 +80,6 @@ type FileRecord struct {
 	First, Last                       int64 // ns since the epoch
 	Status, Error                     string
 	LoadedAt                          time.Time // the server's time when zero
-	// Cut says where a load cuts the file's rows into inserts (batch and
-	// insert bounds), on its loading mark: a rerun that would cut them
-	// elsewhere cannot count on the inserts' tokens.
-	Cut string
 }
 
 // InsertSQL returns the INSERT statement that stores r in database. A
@@ -127,11 +129,11 @@ func (r *FileRecord) appendValues(b *strings.Builder) {
 		at = fmt.Sprintf("fromUnixTimestamp64Milli(%d, 'UTC')", r.LoadedAt.UnixMilli())
 	}
 	fmt.Fprintf(b, " (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, "+
-		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, %s, %s)",
+		"fromUnixTimestamp64Nano(%d, 'UTC'), fromUnixTimestamp64Nano(%d, 'UTC'), %s, %s, %s)",
 		Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
-		r.First, r.Last, Quote(r.Status), Quote(r.Error), at, Quote(r.Cut))
+		r.First, r.Last, Quote(r.Status), Quote(r.Error), at)
 }
 
 // Quote returns s as a ClickHouse string literal.

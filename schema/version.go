@@ -9,8 +9,7 @@ import "fmt"
 //   - 2: file_hash and the deduplication window (exactly-once loading).
 //   - 3: loaded_at, the passive DNS and per-minute count views, and
 //     schema_version itself.
-//   - 4: capture_files.cut, where a load cut a file's rows into inserts.
-const Version = 4
+const Version = 3
 
 // VersionTable records the schema versions applied to a database, one row
 // each; the highest is the current one. A database without the table is

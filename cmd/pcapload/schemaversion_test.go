@@ -62,11 +62,11 @@ func TestSchema_applyMigrates(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"SELECT groupArray(version) FROM schema_version": "[4]",
+		"SELECT groupArray(version) FROM schema_version": "[3]",
 		namesSQL("columns", "table = 'dns_messages' AND name IN ('file_hash', 'loaded_at', 'qname_rev')"): "" +
 			"['file_hash','loaded_at','qname_rev']",
-		namesSQL("columns", "table = 'capture_files' AND name IN ('file_hash', 'generation', 'cut')"): "" +
-			"['cut','file_hash','generation']",
+		namesSQL("columns", "table = 'capture_files' AND name IN ('file_hash', 'generation')"): "" +
+			"['file_hash','generation']",
 		namesSQL("tables", "engine = 'MaterializedView'"): "['message_counts_mv','passive_dns_mv']",
 	}
 	checkQueries(t, path, want)
