@@ -64,8 +64,17 @@ func CheckSensor(name string) error {
 		return fmt.Errorf("sensor name %q: it names the Parquet partition folder, so it must be UTF-8 "+
 			"without control characters or / \\ = %%, and not . or ..", name)
 	}
+	if len(name) > maxSensor {
+		return fmt.Errorf("sensor name of %d bytes: it names the Parquet partition folder, so it may have "+
+			"%d at most", len(name), maxSensor)
+	}
 	return nil
 }
+
+// maxSensor is the longest sensor name: "sensor=" and it must fit the 255
+// bytes a file name may have (a 300-byte name failed every file of an
+// export after its decoding).
+const maxSensor = 255 - len("sensor=")
 
 // Dir is an output directory of Parquet files.
 type Dir struct {

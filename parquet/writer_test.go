@@ -416,7 +416,7 @@ func TestWrite_duckdb(t *testing.T) {
 // from the folder are refused; the others are the folder's value as they
 // are.
 func TestCheckSensor(t *testing.T) {
-	for _, name := range []string{"default", "ns1 eth0", "résolveur-2", "a:b", "x.y_z"} {
+	for _, name := range []string{"default", "ns1 eth0", "résolveur-2", "a:b", "x.y_z", strings.Repeat("s", 248)} {
 		if err := parquet.CheckSensor(name); err != nil {
 			t.Errorf("CheckSensor(%q) = %v", name, err)
 		}
@@ -424,7 +424,7 @@ func TestCheckSensor(t *testing.T) {
 			t.Errorf("Path of %q = %q", name, got)
 		}
 	}
-	for _, name := range []string{".", "..", "a/b", `a\b`, "a=b", "50%", "nl\nx", "\xff"} {
+	for _, name := range []string{".", "..", "a/b", `a\b`, "a=b", "50%", "nl\nx", "\xff", strings.Repeat("s", 249)} {
 		if parquet.CheckSensor(name) == nil {
 			t.Errorf("CheckSensor(%q) = nil, want an error", name)
 		}

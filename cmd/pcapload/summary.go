@@ -168,8 +168,12 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 			name, strings.Join(paths, ", ")))
 	}
 	for _, name := range sortedKeys(s.FailedIn) {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; rows "+
-			"sent before the failure may be stored: load them again to complete them", name, s.FailedIn[name]))
+		then := "rows sent before the failure may be stored: load them again to complete them"
+		if strings.HasPrefix(name, "parquet:") {
+			then = "an export writes no file of them: load them again"
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; %s",
+			name, s.FailedIn[name], then))
 	}
 	if s.Interrupted > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("interrupted: rows count none of the %s stopped; a database "+

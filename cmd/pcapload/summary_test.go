@@ -51,3 +51,17 @@ func TestSummary_failedIn(t *testing.T) {
 		t.Errorf("notes do not explain the failed file's rows: %q", n)
 	}
 }
+
+// TestSummary_failedInParquet: a file that failed in a Parquet export has
+// nothing of it written there, and the note does not say otherwise.
+func TestSummary_failedInParquet(t *testing.T) {
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap"}, Rows: map[string]uint64{"parquet:p": 0},
+			SinkErrs: map[string]error{"parquet:p": errors.New("write: no space left on device")}},
+	}}
+	n := strings.Join(summarize(res, nil, nil).Notes, "\n")
+	if !strings.Contains(n, "parquet:p: rows count none of the 1 files that failed there; an export writes no file") ||
+		strings.Contains(n, "may be stored") {
+		t.Errorf("notes on a file failed in an export: %q", n)
+	}
+}
