@@ -35,10 +35,17 @@ var permanentCodes = map[int]bool{
 }
 
 // permanent reports whether err is a server's answer with one of
-// permanentCodes.
+// permanentCodes, or an HTTP answer of a client error that names no
+// ClickHouse code: not ClickHouse's HTTP interface (its native port says
+// so in a 400; a new user's load retried it four times a file).
 func permanent(err error) bool {
 	code, ok := serverCode(err)
-	return ok && permanentCodes[code]
+	if ok {
+		return permanentCodes[code]
+	}
+	var answer *ServerError
+	return errors.As(err, &answer) && answer.Status >= 400 && answer.Status < 500 &&
+		answer.Status != 408 && answer.Status != 429
 }
 
 // codeText finds the code in an exception's text: "Code: 62. DB::Exception: ...".

@@ -94,6 +94,21 @@ func TestSink_permanentErrors(t *testing.T) {
 		t.Errorf("Begin failed after %v, want no backoff", d)
 	}
 
+	// HTTP sent to the native port: its 400 names no code, and no retry
+	// reaches another port.
+	wrong, err := Open("http://"+srv.TCP+"/default", Options{Retries: 3, Backoff: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	start = time.Now()
+	if _, err = wrong.Begin(load.File{Path: "f.pcap"}); err == nil || strings.Contains(err.Error(), "attempts") {
+		t.Errorf("Begin over HTTP at the native port = %v, want an error at the first attempt", err)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("Begin at the native port failed after %v, want no backoff", d)
+	}
+
 	for _, err := range []error{
 		fmt.Errorf("insert: %w", &proto.Exception{Code: 62, Message: "Syntax error"}),
 		fmt.Errorf("insert: %w", &chgo.Exception{Code: 516, Message: "Authentication failed"}),
@@ -105,6 +120,7 @@ func TestSink_permanentErrors(t *testing.T) {
 	for _, err := range []error{
 		&proto.Exception{Code: 241, Message: "memory limit exceeded"},
 		&ServerError{Status: 500, Message: "Code: 252. DB::Exception: Too many parts"},
+		&ServerError{Status: 429, Message: "Too Many Requests"},
 		errors.New("connection refused"),
 	} {
 		if permanent(err) {
