@@ -424,5 +424,23 @@ func identify(in *ingest.Input) error {
 }
 
 func wrapSinkErr(step string, err error) error {
-	return fmt.Errorf("%s: %w", step, err)
+	return &SinkError{Step: step, Err: err}
+}
+
+// SinkError is a destination's failure on a file, at a step: begin (before
+// any row was sent), write, commit or record.
+type SinkError struct {
+	Step string
+	Err  error
+}
+
+func (e *SinkError) Error() string { return e.Step + ": " + e.Err.Error() }
+
+func (e *SinkError) Unwrap() error { return e.Err }
+
+// SentNothing reports whether err, a destination's failure on a file,
+// came before any of the file's rows was sent.
+func SentNothing(err error) bool {
+	var se *SinkError
+	return errors.As(err, &se) && se.Step == "begin"
 }

@@ -48,7 +48,8 @@ type summary struct {
 	Notes       []string          `json:"notes"`
 	PerFile     []fileSummary     `json:"per_file"`
 
-	replaced map[replacedKey][]string // paths by destination and reason (fileSummary.Replaced)
+	replaced     map[replacedKey][]string // paths by destination and reason (fileSummary.Replaced)
+	failedUnsent map[string]uint64        // of FailedIn, the files none of whose rows was sent
 }
 
 type replacedKey struct{ sink, why string }
@@ -139,6 +140,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		Notes:         []string{},
 		PerFile:       []fileSummary{},
 		replaced:      make(map[replacedKey][]string),
+		failedUnsent:  make(map[string]uint64),
 		Seconds:       res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
@@ -169,8 +171,11 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	}
 	for _, name := range sortedKeys(s.FailedIn) {
 		then := "rows sent before the failure may be stored: load them again to complete them"
-		if strings.HasPrefix(name, "parquet:") {
+		switch {
+		case strings.HasPrefix(name, "parquet:"):
 			then = "an export writes no file of them: load them again"
+		case s.failedUnsent[name] == s.FailedIn[name]:
+			then = "it failed as they began, and none of their rows was sent: load them again"
 		}
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; %s",
 			name, s.FailedIn[name], then))
@@ -243,8 +248,11 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.replaced[k] = append(s.replaced[k], st.Path)
 	}
 	s.Reassembly.add(fs.Reassembly)
-	for name := range f.SinkErrs {
+	for name, err := range f.SinkErrs {
 		s.FailedIn[name]++
+		if load.SentNothing(err) {
+			s.failedUnsent[name]++
+		}
 	}
 	if errors.Is(st.Err, ingest.ErrCancelled) {
 		s.Interrupted++

@@ -65,3 +65,26 @@ func TestSummary_failedInParquet(t *testing.T) {
 		t.Errorf("notes on a file failed in an export: %q", n)
 	}
 }
+
+// TestSummary_failedAsBegun: files that failed in a destination before
+// any of their rows was sent (a server not reached) are not said to have
+// rows stored there.
+func TestSummary_failedAsBegun(t *testing.T) {
+	refused := errors.New("connection refused")
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap"}, SinkErrs: map[string]error{"http://s/db": &load.SinkError{Step: "begin", Err: refused}}},
+		{Stats: ingest.FileStats{Path: "b.pcap"}, SinkErrs: map[string]error{"http://s/db": &load.SinkError{Step: "begin", Err: refused}}},
+		{Stats: ingest.FileStats{Path: "c.pcap"}, SinkErrs: map[string]error{"http://t/db": &load.SinkError{Step: "begin", Err: refused},
+			"http://u/db": &load.SinkError{Step: "write", Err: refused}}},
+	}}
+	n := strings.Join(summarize(res, nil, nil).Notes, "\n")
+	for _, want := range []string{
+		"http://s/db: rows count none of the 2 files that failed there; it failed as they began, and none of their rows was sent",
+		"http://t/db: rows count none of the 1 files that failed there; it failed as they began",
+		"http://u/db: rows count none of the 1 files that failed there; rows sent before the failure may be stored",
+	} {
+		if !strings.Contains(n, want) {
+			t.Errorf("notes do not say %q:\n%s", want, n)
+		}
+	}
+}
