@@ -50,6 +50,9 @@ type FileStats struct {
 	TCP         tcpdns.Stats // stream reassembly; TCP.Messages are rows too
 	Pairs       PairStats
 	KernelDrops uint64 // packets the kernel dropped while rotate wrote the file, from its sidecar
+	// SidecarSensor is the sensor rotate wrote the file for, from its
+	// sidecar; empty without one.
+	SidecarSensor string
 	// UnsupportedLinks are the link types of the packets counted as
 	// packet.LinkUnsupported, the first maxLinks of them, in file order.
 	UnsupportedLinks []capture.LinkType

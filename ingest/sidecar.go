@@ -49,7 +49,7 @@ func checkSidecar(path string, st *FileStats) error {
 	if err != nil {
 		return err
 	}
-	st.KernelDrops = sc.Drops
+	st.KernelDrops, st.SidecarSensor = sc.Drops, sc.Sensor
 	if sc.SHA256 != "" && st.Hash != "" && sc.SHA256 != st.Hash {
 		return fmt.Errorf("its SHA-256 %s, its sidecar's %s: %w", st.Hash, sc.SHA256, ErrSidecarMismatch)
 	}

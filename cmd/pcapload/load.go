@@ -90,7 +90,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 		res = load.Run(ctx, inputs, sinks, opt)
 	}
 	bar.stop()
-	return e.printSummary(summarize(res, skipped, sinks), len(skipped), f.json)
+	s := summarize(res, skipped, sinks)
+	s.Notes = append(s.Notes, sensorNotes(res, f.sensor)...)
+	return e.printSummary(s, len(skipped), f.json)
 }
 
 // loadFlags parses the load command's flags.

@@ -341,3 +341,27 @@ func plural(n uint64, thing string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
 }
+
+// sensorNotes tells of the files rotate wrote for another sensor than the
+// one they were loaded as: the rows say sensor, and a load of rotate's
+// files without --sensor stored them as "default" (a new user's run).
+func sensorNotes(res *load.Result, sensor string) []string {
+	bySensor := make(map[string][]string)
+	for i := range res.Files {
+		st := &res.Files[i].Stats
+		if st.SidecarSensor != "" && st.SidecarSensor != sensor {
+			bySensor[st.SidecarSensor] = append(bySensor[st.SidecarSensor], st.Path)
+		}
+	}
+	var notes []string
+	for _, other := range slices.Sorted(maps.Keys(bySensor)) {
+		paths := bySensor[other]
+		list := strings.Join(paths[:min(len(paths), 3)], ", ")
+		if len(paths) > 3 {
+			list += fmt.Sprintf(" and %d more", len(paths)-3)
+		}
+		notes = append(notes, fmt.Sprintf("%s written by rotate for sensor %q, loaded as sensor %q (--sensor): %s",
+			plural(uint64(len(paths)), "file"), other, sensor, list))
+	}
+	return notes
+}
