@@ -157,12 +157,8 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		return strings.Compare(a.sink+a.why, b.sink+b.why)
 	}) {
 		paths := s.replaced[k]
-		list := strings.Join(paths[:min(len(paths), 3)], ", ")
-		if len(paths) > 3 {
-			list += fmt.Sprintf(" and %d more", len(paths)-3)
-		}
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: replaced the rows of %s, as %s: %s", k.sink,
-			plural(uint64(len(paths)), "file"), k.why, list))
+			plural(uint64(len(paths)), "file"), k.why, someOf(paths)))
 	}
 	for name, paths := range res.Unfinished {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: files whose load began and did not end (rows of them may be "+
@@ -356,12 +352,17 @@ func sensorNotes(res *load.Result, sensor string) []string {
 	var notes []string
 	for _, other := range slices.Sorted(maps.Keys(bySensor)) {
 		paths := bySensor[other]
-		list := strings.Join(paths[:min(len(paths), 3)], ", ")
-		if len(paths) > 3 {
-			list += fmt.Sprintf(" and %d more", len(paths)-3)
-		}
 		notes = append(notes, fmt.Sprintf("%s written by rotate for sensor %q, loaded as sensor %q (--sensor): %s",
-			plural(uint64(len(paths)), "file"), other, sensor, list))
+			plural(uint64(len(paths)), "file"), other, sensor, someOf(paths)))
 	}
 	return notes
+}
+
+// someOf lists the first three paths, and how many more there are.
+func someOf(paths []string) string {
+	list := strings.Join(paths[:min(len(paths), 3)], ", ")
+	if len(paths) > 3 {
+		list += fmt.Sprintf(" and %d more", len(paths)-3)
+	}
+	return list
 }
