@@ -81,8 +81,8 @@ func (l *exportLog) commit(f File, sensor string, st *ingest.FileStats, outputs 
 			}
 		}
 		lines = append(lines, exportEntry{Hash: old.Hash, Sensor: sensor, SupersededBy: f.Hash})
-		if f.superseded != nil {
-			*f.superseded = append(*f.superseded, cmp.Or(old.Path, old.Name))
+		if f.outcome != nil {
+			f.outcome.superseded = append(f.outcome.superseded, cmp.Or(old.Path, old.Name))
 		}
 	}
 	if mayGrow(f.Path, st) {

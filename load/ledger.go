@@ -197,10 +197,11 @@ func (l *Ledger) statesOf(ctx context.Context, hashes []string) (map[string]file
 	return sts, nil
 }
 
-// plan decides from a file's state the generation its rows are loaded in,
-// and whether the file's rows are replaced first; ErrLoaded when the
-// file is left out. grouped is whether the rows go into a group's inserts.
-func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
+// plan decides from f's state the generation its rows are loaded in, and
+// whether the file's rows are replaced first; ErrLoaded when the file is
+// left out. grouped is whether the rows go into a group's inserts.
+func plan(st fileState, found bool, f File, grouped bool) (uint32, bool, error) {
+	force := f.Force
 	switch {
 	case found && st.has(schema.StatusSuperseded) && !force && st.supersederLoaded:
 		// Its rows are the first ones of the file that superseded it.
@@ -229,6 +230,12 @@ func plan(st fileState, found, force, grouped bool) (uint32, bool, error) {
 	case grouped && !(st.has(schema.StatusReplaced) && len(st.statuses) == 2):
 		// Rows inserted with the file's own tokens: a group's tokens
 		// would not drop them.
+		return st.generation + 1, true, nil
+	case !grouped && st.has(schema.StatusLoading) && st.cut != f.cut:
+		// An earlier load cut the rows into other inserts, or filled
+		// them otherwise (sizes, sensor, path, ports, version): their
+		// tokens would drop rows that differ from the ones sent again,
+		// so they are replaced, as a group's are.
 		return st.generation + 1, true, nil
 	}
 	return st.generation, false, nil
@@ -282,8 +289,8 @@ func replaceReason(st fileState, f File, grouped bool, waited time.Duration) str
 
 // noteReplaced tells f's FileResult why its rows were replaced.
 func noteReplaced(f File, why string) {
-	if f.replaced != nil && !f.Force {
-		*f.replaced = why
+	if f.outcome != nil && !f.Force {
+		f.outcome.replaced = why
 	}
 }
 
@@ -299,14 +306,7 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 		return 0, err
 	}
 	st, found := sts[f.Hash]
-	g, replace, err := plan(st, found, f.Force, false)
-	if err == nil && !replace && found && st.has(schema.StatusLoading) && st.cut != f.cut {
-		// An earlier load cut the rows into other inserts, or filled
-		// them otherwise (sizes, sensor, path, ports, version): their
-		// tokens would drop rows that differ from the ones sent again,
-		// so they are replaced, as a group's are.
-		g, replace = st.generation+1, true
-	}
+	g, replace, err := plan(st, found, f, false)
 	if err != nil {
 		return 0, err
 	}
@@ -365,7 +365,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	var loading []File
 	for _, f := range files {
 		st, found := sts[f.Hash]
-		if _, _, err := plan(st, found, f.Force, true); err == nil {
+		if _, _, err := plan(st, found, f, true); err == nil {
 			loading = append(loading, f)
 		}
 	}
@@ -379,7 +379,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 	var replaceSts []fileState
 	for i, f := range files {
 		st, found := sts[f.Hash]
-		g, r, err := plan(st, found, f.Force, true)
+		g, r, err := plan(st, found, f, true)
 		if errors.Is(err, ErrLoaded) {
 			loaded[i] = true
 			continue
@@ -583,7 +583,7 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 			}
 			f := owners[k]
 			old = append(old, File{Path: string(path), Hash: h, Checkpoint: f.Checkpoint, supersededBy: f.Hash,
-				superseded: f.superseded})
+				outcome: f.outcome})
 			break
 		}
 	}
@@ -622,8 +622,8 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 		if err := l.replaceAs(ctx, []File{f}, gens[i:i+1], schema.StatusSuperseded); err != nil {
 			return err
 		}
-		if f.superseded != nil {
-			*f.superseded = append(*f.superseded, f.Path)
+		if f.outcome != nil {
+			f.outcome.superseded = append(f.outcome.superseded, f.Path)
 		}
 	}
 	return nil

@@ -49,8 +49,13 @@ type File struct {
 	batching     string       // where the worker cuts the rows into batches (see CutInto)
 	cut          string       // and the sink the batches into inserts
 	supersededBy string       // the hash of the file this one is the start of (Ledger.supersede)
-	superseded   *[]string    // where Ledger.supersede adds the paths of the earlier loads it replaced
-	replaced     *string      // where the Ledger says why it replaced an earlier load's rows, unforced
+	outcome      *sinkOutcome // where the Ledger tells the file's result what it did in its sink
+}
+
+// sinkOutcome is what a sink's Ledger did to earlier loads of a file.
+type sinkOutcome struct {
+	superseded []string // the paths of the earlier loads of a start of it it replaced (Ledger.supersede)
+	replaced   string   // why it replaced an earlier load's rows, unforced
 }
 
 // input returns the Input f was begun for, its path at least.
@@ -161,13 +166,25 @@ type Options struct {
 
 // FileResult is the outcome of one capture file.
 type FileResult struct {
-	Stats      ingest.FileStats
-	Skipped    string               // why the file was left out; empty when it was loaded
-	Loaded     []string             // sinks that already held the file and were left out
-	Rows       map[string]uint64    // rows written, by sink name
-	SinkErrs   map[string]error     // sinks that failed on this file
-	superseded map[string]*[]string // see Superseded
-	replaced   map[string]*string   // see Replaced
+	Stats    ingest.FileStats
+	Skipped  string                  // why the file was left out; empty when it was loaded
+	Loaded   []string                // sinks that already held the file and were left out
+	Rows     map[string]uint64       // rows written, by sink name
+	SinkErrs map[string]error        // sinks that failed on this file
+	outcomes map[string]*sinkOutcome // by sink name; see Superseded and Replaced
+}
+
+// outcome returns the sinkOutcome of the sink named name, made when new.
+func (r *FileResult) outcome(name string) *sinkOutcome {
+	if r.outcomes == nil {
+		r.outcomes = make(map[string]*sinkOutcome)
+	}
+	o := r.outcomes[name]
+	if o == nil {
+		o = new(sinkOutcome)
+		r.outcomes[name] = o
+	}
+	return o
 }
 
 // Replaced returns, by sink name, why an earlier load's rows of the file
@@ -175,9 +192,9 @@ type FileResult struct {
 // that this one could not complete.
 func (r *FileResult) Replaced() map[string]string {
 	out := make(map[string]string)
-	for name, why := range r.replaced {
-		if *why != "" {
-			out[name] = *why
+	for name, o := range r.outcomes {
+		if o.replaced != "" {
+			out[name] = o.replaced
 		}
 	}
 	return out
@@ -188,9 +205,9 @@ func (r *FileResult) Replaced() map[string]string {
 // whose rows its load replaced there.
 func (r *FileResult) Superseded() map[string][]string {
 	out := make(map[string][]string)
-	for name, paths := range r.superseded {
-		if len(*paths) > 0 {
-			out[name] = slices.Compact(slices.Sorted(slices.Values(*paths)))
+	for name, o := range r.outcomes {
+		if len(o.superseded) > 0 {
+			out[name] = slices.Compact(slices.Sorted(slices.Values(o.superseded)))
 		}
 	}
 	return out

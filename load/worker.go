@@ -380,24 +380,8 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 // fileOf is the File the sink named name begins for in, whose result is
 // res.
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
-	if res.superseded == nil {
-		res.superseded = make(map[string]*[]string)
-	}
-	sup := res.superseded[name]
-	if sup == nil {
-		sup = new([]string)
-		res.superseded[name] = sup
-	}
-	if res.replaced == nil {
-		res.replaced = make(map[string]*string)
-	}
-	rep := res.replaced[name]
-	if rep == nil {
-		rep = new(string)
-		res.replaced[name] = rep
-	}
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
-		in: in, superseded: sup, replaced: rep, batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
+		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
 			w.opt.BatchRows, batchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
 

@@ -88,11 +88,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	cmd, rest := "load", args
-	switch args[0] {
-	case "load", "sql", "report", "schema", "serve", "version", "help", "-h", "--help", "-help":
-		// The commands; keep commands in step.
+	switch {
+	case slices.Contains(commands, args[0]) || slices.Contains([]string{"-h", "--help", "-help"}, args[0]):
 		cmd, rest = args[0], args[1:]
-	case "--version", "-version":
+	case args[0] == "--version" || args[0] == "-version":
 		cmd, rest = "version", args[1:]
 	default:
 		if mistyped(args[0]) {
