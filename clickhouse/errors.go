@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"errors"
+	"net"
 	"regexp"
 	"strconv"
 
@@ -70,4 +71,11 @@ func serverCode(err error) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// unreachable reports whether err is a failure to reach the server at all:
+// a connection refused, a host with no route, a dial that timed out.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

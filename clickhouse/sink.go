@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -75,6 +76,10 @@ type Sink struct {
 	schema *arrow.Schema
 	table  string // database.dns_messages, quoted
 	ledger *load.Ledger
+
+	// down is set when a statement's retries ended without reaching the
+	// server, and cleared when one reaches it (see retry).
+	down atomic.Bool
 
 	mu      sync.Mutex
 	tables  bool     // the tables were created
@@ -357,13 +362,32 @@ func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ct
 // retry runs f until it succeeds, ctx ends or the retries are spent,
 // doubling the wait between attempts, and returns f's last error. An
 // answer that no retry can change (see permanent) ends it at once.
+//
+// Once a statement's retries ended with the server not reached at all,
+// the next try once, without backoff, until one reaches it: a nightly
+// load of a thousand files into a server that is down spent its retries
+// on every file, minutes of waiting for as many identical errors.
 func (s *Sink) retry(ctx context.Context, f func() error) error {
 	wait := s.opt.Backoff
+	retries, down := s.opt.Retries, s.down.Load()
+	if down {
+		retries = 0
+	}
 	for attempt := 0; ; attempt++ {
 		err := f()
-		if err == nil || attempt >= s.opt.Retries || ctx.Err() != nil || permanent(err) {
-			if err != nil && attempt > 0 {
+		if err == nil {
+			s.down.Store(false)
+			return nil
+		}
+		if attempt >= retries || ctx.Err() != nil || permanent(err) {
+			switch {
+			case attempt > 0:
 				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
+			case down:
+				err = fmt.Errorf("%w (tried once: the server was not reached for an earlier file)", err)
+			}
+			if attempt == retries && unreachable(err) {
+				s.down.Store(true)
 			}
 			return err
 		}

@@ -44,7 +44,30 @@ func TestSink_Begin_retries(t *testing.T) {
 			if d := time.Since(start); d < 150*time.Millisecond {
 				t.Errorf("Begin failed after %v, want at least 50+100 ms of backoff", d)
 			}
+			// The next file tries once: a thousand files into a server
+			// that is down would each spend the retries.
+			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
+				t.Errorf("second Begin = %v, want one try", err)
+			}
 		})
+	}
+}
+
+// TestSink_reachedAgain: a sink that could not reach its server retries
+// again once a statement reaches it.
+func TestSink_reachedAgain(t *testing.T) {
+	srv := chtest.Start(t)
+	s, err := Open("http://"+srv.HTTP+"/default", Options{Retries: 2, Backoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.down.Store(true)
+	if err := s.ensureTables(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s.down.Load() {
+		t.Error("the sink still counts the server as down after reaching it")
 	}
 }
 
