@@ -205,7 +205,7 @@ func (e *env) loadInputs(f loadFlags, args []string) ([]ingest.Input, []ingest.S
 // (the first skipped ones were said already), the summary on stdout.
 func (e *env) printSummary(sum *summary, said int, asJSON bool) error {
 	// Errors first: a note may say what became of a failure's rows.
-	for _, msg := range sum.Errors {
+	for _, msg := range sum.errorLines() {
 		fmt.Fprintf(e.stderr, "pcapload: %s\n", oneLine(msg))
 	}
 	for _, msg := range sum.Notes[said:] {

@@ -48,6 +48,7 @@ type summary struct {
 	Notes       []string          `json:"notes"`
 	PerFile     []fileSummary     `json:"per_file"`
 
+	errPaths     []string                 // the file of each of Errors; "" for a destination's own
 	replaced     map[replacedKey][]string // paths by destination and reason (fileSummary.Replaced)
 	failedUnsent map[string]uint64        // of FailedIn, the files none of whose rows was sent
 }
@@ -183,6 +184,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	}
 	for name, err := range res.CloseErr {
 		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", name, err))
+		s.errPaths = append(s.errPaths, "")
 	}
 	s.Reasons = reasons.Map()
 	if s.Seconds > 0 {
@@ -255,16 +257,16 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	}
 	if f.Failed() {
 		s.FilesFailed++
-		fs.Error = fileErrors(f, &s.Errors)
+		fs.Error = s.fileErrors(f)
 	} else {
 		s.FilesLoaded++
 	}
 	s.PerFile = append(s.PerFile, fs)
 }
 
-// fileErrors appends a file's errors to all, one line each, and returns
-// them joined.
-func fileErrors(f *load.FileResult, all *[]string) string {
+// fileErrors appends a file's errors to s.Errors, one line each, and
+// returns them joined.
+func (s *summary) fileErrors(f *load.FileResult) string {
 	var msgs []string
 	if f.Stats.Err != nil {
 		msgs = append(msgs, f.Stats.Err.Error())
@@ -277,8 +279,50 @@ func fileErrors(f *load.FileResult, all *[]string) string {
 	for _, n := range names {
 		msgs = append(msgs, fmt.Sprintf("%s: %s: %v", f.Stats.Path, n, f.SinkErrs[n]))
 	}
-	*all = append(*all, msgs...)
+	s.Errors = append(s.Errors, msgs...)
+	for range msgs {
+		s.errPaths = append(s.errPaths, f.Stats.Path)
+	}
 	return strings.Join(msgs, "; ")
+}
+
+// errorLines are the Errors as printed: one line for the files that
+// failed with one error (a server down fails a thousand files alike),
+// naming the first of them; --json lists every file's.
+func (s *summary) errorLines() []string {
+	type line struct {
+		text  string
+		paths []string // the files that failed so; none for a destination's error
+	}
+	var lines []*line
+	byText := make(map[string]*line) // a file's error without its name
+	for i, msg := range s.Errors {
+		path := s.errPaths[i]
+		rest, ok := strings.CutPrefix(msg, path+": ")
+		if path == "" || !ok {
+			lines = append(lines, &line{text: msg})
+			continue
+		}
+		l := byText[rest]
+		if l == nil {
+			l = &line{text: rest}
+			byText[rest] = l
+			lines = append(lines, l)
+		}
+		l.paths = append(l.paths, path)
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		switch len(l.paths) {
+		case 0:
+			out[i] = l.text
+		case 1:
+			out[i] = l.paths[0] + ": " + l.text
+		default:
+			out[i] = fmt.Sprintf("%d files (%s): %s", len(l.paths), someOf(l.paths), l.text)
+		}
+	}
+	return out
 }
 
 func (s *summary) writeJSON(w io.Writer) error {

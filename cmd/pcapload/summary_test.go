@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +87,31 @@ func TestSummary_failedAsBegun(t *testing.T) {
 		if !strings.Contains(n, want) {
 			t.Errorf("notes do not say %q:\n%s", want, n)
 		}
+	}
+}
+
+// TestSummary_errorLines: files that failed alike (a server down) make one
+// line naming some of them; the JSON keeps each file's.
+func TestSummary_errorLines(t *testing.T) {
+	refused := &load.SinkError{Step: "begin", Err: errors.New("connection refused")}
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap", Err: errors.New("a.pcap: offset 0: not a capture file")}},
+		{Stats: ingest.FileStats{Path: "b.pcap"}, SinkErrs: map[string]error{"http://s/db": refused}},
+		{Stats: ingest.FileStats{Path: "c.pcap"}, SinkErrs: map[string]error{"http://s/db": refused}},
+		{Stats: ingest.FileStats{Path: "d.pcap"}, SinkErrs: map[string]error{"http://s/db": refused}},
+		{Stats: ingest.FileStats{Path: "e.pcap"}, SinkErrs: map[string]error{"http://s/db": refused}},
+	}, CloseErr: map[string]error{"http://s/db": errors.New("begin: connection refused")}}
+	s := summarize(res, nil, nil)
+	got := s.errorLines()
+	want := []string{
+		"a.pcap: offset 0: not a capture file",
+		"4 files (b.pcap, c.pcap, d.pcap and 1 more): http://s/db: begin: connection refused",
+		"http://s/db: begin: connection refused",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(s.Errors) != 6 {
+		t.Errorf("%d errors in the JSON, want every file's and the destination's (6)", len(s.Errors))
 	}
 }
