@@ -72,6 +72,10 @@ func (in *Input) Pin() error {
 func pathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, fs.ErrNotExist) && strings.ContainsAny(pe.Path, `*?[`) {
+			// A pattern the shell passed on as it was: it matched nothing.
+			return fmt.Errorf("%s: no file matches the pattern: %w", pe.Path, pe.Err)
+		}
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err

@@ -1,8 +1,11 @@
 package ingest_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -57,5 +60,24 @@ func TestExpand_patternFound(t *testing.T) {
 	inputs, _, err = ingest.Expand([]string{named})
 	if err != nil || len(inputs) != 1 || inputs[0].Walked {
 		t.Errorf("named file: %+v, %v; want it not Walked", inputs, err)
+	}
+}
+
+// TestExpand_patternMatchesNothing: a pattern that matches no file fails
+// alone, saying so rather than that no file has its name.
+func TestExpand_patternMatchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for arg, want := range map[string]string{
+		filepath.Join(dir, "dns_*.pcap"): "no file matches the pattern",
+		filepath.Join(dir, "dns.pcap"):   "no such file",
+	} {
+		inputs, _, err := ingest.Expand([]string{arg})
+		if err != nil || len(inputs) != 1 {
+			t.Fatalf("Expand(%s) = %+v, %v; want it kept as an input to fail alone", arg, inputs, err)
+		}
+		err = inputs[0].Pin()
+		if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Pin(%s) = %v, want %q", arg, err, want)
+		}
 	}
 }
