@@ -300,3 +300,81 @@ func TestRun_notCaptureOneByOne(t *testing.T) {
 		t.Errorf("README: %s load records, want none", got)
 	}
 }
+
+// TestRun_sameContentFailed: a file left out for its content says so
+// when the file loaded in its place failed, and not otherwise.
+func TestRun_sameContentFailed(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) ingest.Input {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return ingest.Input{Path: path}
+	}
+	capPath := filepath.Join(dir, "a.pcap")
+	if _, err := gen.WriteFile(capPath, gen.Config{Seed: 1, Messages: 50}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := []ingest.Input{{Path: capPath}, write("b.pcap", data),
+		write("notes.txt", []byte("not a capture\n")), write("notes-copy.txt", []byte("not a capture\n"))}
+	res := load.Run(t.Context(), inputs, []load.Sink{load.NewParquetSink(t.TempDir())}, load.Options{Workers: 1})
+	want := map[string]string{
+		"b.pcap":         "same content as " + capPath,
+		"notes-copy.txt": "same content as " + inputs[2].Path + ", which failed",
+	}
+	for _, f := range res.Files {
+		if w := want[filepath.Base(f.Stats.Path)]; f.Skipped != w {
+			t.Errorf("%s: skipped %q, want %q", f.Stats.Path, f.Skipped, w)
+		}
+	}
+}
+
+// TestRun_loadedAs: a file loaded again under another name, on its own
+// or in a group, is left out saying the name it was loaded under.
+func TestRun_loadedAs(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.pcap")
+	if _, err := gen.WriteFile(first, gen.Config{Seed: 3, Messages: 100}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(dir, "moved.pcap")
+	if err := os.WriteFile(moved, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Beside a file not loaded yet, so that a group is begun.
+	other := filepath.Join(dir, "other.pcap")
+	if _, err := gen.WriteFile(other, gen.Config{Seed: 4, Messages: 100}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	for _, groupFiles := range []int{0, 1} {
+		t.Run(fmt.Sprint("group-files ", groupFiles), func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "db")
+			for _, step := range []struct{ path, skipped string }{
+				{first, ""},
+				{moved, "already loaded as " + first},
+				{first, "already loaded"},
+			} {
+				emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				inputs := []ingest.Input{{Path: step.path}, {Path: other}}
+				res := load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 1, GroupFiles: groupFiles})
+				if got := res.Files[0].Skipped; got != step.skipped {
+					t.Errorf("%s: skipped %q, want %q", step.path, got, step.skipped)
+				}
+			}
+		})
+	}
+}

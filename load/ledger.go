@@ -89,6 +89,7 @@ type fileState struct {
 	statuses   []string      // of the generation's records; none when the file has no record
 	markAge    time.Duration // since the generation's newest loading or grouped mark
 	cut        string        // the loading mark's (File.CutInto)
+	loadedAs   string        // the path of the generation's loaded record, if any
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
@@ -120,15 +121,15 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 		quoted[i] = schema.Quote(h)
 	}
 	// The cut in hex, as it holds spaces and commas.
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c)), ',') FROM ("+
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c, ' p', p)), ',') FROM ("+
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
 		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
 		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
-		"hex(anyIf(error, status = %s)) AS c "+
+		"hex(anyIf(error, status = %s)) AS c, hex(anyIf(path, status = %s)) AS p "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
 		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusLoading),
-		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
+		schema.Quote(schema.StatusLoaded), schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read load state: %w", err)
@@ -139,9 +140,9 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		// h g s a, then b unless empty (no superseder found), then x and
-		// the cut's hex.
+		// the cut's hex, and p and the loaded path's hex.
 		f := strings.Fields(item)
-		if len(f) < 4 || len(f) > 6 {
+		if len(f) < 4 || len(f) > 7 {
 			return fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
@@ -159,6 +160,12 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 					return fmt.Errorf("read load state: unexpected %q", item)
 				}
 				st.cut = string(cut)
+			case strings.HasPrefix(v, "p"):
+				path, err := hex.DecodeString(v[1:])
+				if err != nil {
+					return fmt.Errorf("read load state: unexpected %q", item)
+				}
+				st.loadedAs = string(path)
 			case v != "-":
 				st.supersededBy = v
 			}
@@ -294,6 +301,15 @@ func noteReplaced(f File, why string) {
 	}
 }
 
+// noteLoaded tells f's result the path its loaded record names, when
+// plan left it out for that record under another name (a file renamed or
+// moved since).
+func noteLoaded(f File, st fileState, err error) {
+	if f.outcome != nil && errors.Is(err, ErrLoaded) && st.has(schema.StatusLoaded) && st.loadedAs != f.Path {
+		f.outcome.loadedAs = st.loadedAs
+	}
+}
+
 // Begin decides how f is loaded on its own: it returns the generation
 // whose tokens the inserts carry, or ErrLoaded. A forced file, or one
 // whose replacement a crash cut short, has its rows replaced first.
@@ -308,6 +324,7 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 	st, found := sts[f.Hash]
 	g, replace, err := plan(st, found, f, false)
 	if err != nil {
+		noteLoaded(f, st, err)
 		return 0, err
 	}
 	// Found too: a first load of the whole file that failed or was
@@ -381,6 +398,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		st, found := sts[f.Hash]
 		g, r, err := plan(st, found, f, true)
 		if errors.Is(err, ErrLoaded) {
+			noteLoaded(f, st, err)
 			loaded[i] = true
 			continue
 		}

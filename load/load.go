@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -56,6 +57,7 @@ type File struct {
 type sinkOutcome struct {
 	superseded []string // the paths of the earlier loads of a start of it it replaced (Ledger.supersede)
 	replaced   string   // why it replaced an earlier load's rows, unforced
+	loadedAs   string   // the other path it was loaded under, when left out as loaded
 }
 
 // input returns the Input f was begun for, its path at least.
@@ -168,6 +170,7 @@ type Options struct {
 type FileResult struct {
 	Stats    ingest.FileStats
 	Skipped  string                  // why the file was left out; empty when it was loaded
+	SameAs   string                  // the run's first file of the same content, when that is why
 	Loaded   []string                // sinks that already held the file and were left out
 	Rows     map[string]uint64       // rows written, by sink name
 	SinkErrs map[string]error        // sinks that failed on this file
@@ -198,6 +201,28 @@ func (r *FileResult) Replaced() map[string]string {
 		}
 	}
 	return out
+}
+
+// LoadedAs returns, by sink name, the path a file left out as already
+// loaded there was loaded under, when that is another than its own.
+func (r *FileResult) LoadedAs() map[string]string {
+	out := make(map[string]string)
+	for name, o := range r.outcomes {
+		if o.loadedAs != "" {
+			out[name] = o.loadedAs
+		}
+	}
+	return out
+}
+
+// loadedText is why a file every destination holds is left out: with
+// the name they loaded it under, when that is another than its own.
+func (r *FileResult) loadedText() string {
+	as := slices.Compact(slices.Sorted(maps.Values(r.LoadedAs())))
+	if len(as) == 1 {
+		return "already loaded as " + as[0]
+	}
+	return "already loaded"
 }
 
 // Superseded returns, by sink name, the earlier loads (by path) of a
@@ -266,6 +291,7 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 			w.group(ins, out)
 		}, w.release
 	})
+	sameAsFailed(res.Files)
 	for _, s := range sinks {
 		if u, ok := s.(unfinisher); ok && ctx.Err() == nil {
 			// Only a notice: a destination that cannot say fails no file.
@@ -285,6 +311,23 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	}
 	res.Duration = time.Since(start)
 	return res
+}
+
+// sameAsFailed says of a file left out for its content, when the file of
+// that content loaded in its place failed: "same content as x" read as if
+// x's load stood for both.
+func sameAsFailed(files []FileResult) {
+	failed := make(map[string]bool)
+	for i := range files {
+		if f := &files[i]; f.SameAs == "" && f.Failed() {
+			failed[f.Stats.Path] = true
+		}
+	}
+	for i := range files {
+		if f := &files[i]; f.SameAs != "" && failed[f.SameAs] {
+			f.Skipped += ", which failed"
+		}
+	}
 }
 
 // groupSink returns the index of the destination that small files are

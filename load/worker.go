@@ -128,7 +128,7 @@ func (w *worker) file(in ingest.Input) FileResult {
 	}
 	if !w.begin(in) {
 		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
-		res.Skipped = "already loaded"
+		res.Skipped = res.loadedText()
 		return res
 	}
 	w.curB = nil
@@ -372,7 +372,8 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 	first, dup := w.seen.LoadOrStore(in.Hash, in.Path)
 	if dup {
 		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
-		res.Skipped = fmt.Sprintf("same content as %s", first)
+		res.SameAs = first.(string)
+		res.Skipped = "same content as " + res.SameAs
 	}
 	return dup
 }
@@ -728,7 +729,7 @@ func (w *worker) loadGroup(s GroupSink, files []File, ins []ingest.Input, idx []
 		if !inGroup && !loading {
 			res.Stats = ingest.FileStats{Path: ins[i].Path, Hash: ins[i].Hash}
 			if len(res.SinkErrs) == 0 {
-				res.Skipped = "already loaded"
+				res.Skipped = res.loadedText()
 			}
 			continue
 		}

@@ -203,8 +203,13 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
 		return
 	}
+	loadedAs := f.LoadedAs()
 	for _, name := range f.Loaded {
-		s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s", st.Path, name))
+		as := ""
+		if p := loadedAs[name]; p != "" {
+			as = " as " + p
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("%s: already loaded in %s%s", st.Path, name, as))
 		s.AlreadyLoaded[name]++
 	}
 	s.Bytes += st.Bytes
