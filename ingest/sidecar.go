@@ -58,3 +58,17 @@ func checkSidecar(path string, st *FileStats) error {
 	}
 	return nil
 }
+
+// SidecarSensor returns the sensor rotate wrote the capture at path for,
+// from its sidecar; "" when it has none, or none that can be read (the
+// load then checks it and says why).
+func SidecarSensor(path string) string {
+	if path == Stdin {
+		return ""
+	}
+	sc, err := rotate.ReadSidecar(path)
+	if err != nil {
+		return ""
+	}
+	return sc.Sensor
+}

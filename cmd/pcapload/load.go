@@ -38,6 +38,7 @@ type loadFlags struct {
 	progress   string
 	retention  int
 	dbSet      bool // --db was given
+	sensorSet  bool // --sensor was given
 	shard      string
 	dashDash   bool // the inputs came after --
 }
@@ -59,6 +60,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	inputs, skipped, err := e.loadInputs(f, fs.Args())
 	if err != nil {
 		return err
+	}
+	if !f.sensorSet {
+		f.sensor = e.sidecarSensor(inputs, f.sensor)
 	}
 	sinks, err := openSinks(ctx, f)
 	if err != nil {
@@ -105,7 +109,8 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 		"captures or time the decoding; no Arrow batches are built and nothing is stored")
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
-	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row")
+	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row; not given, the one the inputs' rotate sidecars\n"+
+		"name, if they name one")
 	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
 	fs.IntVar(&f.insertRows, "insert-rows", 256<<10,
@@ -128,7 +133,10 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	// flag drops the -- that ends the flags: the inputs after it may
 	// look like flags.
 	f.dashDash = fs.NArg() < len(args) && args[len(args)-fs.NArg()-1] == "--"
-	fs.Visit(func(fl *flag.Flag) { f.dbSet = f.dbSet || fl.Name == "db" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.dbSet = f.dbSet || fl.Name == "db"
+		f.sensorSet = f.sensorSet || fl.Name == "sensor"
+	})
 	return f, fs, nil
 }
 
@@ -199,6 +207,30 @@ func (e *env) loadInputs(f loadFlags, args []string) ([]ingest.Input, []ingest.S
 	}
 	ingest.SortBySize(inputs)
 	return inputs, skipped, nil
+}
+
+// sidecarSensor is the sensor of a load not given --sensor: the one
+// rotate's sidecars name, when the inputs' name one and the same; def
+// otherwise. rotate's files loaded without --sensor were stored as
+// "default" (a new user's run).
+func (e *env) sidecarSensor(inputs []ingest.Input, def string) string {
+	named := make(map[string]bool)
+	for _, in := range inputs {
+		if s := ingest.SidecarSensor(in.Path); s != "" {
+			named[s] = true
+		}
+	}
+	if len(named) != 1 {
+		return def // none, or several: sensorNotes tells of them
+	}
+	for s := range named {
+		if parquet.CheckSensor(s) != nil {
+			return def
+		}
+		fmt.Fprintf(e.stderr, "pcapload: sensor %q, as rotate's sidecars name it (--sensor names another)\n", oneLine(s))
+		return s
+	}
+	return def
 }
 
 // printSummary prints the summary: notes and errors one line each on stderr

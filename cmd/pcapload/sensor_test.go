@@ -31,17 +31,27 @@ func TestLoad_sidecarSensor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		sensor string
-		noted  bool
-	}{{"default", true}, {"tap1", false}} {
-		code, out, errOut := runCmd(t, nil, "load", "--json", "--to", "null", "--sensor", tc.sensor, path)
+		flags []string
+		noted bool
+		rows  string // the sensor the rows are stored as
+	}{
+		{[]string{"--sensor", "default"}, true, "default"},
+		{[]string{"--sensor", "tap1"}, false, "tap1"},
+		{nil, false, "tap1"}, // not given: the sidecar's
+	} {
+		dir := t.TempDir()
+		args := append(append([]string{"load", "--json", "--to", "parquet:" + dir}, tc.flags...), path)
+		code, out, errOut := runCmd(t, nil, args...)
 		if code != exitOK {
-			t.Fatalf("--sensor %s: exit %d: %s", tc.sensor, code, errOut)
+			t.Fatalf("%v: exit %d: %s", tc.flags, code, errOut)
 		}
 		notes := strings.Join(loadJSON(t, out).Notes, "\n")
 		want := `1 file written by rotate for sensor "tap1", loaded as sensor "default" (--sensor)`
 		if strings.Contains(notes, want) != tc.noted {
-			t.Errorf("--sensor %s: notes %q; want %q: %v", tc.sensor, notes, want, tc.noted)
+			t.Errorf("%v: notes %q; want %q: %v", tc.flags, notes, want, tc.noted)
+		}
+		if got, _ := filepath.Glob(filepath.Join(dir, "*", "sensor="+tc.rows)); len(got) == 0 {
+			t.Errorf("%v: no partition of sensor %s in the export", tc.flags, tc.rows)
 		}
 	}
 }
