@@ -251,16 +251,23 @@ func plan(st fileState, found bool, f File, grouped bool) (uint32, bool, error) 
 // waitTakeover waits until the marks of every unfinished load among sts,
 // whose files replace takes over, are l.takeover old (see SetTakeover). A
 // load that wrote its outcome (failed) ended: it is not waited for.
-func (l *Ledger) waitTakeover(ctx context.Context, sts []fileState) (time.Duration, error) {
+func (l *Ledger) waitTakeover(ctx context.Context, files []File, sts []fileState) (time.Duration, error) {
 	var wait time.Duration
-	for _, st := range sts {
+	var paths []string
+	for i, st := range sts {
 		marked := st.has(schema.StatusLoading) || st.has(schema.StatusGrouped)
-		if marked && !st.has(schema.StatusFailed) && !st.has(schema.StatusLoaded) && !st.has(schema.StatusSkipped) {
+		if marked && !st.has(schema.StatusFailed) && !st.has(schema.StatusLoaded) && !st.has(schema.StatusSkipped) &&
+			l.takeover > st.markAge {
 			wait = max(wait, l.takeover-st.markAge)
+			paths = append(paths, files[i].Path)
 		}
 	}
 	if wait <= 0 {
 		return 0, nil
+	}
+	// Said as it begins: a --takeover-after of minutes was a silent wait.
+	if files[0].Waiting != nil {
+		files[0].Waiting(paths, wait)
 	}
 	select {
 	case <-time.After(wait):
@@ -337,7 +344,7 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 		// Forced too: a killed load's last insert may still land after
 		// the delete (a hostile run: --force just after a SIGKILL stored
 		// 225,000 rows of 150,000). Only unfinished marks are waited for.
-		waited, err := l.waitTakeover(ctx, []fileState{st})
+		waited, err := l.waitTakeover(ctx, files, []fileState{st})
 		if err != nil {
 			return 0, err
 		}
@@ -413,7 +420,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		return grp, loaded, nil
 	}
 	if len(replace) > 0 {
-		waited, err := l.waitTakeover(ctx, replaceSts)
+		waited, err := l.waitTakeover(ctx, replace, replaceSts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -600,8 +607,8 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 				continue
 			}
 			f := owners[k]
-			old = append(old, File{Path: string(path), Hash: h, Checkpoint: f.Checkpoint, supersededBy: f.Hash,
-				outcome: f.outcome})
+			old = append(old, File{Path: string(path), Hash: h, Checkpoint: f.Checkpoint, Waiting: f.Waiting,
+				supersededBy: f.Hash, outcome: f.outcome})
 			break
 		}
 	}
@@ -618,7 +625,8 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 	}
 	var replace []File
 	var gens []uint32
-	var takenOver []fileState
+	var takenOver []File
+	var takenOverSts []fileState
 	for _, f := range old {
 		st := sts[f.Hash]
 		if st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced) && !st.has(schema.StatusSuperseded) {
@@ -627,9 +635,9 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 			continue
 		}
 		replace, gens = append(replace, f), append(gens, st.generation+1)
-		takenOver = append(takenOver, st)
+		takenOver, takenOverSts = append(takenOver, f), append(takenOverSts, st)
 	}
-	if _, err := l.waitTakeover(ctx, takenOver); err != nil {
+	if _, err := l.waitTakeover(ctx, takenOver, takenOverSts); err != nil {
 		return err
 	}
 	// One by one, not in one replacement: the views' uncount token is of

@@ -45,6 +45,10 @@ type File struct {
 	// views, not yet deleted), "insert" after insert n (from 1), "record"
 	// before the load record is written and "recorded" after.
 	Checkpoint func(step string, n int)
+	// Waiting, when not nil, is told that the load waits wait before it
+	// replaces the rows of the files at paths, an earlier load's that did
+	// not finish, for their mark to be the takeover age (Ledger.SetTakeover).
+	Waiting func(paths []string, wait time.Duration)
 
 	in           ingest.Input // as the worker read it: pinned, with its size
 	batching     string       // where the worker cuts the rows into batches (see CutInto)
@@ -162,8 +166,9 @@ type Options struct {
 	GroupFiles int           // small files loaded together into a GroupSink; DefaultGroupFiles when 0, 1 for none
 	Decode     ingest.Config // how to decode
 	Progress   *ingest.Progress
-	Force      bool                     // replace files the destinations already hold
-	Checkpoint func(step string, n int) // see File.Checkpoint; nil outside tests
+	Force      bool                                     // replace files the destinations already hold
+	Checkpoint func(step string, n int)                 // see File.Checkpoint; nil outside tests
+	Waiting    func(paths []string, wait time.Duration) // see File.Waiting
 }
 
 // FileResult is the outcome of one capture file.

@@ -381,7 +381,7 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 // fileOf is the File the sink named name begins for in, whose result is
 // res.
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
-	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint,
+	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
 		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
 			w.opt.BatchRows, batchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }

@@ -86,6 +86,11 @@ func (e *env) load(ctx context.Context, args []string) error {
 		Progress:   prog,
 		Force:      f.force,
 		Checkpoint: testCheckpoint(e.stderr),
+		Waiting: func(paths []string, wait time.Duration) {
+			fmt.Fprintf(e.stderr, "pcapload: waiting %.1f s before replacing the rows of %s, whose earlier load "+
+				"began and did not end: its last insert may still land (--takeover-after)\n",
+				wait.Seconds(), oneLine(someOf(paths)))
+		},
 	}
 	var res *load.Result
 	if _, ok := sinks[0].(load.NullSink); ok {

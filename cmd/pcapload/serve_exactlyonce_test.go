@@ -247,11 +247,16 @@ func TestServe_killedGroupTakenOver(t *testing.T) {
 		t.Fatal("the load was not killed")
 	}
 	start := time.Now()
-	if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+	code, out, errOut := runBinary(t, srv.Bin, args...)
+	if code != exitOK {
 		t.Fatalf("rerun: exit %d\n%s%s", code, out, errOut)
 	}
 	if took := time.Since(start); took < load.DefaultTakeover/2 {
 		t.Errorf("the rerun took %v: it did not wait for the killed load's marks to age", took)
+	}
+	// Said as the wait begins, not only in the summary after it.
+	if !regexp.MustCompile(`pcapload: waiting \d+\.\d s before replacing the rows of .*\.pcap`).MatchString(errOut) {
+		t.Errorf("the rerun did not say it waited:\n%s", errOut)
 	}
 	if got := serverQuery(t, srv, contentSQL()); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
