@@ -3,7 +3,7 @@
 // AF_PACKET capture.
 //
 // A Rotator takes packets (WritePacket) and writes them into the current
-// file, pcapng (one Interface Description Block, an Interface Statistics
+// file, pcapng (an Interface Description Block a link type, an Interface Statistics
 // Block at close) or classic pcap, with nanosecond timestamps, compressed
 // with zstd (default), gzip or nothing. Compressed files are written in
 // independently decodable frames (zstd frames, gzip members) of at most
@@ -39,9 +39,10 @@
 // been renamed from NAME.part to NAME.
 //
 // Limitations:
-//   - One interface per file: a change of link type starts a new file, so
-//     pcapng input with several interfaces of different link types is split
-//     into many small files.
+//   - A pcap file has one link type: with FormatPcap, a change of link
+//     type starts a new file, so input of interleaved interfaces of
+//     different link types is split into many small files. A pcapng file
+//     describes an interface a link type and keeps them all.
 //   - Size rotation counts compressed bytes as frames are completed, so a
 //     file can exceed MaxBytes by up to one frame.
 //   - Packets from several fanout sockets are merged in arrival order, which

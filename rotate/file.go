@@ -39,6 +39,9 @@ type outFile struct {
 	pw   packetWriter
 	ng   *capture.PcapngWriter // nil for pcap
 
+	snaplen uint32 // of the interfaces a pcapng file describes
+	ifName  string
+
 	side         Sidecar
 	frameBytes   int // uncompressed bytes since the frame began
 	framePackets int
@@ -67,7 +70,8 @@ func createFile(path, part string, l layout, link capture.LinkType) (*outFile, e
 	if err != nil {
 		return nil, fmt.Errorf("create capture file: %w", err)
 	}
-	o := &outFile{path: path, part: part, f: f, frameLimit: l.frameBytes, packetLimit: l.framePackets}
+	o := &outFile{path: path, part: part, f: f, frameLimit: l.frameBytes, packetLimit: l.framePackets,
+		snaplen: l.snaplen, ifName: l.ifName}
 	o.out = &countWriter{w: f, h: sha256.New()}
 	if o.fr, err = newFramer(o.out, l.comp); err != nil {
 		f.Close()
@@ -100,8 +104,17 @@ func (o *outFile) writeHeader(l layout, link capture.LinkType) error {
 	return err
 }
 
-// write writes one packet and ends the frame when it is full.
-func (o *outFile) write(ts int64, data []byte, origLen uint32) error {
+// write writes one packet of link type link and ends the frame when it is
+// full. A pcapng file takes packets of any link type, each on an
+// interface of its own; a pcap file only those of its header's.
+func (o *outFile) write(link capture.LinkType, ts int64, data []byte, origLen uint32) error {
+	if o.ng != nil {
+		if err := o.ng.UseLink(link, o.snaplen, o.ifName); err != nil {
+			return err
+		}
+	} else if uint16(link) != o.side.LinkType {
+		return fmt.Errorf("write packet record: link type %d in a pcap file of link type %d", link, o.side.LinkType)
+	}
 	if err := o.pw.WritePacket(ts, data, origLen); err != nil {
 		return err
 	}
@@ -149,6 +162,11 @@ func (o *outFile) finish(ts int64, received, dropped, drops uint64) (Sidecar, er
 	}
 	if err := o.close(); err != nil {
 		return o.side, err
+	}
+	if o.ng != nil && len(o.ng.Links()) > 1 {
+		for _, l := range o.ng.Links() {
+			o.side.LinkTypes = append(o.side.LinkTypes, uint16(l))
+		}
 	}
 	o.side.Drops = drops
 	o.side.Bytes = o.out.n

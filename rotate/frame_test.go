@@ -30,7 +30,7 @@ func writeFramed(tb testing.TB, c Compression, ps []pkt) (string, []boundary) {
 	}
 	var bs []boundary
 	for i, q := range ps {
-		if err := o.write(q.Time, q.Data, q.OrigLen); err != nil {
+		if err := o.write(capture.LinkEthernet, q.Time, q.Data, q.OrigLen); err != nil {
 			tb.Fatal(err)
 		}
 		if o.frameBytes == 0 {

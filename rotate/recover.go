@@ -133,7 +133,7 @@ func rewrite(path string, n fileName, frameBytes int) (Recovery, error) {
 	if err != nil {
 		return Recovery{}, err
 	}
-	if err := out.write(p.Timestamp, p.Data, p.OrigLen); err != nil {
+	if err := out.write(p.LinkType, p.Timestamp, p.Data, p.OrigLen); err != nil {
 		out.abandon()
 		return Recovery{}, err
 	}
@@ -156,7 +156,7 @@ func copyPackets(out *outFile, r capture.Reader) (cause, err error) {
 			}
 			return rerr, nil
 		}
-		if err := out.write(p.Timestamp, p.Data, p.OrigLen); err != nil {
+		if err := out.write(p.LinkType, p.Timestamp, p.Data, p.OrigLen); err != nil {
 			return nil, err
 		}
 	}

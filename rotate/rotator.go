@@ -89,7 +89,7 @@ func (r *Rotator) WritePacket(p *capture.Packet) error {
 			return err
 		}
 	}
-	if err := r.cur.write(p.Timestamp, p.Data, p.OrigLen); err != nil {
+	if err := r.cur.write(p.LinkType, p.Timestamp, p.Data, p.OrigLen); err != nil {
 		return fmt.Errorf("write %s: %w", r.cur.path, err)
 	}
 	r.read++
@@ -102,10 +102,10 @@ func (r *Rotator) WritePacket(p *capture.Packet) error {
 func (r *Rotator) due(p *capture.Packet) bool {
 	c := &r.cfg
 	switch {
-	case p.LinkType != r.link:
-		// TODO(pcapng): capture.PcapngWriter writes one interface, so a new
-		// link type needs a new file; an IDB per link type, named by the
-		// EPBs' interface ID, would keep multi-interface input in one file.
+	case p.LinkType != r.link && c.Format == FormatPcap:
+		// A pcap file has one link type; pcapng describes one interface
+		// a link type (a two-interface pcapng read with -r was cut into
+		// 300,000 files, one a packet).
 		return true
 	case c.MaxPackets > 0 && r.cur.side.Packets >= c.MaxPackets:
 		return true

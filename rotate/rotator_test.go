@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +17,11 @@ func TestRotator_Triggers(t *testing.T) {
 	linkChange := synthetic(6, start0, 100)
 	for i := 3; i < 6; i++ {
 		linkChange[i].LinkType = capture.LinkRaw
+	}
+	// Two interfaces' packets interleaved, as a pcapng of both read with -r.
+	interleaved := synthetic(6, start0, 100)
+	for i := 1; i < 6; i += 2 {
+		interleaved[i].LinkType = capture.LinkRaw
 	}
 	tests := []struct {
 		name      string
@@ -33,7 +39,11 @@ func TestRotator_Triggers(t *testing.T) {
 		// One packet a second from :00; every 4s rotates at :04 and :08.
 		{"every", Config{Every: 4 * time.Second}, synthetic(10, start0, 100), []int{4, 4, 2}},
 		{"every unaligned start", Config{Every: 4 * time.Second}, synthetic(10, start0+3e9, 100), []int{1, 4, 4, 1}},
-		{"link type change", Config{}, linkChange, []int{3, 3}},
+		{"link type change, pcap", Config{Format: FormatPcap}, linkChange, []int{3, 3}},
+		{"link types interleaved, pcap", Config{Format: FormatPcap}, interleaved, []int{1, 1, 1, 1, 1, 1}},
+		// pcapng describes an interface a link type: one file.
+		{"link type change, pcapng", Config{}, linkChange, []int{6}},
+		{"link types interleaved, pcapng", Config{}, interleaved, []int{6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,5 +149,27 @@ func TestRotator_Tick(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRotator_linkTypesSidecar: a pcapng file of several link types says
+// them all in its sidecar, and one of one link type none.
+func TestRotator_linkTypesSidecar(t *testing.T) {
+	ps := synthetic(4, start0, 100)
+	ps[2].LinkType = capture.LinkRaw
+	for _, tc := range []struct {
+		ps   []pkt
+		want []uint16
+	}{{ps, []uint16{uint16(capture.LinkEthernet), uint16(capture.LinkRaw)}}, {synthetic(4, start0, 100), nil}} {
+		cfg := Config{Dir: t.TempDir(), Sensor: "s"}
+		writeAll(t, cfg, tc.ps)
+		files := finishedFiles(t, cfg.Dir)
+		side, err := ReadSidecar(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(side.LinkTypes, tc.want) || side.LinkType != uint16(capture.LinkEthernet) {
+			t.Errorf("sidecar link types %d %v, want 1 %v", side.LinkType, side.LinkTypes, tc.want)
+		}
 	}
 }

@@ -9,20 +9,21 @@ import (
 // Sidecar is the content of NAME.json, written next to each finished file
 // NAME. The loader cross-checks its packet count against it.
 type Sidecar struct {
-	File        string `json:"file"`         // base name of the capture file
-	Sensor      string `json:"sensor"`       // Config.Sensor
-	Packets     uint64 `json:"packets"`      // packets in the file
-	Bytes       int64  `json:"bytes"`        // size of the file on disk
-	PacketBytes uint64 `json:"packet_bytes"` // captured bytes of all packets
-	Drops       uint64 `json:"drops"`        // kernel drops while the file was open
-	FirstNS     int64  `json:"first_ns"`     // time of the first packet, ns since the epoch
-	LastNS      int64  `json:"last_ns"`      // time of the last packet
-	LinkType    uint16 `json:"link_type"`    // LINKTYPE_ value of every packet
-	Snaplen     uint32 `json:"snaplen"`
-	Format      string `json:"format"`      // pcapng or pcap
-	Compression string `json:"compression"` // zstd, gzip or none
-	SHA256      string `json:"sha256"`      // hex digest of the file's bytes
-	Recovered   bool   `json:"recovered"`   // rewritten by Recover after a crash
+	File        string   `json:"file"`                 // base name of the capture file
+	Sensor      string   `json:"sensor"`               // Config.Sensor
+	Packets     uint64   `json:"packets"`              // packets in the file
+	Bytes       int64    `json:"bytes"`                // size of the file on disk
+	PacketBytes uint64   `json:"packet_bytes"`         // captured bytes of all packets
+	Drops       uint64   `json:"drops"`                // kernel drops while the file was open
+	FirstNS     int64    `json:"first_ns"`             // time of the first packet, ns since the epoch
+	LastNS      int64    `json:"last_ns"`              // time of the last packet
+	LinkType    uint16   `json:"link_type"`            // LINKTYPE_ value of the first packet, and of every one unless LinkTypes
+	LinkTypes   []uint16 `json:"link_types,omitempty"` // a pcapng file's interfaces' when they are of several
+	Snaplen     uint32   `json:"snaplen"`
+	Format      string   `json:"format"`      // pcapng or pcap
+	Compression string   `json:"compression"` // zstd, gzip or none
+	SHA256      string   `json:"sha256"`      // hex digest of the file's bytes
+	Recovered   bool     `json:"recovered"`   // rewritten by Recover after a crash
 }
 
 // sidecarPath returns the sidecar path of the finished file path.

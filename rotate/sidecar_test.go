@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestSidecar_Contents(t *testing.T) {
 				PacketBytes: 1500, FirstNS: ps[0].Time, LastNS: ps[4].Time, LinkType: 1, Snaplen: 1500,
 				Format: tt.f.String(), Compression: tt.c.String(), SHA256: hex.EncodeToString(sum[:]),
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("sidecar\n got %+v\nwant %+v", got, want)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // ErrTimestamp is returned by the writers for a packet time the format
@@ -73,13 +74,16 @@ func (pw *PcapWriter) WritePacket(ts int64, data []byte, origLen uint32) error {
 	return nil
 }
 
-// PcapngWriter writes a little-endian pcapng file of one section and one
-// interface with nanosecond timestamps. Each call writes straight to the
-// underlying writer, so give it a buffered one.
+// PcapngWriter writes a little-endian pcapng file of one section with
+// nanosecond timestamps: one interface, and one more for each other link
+// type added. Each call writes straight to the underlying writer, so give
+// it a buffered one.
 type PcapngWriter struct {
 	w       io.Writer
 	hdr     [blockHeaderLen + pcapngPacketHead]byte
-	trailer [4]byte // a field, not a local, so that writing it does not allocate
+	trailer [4]byte    // a field, not a local, so that writing it does not allocate
+	links   []LinkType // of the interfaces, by ID
+	cur     uint32     // the interface packets are written on
 }
 
 // NewPcapngWriter writes a Section Header Block and an Interface
@@ -94,6 +98,15 @@ func NewPcapngWriter(w io.Writer, link LinkType, snaplen uint32, ifName string) 
 	shb = le.AppendUint64(shb, math.MaxUint64) // section length unknown
 	shb = le.AppendUint32(shb, shbMinLen)
 
+	b := appendIDB(shb, link, snaplen, ifName)
+	if _, err := w.Write(b); err != nil {
+		return nil, fmt.Errorf("write pcapng header: %w", err)
+	}
+	return &PcapngWriter{w: w, links: []LinkType{link}}, nil
+}
+
+// appendIDB appends an Interface Description Block.
+func appendIDB(b []byte, link LinkType, snaplen uint32, ifName string) []byte {
 	var opts []byte
 	if ifName != "" {
 		opts = appendOption(opts, optIfName, []byte(ifName))
@@ -103,13 +116,29 @@ func NewPcapngWriter(w io.Writer, link LinkType, snaplen uint32, ifName string) 
 	body := le.AppendUint16(nil, uint16(link))
 	body = le.AppendUint16(body, 0)
 	body = le.AppendUint32(body, snaplen)
-
-	b := appendBlock(shb, blockIDB, append(body, opts...))
-	if _, err := w.Write(b); err != nil {
-		return nil, fmt.Errorf("write pcapng header: %w", err)
-	}
-	return &PcapngWriter{w: w}, nil
+	return appendBlock(b, blockIDB, append(body, opts...))
 }
+
+// UseLink writes the next packets on the interface of link: the first one
+// of that link type, described first if there is none yet.
+func (nw *PcapngWriter) UseLink(link LinkType, snaplen uint32, ifName string) error {
+	if nw.links[nw.cur] == link {
+		return nil
+	}
+	if i := slices.Index(nw.links, link); i >= 0 {
+		nw.cur = uint32(i)
+		return nil
+	}
+	if _, err := nw.w.Write(appendIDB(nil, link, snaplen, ifName)); err != nil {
+		return fmt.Errorf("write interface description: %w", err)
+	}
+	nw.links = append(nw.links, link)
+	nw.cur = uint32(len(nw.links) - 1)
+	return nil
+}
+
+// Links returns the link types of the interfaces written, by ID.
+func (nw *PcapngWriter) Links() []LinkType { return nw.links }
 
 // WritePacket writes an Enhanced Packet Block: ts in nanoseconds since the
 // epoch, the captured bytes, and the length of the packet on the wire.
@@ -125,7 +154,7 @@ func (nw *PcapngWriter) WritePacket(ts int64, data []byte, origLen uint32) error
 	h := nw.hdr[:]
 	le.PutUint32(h[0:], blockEPB)
 	le.PutUint32(h[4:], length)
-	le.PutUint32(h[8:], 0) // interface ID
+	le.PutUint32(h[8:], nw.cur) // interface ID
 	le.PutUint32(h[12:], uint32(uint64(ts)>>32))
 	le.PutUint32(h[16:], uint32(ts))
 	le.PutUint32(h[20:], uint32(len(data)))

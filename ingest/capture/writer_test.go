@@ -93,6 +93,35 @@ func TestPcapngWriter_WriteStats(t *testing.T) {
 	}
 }
 
+// TestPcapngWriter_UseLink: packets of several link types go into one
+// file, each link type on an interface of its own, and read back with
+// theirs.
+func TestPcapngWriter_UseLink(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewPcapngWriter(&buf, LinkEthernet, 1500, "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := []LinkType{LinkEthernet, LinkLinuxSLL2, LinkEthernet, LinkLinuxSLL2, LinkRaw}
+	for i, link := range links {
+		if err := w.UseLink(link, 1500, "eth0"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePacket(int64(i), []byte{byte(i)}, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, pkts := mustReadAll(t, buf.Bytes())
+	if len(f.Interfaces()) != 3 || len(w.Links()) != 3 {
+		t.Errorf("%d interfaces read, %d written; want one a link type (3)", len(f.Interfaces()), len(w.Links()))
+	}
+	for i, p := range pkts {
+		if p.LinkType != links[i] || p.Data[0] != byte(i) {
+			t.Errorf("packet %d: link %v data %v, want %v [%d]", i, p.LinkType, p.Data, links[i], i)
+		}
+	}
+}
+
 func TestWriter_Errors(t *testing.T) {
 	pw, _ := NewPcapWriter(io.Discard, LinkEthernet, 0, false)
 	nw, _ := NewPcapngWriter(io.Discard, LinkEthernet, 0, "")
