@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,4 +84,10 @@ func TestLoad_cluster(t *testing.T) {
 		t.Errorf("load again wrote %d rows, want 0", got)
 	}
 	check("load again")
+
+	// The report of a cluster reads its Distributed tables: every shard's files.
+	code, out, errOut = runBinary(t, servers[0].Bin, "report", "--to", again)
+	if code != exitOK || !regexp.MustCompile(fmt.Sprintf(`loaded\s*│\s*%d\s*│`, files)).MatchString(out) {
+		t.Errorf("report of the cluster: exit %d, want %d files loaded\n%s%s", code, files, out, errOut)
+	}
 }

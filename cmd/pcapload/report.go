@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/pcapload/pcapload/clickhouse"
 )
 
 // reportQueries are what an analyst looks at first in a new load. Files
@@ -53,22 +56,32 @@ const (
 		toString(rcode))`
 )
 
+// distributedTables names, in the report's queries, a cluster's
+// Distributed tables for the tables of one server.
+var distributedTables = strings.NewReplacer(
+	"FROM dns_messages ", "FROM dns_messages"+clickhouse.DistributedSuffix+" ",
+	"FROM capture_files ", "FROM capture_files"+clickhouse.DistributedSuffix+" ")
+
 func (e *env) report(ctx context.Context, args []string) error {
-	fs := e.flagSet("report", "[--db PATH]")
-	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	fs := e.flagSet("report", "[--db PATH | --to URL]")
+	src := sourceFlags(fs)
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("report: unexpected argument %q", fs.Arg(0))
 	}
-	d, err := openExisting(*db)
+	d, err := src.open(fs, "report")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer d.close()
 	for _, q := range reportQueries {
-		out, err := d.Query(ctx, q.query, "PrettyCompactMonoBlock")
+		query := q.query
+		if d.cluster {
+			query = distributedTables.Replace(query)
+		}
+		out, err := d.query(ctx, query, "PrettyCompactMonoBlock")
 		if err != nil {
 			return fmt.Errorf("report %q: %w", q.title, err)
 		}

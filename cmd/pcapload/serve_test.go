@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -126,6 +127,40 @@ func TestServe_load(t *testing.T) {
 			checkQTypes(t, srv, want)
 			checkLoadRecord(t, srv, uint64(len(want)))
 		})
+	}
+}
+
+// TestServe_queries: sql and report read a server's database by its
+// HTTP URL as they read the embedded one; a native URL, or a database
+// named twice, is a usage error.
+func TestServe_queries(t *testing.T) {
+	srv := chtest.Start(t)
+	dest := destinations(srv)["http"]
+	if code, out, errOut := runBinary(t, srv.Bin, "load", "--to", dest, resolverPcap); code != exitOK {
+		t.Fatalf("load exit %d\n%s%s", code, out, errOut)
+	}
+	want := serverQuery(t, srv, "SELECT count(), toUInt64(0) FROM dns_messages")
+	want = strings.TrimSuffix(want, ",0\n") + "\n"
+	code, out, errOut := runBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT count() AS n FROM dns_messages")
+	if code != exitOK || out != "n\n"+want || want == "0\n" {
+		t.Errorf("sql --to: exit %d, %q, want n and %q\n%s", code, out, want, errOut)
+	}
+	code, out, errOut = runBinary(t, srv.Bin, "report", "--to", dest)
+	if code != exitOK || !regexp.MustCompile(`(?m)^Top names$`).MatchString(out) ||
+		!regexp.MustCompile(`loaded\s*│\s*1\s*│`).MatchString(out) {
+		t.Errorf("report --to: exit %d, want the sections and 1 file loaded\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runBinary(t, srv.Bin, "sql", "--to", dest, "SELECT nothing FROM dns_messages"); code != exitFailure ||
+		!strings.Contains(errOut, "nothing") {
+		t.Errorf("sql --to with a bad query: exit %d, want 1 and the server's error\n%s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"sql", "--to", destinations(srv)["native"], "SELECT 1"},
+		{"report", "--to", dest, "--db", t.TempDir()},
+	} {
+		if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, errOut)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +23,8 @@ var formats = map[string]string{
 }
 
 func (e *env) sql(ctx context.Context, args []string) error {
-	fs := e.flagSet("sql", "[--db PATH] [--format F] QUERY|-")
-	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
+	fs := e.flagSet("sql", "[--db PATH | --to URL] [--format F] QUERY|-")
+	src := sourceFlags(fs)
 	format := fs.String("format", "pretty", "output: pretty, csv, tsv or json (one object a line)")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -48,17 +50,74 @@ func (e *env) sql(ctx context.Context, args []string) error {
 	if strings.TrimSpace(query) == "" {
 		return usagef("sql: no query given")
 	}
-	d, err := openExisting(*db)
+	d, err := src.open(fs, "sql")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	out, err := d.Query(ctx, query, chFormat)
+	defer d.close()
+	out, err := d.query(ctx, query, chFormat)
 	if err != nil {
 		return err
 	}
 	_, err = e.stdout.Write(out)
 	return err
+}
+
+// source is what sql and report query: the embedded database a load
+// created, or a server by its URL.
+type source struct {
+	dbPath, url *string
+	db          *chdb.DB
+	cluster     bool // the URL names a cluster: its Distributed tables hold every shard's rows
+}
+
+func sourceFlags(fs *flag.FlagSet) *source {
+	return &source{
+		dbPath: fs.String("db", "./pcapload.db", "data directory of the embedded database"),
+		url: fs.String("to", "", "query a server instead, over HTTP: http(s)://[USER[:PASS]@]HOST:PORT/DB\n"+
+			"(with ?cluster=NAME, report reads the cluster's Distributed tables)"),
+	}
+}
+
+// open opens the embedded database, unless the flags name a server.
+func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *s.url != "" {
+		if set["db"] {
+			return nil, usagef("%s: --db and --to name two databases: give one", cmd)
+		}
+		t, err := clickhouse.Parse(*s.url)
+		if err != nil {
+			return nil, usagef("%s: --to %s: %v", cmd, *s.url, err)
+		}
+		if t.Protocol != clickhouse.HTTP {
+			return nil, usagef("%s: --to %s: queries go to a server's HTTP interface: give its http:// or https:// URL", cmd, t)
+		}
+		s.cluster = t.Cluster != ""
+		return s, nil
+	}
+	d, err := openExisting(*s.dbPath)
+	if err != nil {
+		return nil, err
+	}
+	s.db = d
+	return s, nil
+}
+
+func (s *source) query(ctx context.Context, q, format string) ([]byte, error) {
+	if s.db != nil {
+		return s.db.Query(ctx, q, format)
+	}
+	var out bytes.Buffer
+	err := clickhouse.Query(ctx, *s.url, q, format, &out)
+	return out.Bytes(), err
+}
+
+func (s *source) close() {
+	if s.db != nil {
+		s.db.Close()
+	}
 }
 
 // openExisting opens an embedded database that a load created, so that a
