@@ -44,10 +44,16 @@ func TestSink_Begin_retries(t *testing.T) {
 			if d := time.Since(start); d < 150*time.Millisecond {
 				t.Errorf("Begin failed after %v, want at least 50+100 ms of backoff", d)
 			}
-			// The next file tries once: a thousand files into a server
-			// that is down would each spend the retries.
-			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
-				t.Errorf("second Begin = %v, want one try", err)
+			// The next file retries too: an outage shorter than
+			// outage is ridden out.
+			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
+				t.Errorf("second Begin = %v, want a failure after 3 attempts", err)
+			}
+			// Down for longer, the next files try once: a thousand files
+			// into a server that is down would each spend the retries.
+			s.downSince.Store(time.Now().Add(-s.outage() - time.Second).UnixNano())
+			if _, err := s.Begin(load.File{Path: "h.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
+				t.Errorf("Begin after the outage = %v, want one try", err)
 			}
 		})
 	}
@@ -62,11 +68,11 @@ func TestSink_reachedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.down.Store(true)
+	s.downSince.Store(time.Now().Add(-time.Hour).UnixNano())
 	if err := s.ensureTables(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if s.down.Load() {
+	if s.downSince.Load() != 0 {
 		t.Error("the sink still counts the server as down after reaching it")
 	}
 }
