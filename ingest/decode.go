@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ var DefaultPorts = []uint16{53, 5353, 5355}
 // Config says how to decode.
 type Config struct {
 	Ports       []uint16  // DNS ports; DefaultPorts when empty
-	Sensor      string    // stored in every row
+	Sensor      string    // stored in every row of a file whose Input names none
 	Stdin       io.Reader // what the input "-" reads; os.Stdin when nil
 	PairTimeout int64     // ns of packet time a query waits for its response; DefaultPairTimeout when 0
 
@@ -39,6 +40,7 @@ var ErrCancelled = errors.New("cancelled")
 type FileStats struct {
 	Path        string
 	Hash        string // Input.Hash
+	Sensor      string // stored in its rows: Input.Sensor, else Config.Sensor
 	Format      string
 	Compression string
 	Bytes       int64 // bytes read from the file as stored (compressed)
@@ -127,7 +129,7 @@ type Progress struct {
 // file and the byte offset, after fn has seen every message before the
 // fault. prog may be nil.
 func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
-	*st = FileStats{Path: in.Path, Hash: in.Hash}
+	*st = FileStats{Path: in.Path, Hash: in.Hash, Sensor: cmp.Or(in.Sensor, d.cfg.Sensor)}
 	r := d.cfg.Stdin
 	if r == nil {
 		r = os.Stdin
@@ -186,8 +188,8 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
 	path := dnsmsg.UTF8(st.Path) // the file column is text; a name need not be UTF-8
-	d.row.Sensor, d.row.File, d.row.FileHash = d.cfg.Sensor, path, st.Hash
-	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = d.cfg.Sensor, path, st.Hash
+	d.row.Sensor, d.row.File, d.row.FileHash = st.Sensor, path, st.Hash
+	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = st.Sensor, path, st.Hash
 	d.fn, d.stats = fn, st
 	defer func() {
 		st.Fragments = d.pd.EndFile()

@@ -26,6 +26,10 @@ type Input struct {
 	// empty when not computed, as for standard input.
 	Hash string
 
+	// Sensor is the sensor its rows are stored under; Config.Sensor when
+	// empty.
+	Sensor string
+
 	// File is the file opened by Pin, nil before it and for a pipe or a
 	// device; its hash and its decoding then read its first Size bytes.
 	File *os.File

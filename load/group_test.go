@@ -378,3 +378,49 @@ func TestRun_loadedAs(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_fileSensors: files of a load each stored as their own sensor
+// (Input.Sensor), in a group and one by one: the rows and the load
+// records say it.
+func TestRun_fileSensors(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	var inputs []ingest.Input
+	for i, sensor := range []string{"tap1", "", "tap2"} {
+		path := filepath.Join(dir, fmt.Sprintf("f%d.pcap", i))
+		if _, err := gen.WriteFile(path, gen.Config{Seed: int64(40 + i), Messages: 100}, gen.Pcap); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, ingest.Input{Path: path, Sensor: sensor})
+	}
+	want := []string{"f0.pcap tap1", "f1.pcap load", "f2.pcap tap2"}
+	for _, groupFiles := range []int{0, 1} {
+		t.Run(fmt.Sprint("group-files ", groupFiles), func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "db")
+			emb, err := load.OpenEmbedded(ctx, dbPath, "load")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := load.Options{Workers: 1, GroupFiles: groupFiles, Decode: ingest.Config{Sensor: "load"}}
+			for _, f := range load.Run(ctx, inputs, []load.Sink{emb}, opt).Files {
+				if f.Failed() {
+					t.Fatalf("%s: %v %v", f.Stats.Path, f.Stats.Err, f.SinkErrs)
+				}
+			}
+			db, err := chdb.Open(dbPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range []string{
+				"SELECT DISTINCT concat(splitByChar('/', file)[-1], ' ', sensor) AS r FROM dns_messages",
+				"SELECT DISTINCT concat(splitByChar('/', path)[-1], ' ', sensor) AS r FROM capture_files",
+			} {
+				if got := queryRows(t, db, q); !slices.Equal(got, want) {
+					t.Errorf("%s: %q, want %q", q, got, want)
+				}
+			}
+		})
+	}
+}

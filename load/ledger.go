@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -317,6 +318,9 @@ func noteLoaded(f File, st fileState, err error) {
 	}
 }
 
+// sensorOf is the sensor f's rows and records are stored under.
+func (l *Ledger) sensorOf(f File) string { return cmp.Or(f.Sensor, l.sensor) }
+
 // Begin decides how f is loaded on its own: it returns the generation
 // whose tokens the inserts carry, or ErrLoaded. A forced file, or one
 // whose replacement a crash cut short, has its rows replaced first.
@@ -493,7 +497,9 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 	byName := make(map[string][]File)
 	var names []string
 	for _, f := range files {
-		name := filepath.Base(f.Path)
+		// With its sensor: a load of another sensor's file of the name
+		// is another capture. A sensor holds no "/" (parquet.CheckSensor).
+		name := l.sensorOf(f) + "/" + filepath.Base(f.Path)
 		if _, ok := byName[name]; !ok {
 			names = append(names, name)
 		}
@@ -532,7 +538,9 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 		if f.Hash == "" || in.File == nil && !regular(in.Path, &in.Size) {
 			continue
 		}
-		name := filepath.Base(f.Path)
+		// With its sensor: a load of another sensor's file of the name
+		// is another capture. A sensor holds no "/" (parquet.CheckSensor).
+		name := l.sensorOf(f) + "/" + filepath.Base(f.Path)
 		if _, ok := byName[name]; !ok {
 			names, quotedNames = append(names, name), append(quotedNames, schema.Quote(name))
 		}
@@ -555,15 +563,15 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 	ended := schema.Quote(schema.StatusLoaded) + ", " + schema.Quote(schema.StatusFailed)
 	marked := schema.Quote(schema.StatusLoading) + ", " + schema.Quote(schema.StatusGrouped)
 	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(b), ' ', toString(i), ' ', hex(p))), ',') FROM ("+
-		"SELECT file_hash AS h, indexOf([%[3]s], splitByChar('/', path)[-1]) AS i, "+
+		"SELECT file_hash AS h, indexOf([%[3]s], concat(sensor, '/', splitByChar('/', path)[-1])) AS i, "+
 		"maxIf(bytes, status IN (%[4]s, %[5]s)) AS b, argMax(path, loaded_at) AS p, max(loaded_at) AS t, "+
 		"countIf(status IN (%[4]s)) AS n, maxIf(packets, status IN (%[4]s)) AS k, "+
 		"argMax(status, (generation, loaded_at)) AS last "+
-		"FROM %[1]s.%[2]s WHERE splitByChar('/', path)[-1] IN (%[3]s) AND sensor = %[6]s AND file_hash NOT IN (%[7]s) "+
+		"FROM %[1]s.%[2]s WHERE concat(sensor, '/', splitByChar('/', path)[-1]) IN (%[3]s) AND file_hash NOT IN (%[7]s) "+
 		"GROUP BY h, i HAVING b > 0 AND b < arrayElement([%[8]s], i) AND last NOT IN (%[9]s, %[10]s) "+
 		"AND (n > 0 AND k > 0 OR n = 0 AND b >= %[11]d) ORDER BY p IN (%[13]s) DESC, t DESC LIMIT %[12]d BY i)",
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quotedNames, ", "), ended, marked,
-		schema.Quote(l.sensor), strings.Join(quotedHashes, ", "), strings.Join(maxSizes, ", "),
+		"", strings.Join(quotedHashes, ", "), strings.Join(maxSizes, ", "),
 		schema.Quote(schema.StatusReplaced), schema.Quote(schema.StatusSuperseded), markOnlyMin, maxCandidates,
 		strings.Join(quotedPaths, ", "))
 	out, err := l.conn.QueryString(ctx, q)
@@ -753,7 +761,7 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 		// No time: the server's, by which marks are aged.
 		// With the file's size, so that a load killed before its outcome
 		// can be superseded (see supersede).
-		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensor, Status: status}
+		recs[i] = &schema.FileRecord{Hash: f.Hash, Generation: gens[i], Path: f.Path, Sensor: l.sensorOf(f), Status: status}
 		if status == schema.StatusLoading {
 			// Where its load cuts the file (see schema.FilesDDL's error).
 			recs[i].Error = f.cut
@@ -774,7 +782,7 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 // Commit writes the file's load record, after its last insert.
 func (l *Ledger) Commit(ctx context.Context, f File, g uint32, st *ingest.FileStats) error {
 	f.Reached("record", 0)
-	rec := FileRecord(st, l.sensor)
+	rec := FileRecord(st, l.sensorOf(f))
 	rec.Generation = g
 	token := ""
 	if rec.Status == schema.StatusLoaded && f.Hash != "" {
@@ -825,7 +833,7 @@ func (l *Ledger) Skip(ctx context.Context, f File, g uint32) error {
 }
 
 func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
-	return &schema.FileRecord{Hash: f.Hash, Generation: g, Path: f.Path, Sensor: l.sensor,
+	return &schema.FileRecord{Hash: f.Hash, Generation: g, Path: f.Path, Sensor: l.sensorOf(f),
 		Status: schema.StatusSkipped, Error: "not a capture file", LoadedAt: time.Now()}
 }
 
@@ -866,7 +874,7 @@ func (l *Ledger) CommitGroup(ctx context.Context, g *Group, stats []*ingest.File
 			recs = append(recs, l.skippedRecord(g.Files[i], g.Generations[i]))
 			continue
 		}
-		rec := FileRecord(st, l.sensor)
+		rec := FileRecord(st, l.sensorOf(g.Files[i]))
 		rec.Generation = g.Generations[i]
 		recs = append(recs, rec)
 	}

@@ -35,9 +35,10 @@ var ErrLoaded = errors.New("already loaded")
 
 // File is the capture file a Sink begins.
 type File struct {
-	Path  string
-	Hash  string // hex SHA-256 of the bytes as stored; empty for standard input
-	Force bool   // replace the file's rows if the destination holds them
+	Path   string
+	Hash   string // hex SHA-256 of the bytes as stored; empty for standard input
+	Force  bool   // replace the file's rows if the destination holds them
+	Sensor string // the sensor its rows are stored under; the sink's own when empty
 
 	// Checkpoint, when not nil, is called at the steps of a load that a
 	// crash test stops the loader at: "replace" (a replacement recorded,

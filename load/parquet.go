@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +45,7 @@ func (s *ParquetSink) Close() error { return nil }
 // forced: its rows are that one's first ones.
 func (s *ParquetSink) Begin(in File) (FileSink, error) {
 	if in.Hash != "" && !in.Force {
-		superseded, err := s.log.superseded(in.Hash, s.Sensor)
+		superseded, err := s.log.superseded(in.Hash, cmp.Or(in.Sensor, s.Sensor))
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +222,7 @@ func (f *parquetFile) Commit(st *ingest.FileStats) error {
 	if err := f.publish(); err != nil {
 		return err
 	}
-	return f.sink.log.commit(f.in, f.sink.Sensor, st, f.outputs)
+	return f.sink.log.commit(f.in, cmp.Or(f.in.Sensor, f.sink.Sensor), st, f.outputs)
 }
 
 func (f *parquetFile) Abort() {

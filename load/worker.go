@@ -381,7 +381,8 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 // fileOf is the File the sink named name begins for in, whose result is
 // res.
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
-	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
+	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Sensor: cmp.Or(in.Sensor, w.opt.Decode.Sensor),
+		Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
 		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
 			w.opt.BatchRows, batchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
@@ -397,7 +398,7 @@ func rowsKey(in ingest.Input, cfg ingest.Config) string {
 	if len(ports) == 0 {
 		ports = ingest.DefaultPorts
 	}
-	fmt.Fprintf(h, "%q %q %v %d %s", cfg.Sensor, in.Path, ports, cmp.Or(cfg.PairTimeout, ingest.DefaultPairTimeout), build)
+	fmt.Fprintf(h, "%q %q %v %d %s", cmp.Or(in.Sensor, cfg.Sensor), in.Path, ports, cmp.Or(cfg.PairTimeout, ingest.DefaultPairTimeout), build)
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 

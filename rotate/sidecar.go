@@ -3,7 +3,9 @@ package rotate
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
 )
 
 // Sidecar is the content of NAME.json, written next to each finished file
@@ -29,12 +31,35 @@ type Sidecar struct {
 // sidecarPath returns the sidecar path of the finished file path.
 func sidecarPath(path string) string { return path + ".json" }
 
-// ReadSidecar reads the sidecar of the finished file path.
+// maxSidecar bounds the sidecar ReadSidecar reads: rotate's are about 500
+// bytes.
+const maxSidecar = 64 << 10
+
+// ReadSidecar reads the sidecar of the finished file path. It reads only
+// a regular file, of up to maxSidecar bytes: a sidecar linked to
+// /dev/zero took all memory, and a FIFO hung the load (a hostile run).
 func ReadSidecar(path string) (Sidecar, error) {
 	var s Sidecar
-	b, err := os.ReadFile(sidecarPath(path))
+	name := sidecarPath(path)
+	// Not blocking, so that opening a FIFO does not wait for a writer.
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return s, fmt.Errorf("read sidecar: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return s, fmt.Errorf("read sidecar: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return s, fmt.Errorf("read sidecar %s: not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSidecar+1))
+	if err != nil {
+		return s, fmt.Errorf("read sidecar: %w", err)
+	}
+	if len(b) > maxSidecar {
+		return s, fmt.Errorf("read sidecar %s: over %d bytes: not one rotate wrote", name, maxSidecar)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, fmt.Errorf("decode sidecar %s: %w", sidecarPath(path), err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,4 +121,38 @@ func readInterface(tb testing.TB, path string) capture.Interface {
 		tb.Fatalf("%d interfaces", len(ifs))
 	}
 	return ifs[0]
+}
+
+// TestReadSidecar_notAFile: a sidecar that is no regular file, or far
+// larger than rotate writes, is an error at once: linked to /dev/zero it
+// took all memory, and a FIFO hung the load.
+func TestReadSidecar_notAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.pcap")
+	if err := syscall.Mkfifo(fifo+".json", 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.pcap")
+	if err := os.Symlink("/dev/zero", zero+".json"); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.pcap")
+	if err := os.WriteFile(big+".json", make([]byte, maxSidecar+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, zero, big} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := ReadSidecar(path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("ReadSidecar(%s) = nil error", path)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ReadSidecar(%s) still reading after 10 s", path)
+		}
+	}
 }

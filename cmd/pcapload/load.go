@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -61,8 +62,9 @@ func (e *env) load(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var refused []string // notes of sidecar sensors refused
 	if !f.sensorSet {
-		f.sensor = e.sidecarSensor(inputs, f.sensor)
+		refused = e.sidecarSensors(inputs, f.sensor)
 	}
 	sinks, err := openSinks(ctx, f)
 	if err != nil {
@@ -100,7 +102,10 @@ func (e *env) load(ctx context.Context, args []string) error {
 	}
 	bar.stop()
 	s := summarize(res, skipped, sinks)
-	s.Notes = append(s.Notes, sensorNotes(res, f.sensor)...)
+	if f.sensorSet {
+		s.Notes = append(s.Notes, sensorNotes(res, f.sensor)...)
+	}
+	s.Notes = append(s.Notes, refused...)
 	return e.printSummary(s, len(skipped), f.json)
 }
 
@@ -114,8 +119,8 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 		"captures or time the decoding; no Arrow batches are built and nothing is stored")
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
-	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row; not given, the one the inputs' rotate sidecars\n"+
-		"name, if they name one")
+	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row; not given, each file's rotate sidecar names its\n"+
+		"own, and the others are")
 	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group")
 	fs.IntVar(&f.insertRows, "insert-rows", 256<<10,
@@ -214,28 +219,38 @@ func (e *env) loadInputs(f loadFlags, args []string) ([]ingest.Input, []ingest.S
 	return inputs, skipped, nil
 }
 
-// sidecarSensor is the sensor of a load not given --sensor: the one
-// rotate's sidecars name, when the inputs' name one and the same; def
-// otherwise. rotate's files loaded without --sensor were stored as
-// "default" (a new user's run).
-func (e *env) sidecarSensor(inputs []ingest.Input, def string) string {
-	named := make(map[string]bool)
-	for _, in := range inputs {
-		if s := ingest.SidecarSensor(in.Path); s != "" {
-			named[s] = true
+// sidecarSensors gives each input of a load not given --sensor the
+// sensor its rotate sidecar names, if it has one: rotate's files loaded
+// without --sensor were stored as "default" (a new user's run). A file's
+// sensor is its own, whatever else the run loads: taken for a whole run,
+// the same file was exported under two sensors by two runs (a hostile
+// run). The others keep def. It says what it did, and returns notes of
+// the sidecars whose sensor pcapload refuses.
+func (e *env) sidecarSensors(inputs []ingest.Input, def string) []string {
+	files := make(map[string]int)
+	var notes []string
+	for i := range inputs {
+		s := ingest.SidecarSensor(inputs[i].Path)
+		if s == "" {
+			continue
 		}
-	}
-	if len(named) != 1 {
-		return def // none, or several: sensorNotes tells of them
-	}
-	for s := range named {
-		if parquet.CheckSensor(s) != nil {
-			return def
+		if err := parquet.CheckSensor(s); err != nil {
+			notes = append(notes, fmt.Sprintf("%s: its sidecar's sensor %q is refused (%v); loaded as %q",
+				inputs[i].Path, s, err, def))
+			continue
 		}
-		fmt.Fprintf(e.stderr, "pcapload: sensor %q, as rotate's sidecars name it (--sensor names another)\n", oneLine(s))
-		return s
+		inputs[i].Sensor = s
+		files[s]++
 	}
-	return def
+	if len(files) > 0 {
+		var each []string
+		for _, s := range slices.Sorted(maps.Keys(files)) {
+			each = append(each, fmt.Sprintf("%q %s", s, plural(uint64(files[s]), "file")))
+		}
+		fmt.Fprintf(e.stderr, "pcapload: sensor from rotate's sidecars: %s; any other file %q (--sensor sets one for all)\n",
+			oneLine(strings.Join(each, ", ")), def)
+	}
+	return notes
 }
 
 // printSummary prints the summary: notes and errors one line each on stderr

@@ -57,6 +57,7 @@ type replacedKey struct{ sink, why string }
 
 type fileSummary struct {
 	Path        string            `json:"path"`
+	Sensor      string            `json:"sensor,omitempty"`
 	Format      string            `json:"format,omitempty"`
 	Compression string            `json:"compression,omitempty"`
 	Packets     uint64            `json:"packets"`
@@ -242,7 +243,7 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 	if rows == nil {
 		rows = map[string]uint64{} // a file that failed before any destination: none
 	}
-	fs := fileSummary{Path: st.Path, Format: st.Format, Compression: st.Compression,
+	fs := fileSummary{Path: st.Path, Sensor: st.Sensor, Format: st.Format, Compression: st.Compression,
 		Packets: st.Packets, Reasons: st.Reasons.Map(), Messages: st.Messages(),
 		Malformed: st.Malformed, Rows: rows, Reassembly: reassemblyOf(st),
 		KernelDrops: st.KernelDrops, UnsupportedLinks: links, Superseded: superseded, Replaced: f.Replaced()}
