@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"context"
 	"errors"
 	"net"
 	"regexp"
@@ -73,9 +74,13 @@ func serverCode(err error) (int, bool) {
 	return 0, false
 }
 
-// unreachable reports whether err is a failure to reach the server at all:
-// a connection refused, a host with no route, a dial that timed out.
+// unreachable reports whether err is a failure to reach the server or to
+// get its answer at all: a connection refused, a host with no route, a
+// dial or an answer that timed out (a server that accepts and never
+// answers), or one already counted down.
 func unreachable(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	var ne net.Error
+	return errors.Is(err, errDown) || errors.As(err, &op) && op.Op == "dial" ||
+		errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -43,6 +45,14 @@ func newHTTP(t Target, opt Options) (*httpInserter, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = opt.Conns
+	// A server that accepts and never answers hung a load for good.
+	connect := dialTimeout
+	if opt.Timeout > 0 {
+		connect = min(connect, opt.Timeout)
+	}
+	tr.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = connect
+	tr.ResponseHeaderTimeout = opt.Timeout
 	return &httpInserter{
 		endpoint: scheme + "://" + t.Addr + "/?database=" + url.QueryEscape(t.Database),
 		t:        t,

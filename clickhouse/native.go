@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	chgo "github.com/ClickHouse/ch-go"
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -42,7 +41,8 @@ func newNative(t Target, opt Options) (*native, error) {
 		Addr:         []string{t.Addr},
 		Auth:         ch.Auth{Database: t.Database, Username: t.User, Password: t.Password},
 		Compression:  &ch.Compression{Method: method},
-		DialTimeout:  5 * time.Second,
+		DialTimeout:  min(dialTimeout, opt.Timeout),
+		ReadTimeout:  opt.Timeout,
 		MaxOpenConns: opt.Conns,
 		MaxIdleConns: opt.Conns,
 	})
@@ -55,10 +55,10 @@ func newNative(t Target, opt Options) (*native, error) {
 		conn: conn,
 		opt: chgo.Options{
 			Address: t.Addr, Database: t.Database, User: t.User, Password: t.Password,
-			Compression: chMethod, DialTimeout: 5 * time.Second,
+			Compression: chMethod, DialTimeout: min(dialTimeout, opt.Timeout),
 			// The server answers an insert once its parts and views are
 			// written, which can take longer than ch-go's 3 s default.
-			ReadTimeout: 10 * time.Minute,
+			ReadTimeout: opt.Timeout,
 			ClientName:  "pcapload",
 		},
 		pool: make(chan *chgo.Client, opt.Conns),

@@ -32,6 +32,12 @@ type Options struct {
 	// reloads the file (load.Ledger.SetTakeover); load.DefaultTakeover
 	// when 0, none when < 0.
 	Takeover time.Duration
+	// Done, when closed (the run was interrupted), ends retries: a
+	// statement then fails after the attempt in progress.
+	Done <-chan struct{}
+	// Timeout bounds the wait for the server's answer to one attempt at
+	// a statement; 5 minutes when 0 (see answerTimeout).
+	Timeout time.Duration
 }
 
 func (o *Options) defaults(t Target) {
@@ -49,6 +55,9 @@ func (o *Options) defaults(t Target) {
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 250 * time.Millisecond
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = answerTimeout
 	}
 }
 
@@ -78,9 +87,10 @@ type Sink struct {
 	ledger *load.Ledger
 
 	// downSince is when a statement's retries first ended without
-	// reaching the server, in Unix nanoseconds; 0 once one reaches it
-	// (see retry).
-	downSince atomic.Int64
+	// reaching the server, in Unix nanoseconds; 0 once one reaches it.
+	// lastTry is when a statement last tried it while it was down (see
+	// retry).
+	downSince, lastTry atomic.Int64
 
 	mu      sync.Mutex
 	tables  bool     // the tables were created
@@ -209,7 +219,8 @@ func (s *Sink) Close() error {
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes)
-	ctx := context.Background()
+	ctx, cancel := s.beginContext()
+	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, err
 	}
@@ -223,13 +234,32 @@ func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g}, nil
 }
 
+// beginContext is the context of beginning files, ended by an interrupt
+// (Options.Done): a server that never answers held the run past every
+// signal (a hostile run). A begin cut short is one a crash cut, which the
+// Ledger's records are made for.
+func (s *Sink) beginContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if s.opt.Done != nil {
+		go func() {
+			select {
+			case <-s.opt.Done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}
+
 // SplitGroup implements load.GroupSink: files make one group on a server,
 // and one per shard on a cluster, each loaded on its shard.
 func (s *Sink) SplitGroup(files []load.File) ([][]int, error) {
 	if s.target.Cluster == "" {
 		return load.OneGroup(len(files)), nil
 	}
-	ctx := context.Background()
+	ctx, cancel := s.beginContext()
+	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, err
 	}
@@ -253,7 +283,8 @@ func (s *Sink) SplitGroup(files []load.File) ([][]int, error) {
 
 // BeginGroup implements load.GroupSink.
 func (s *Sink) BeginGroup(files []load.File) (load.GroupFileSink, []bool, error) {
-	ctx := context.Background()
+	ctx, cancel := s.beginContext()
+	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -360,22 +391,29 @@ func (s *Sink) onSystem(ctx context.Context, f func(inserter) error) error {
 // ApplySchema creates the tables when they are missing.
 func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ctx) }
 
-// retry runs f until it succeeds, ctx ends or the retries are spent,
-// doubling the wait between attempts, and returns f's last error. An
-// answer that no retry can change (see permanent) ends it at once.
+// retry runs f until it succeeds, ctx ends, the run is interrupted or the
+// retries are spent, doubling the wait between attempts, and returns f's
+// last error. An answer that no retry can change (see permanent) ends it
+// at once.
 //
-// A server that cannot be reached at all for longer than outage (see
-// outageAfter) is taken to be down for the run: from then on, statements
-// try once, without backoff, until one reaches it. A nightly load of a
-// thousand files into a server that was down spent the retries on every
-// file, minutes of waiting for as many identical errors; a shorter outage
-// is ridden out file by file, as before (failing fast after a first file's
-// retries failed 179 of 200 files over a 2.5 s restart: a hostile run).
+// A server not reached (see unreachable) for longer than outage after a
+// statement's retries first failed to is taken to be down: statements then
+// fail without trying it, but for one every probe interval, until one
+// reaches it. A nightly load of a thousand files into a server that was
+// down spent the retries on every file, minutes of waiting for as many
+// identical errors, and one that never answered hung it. A shorter outage
+// is ridden out file by file (failing fast at once failed 179 of 200 files
+// over a 2.5 s restart: a hostile run).
 func (s *Sink) retry(ctx context.Context, f func() error) error {
 	wait := s.opt.Backoff
-	retries, down := s.opt.Retries, false
-	if since := s.downSince.Load(); since != 0 && time.Since(time.Unix(0, since)) > s.outage() {
-		retries, down = 0, true
+	retries := s.opt.Retries
+	down := s.isDown()
+	if down {
+		if last := s.lastTry.Load(); last != 0 && time.Since(time.Unix(0, last)) < s.probe() {
+			return fmt.Errorf("%w: not reached for %s; not tried", errDown, s.downFor())
+		}
+		s.lastTry.Store(time.Now().UnixNano())
+		retries = 0
 	}
 	for attempt := 0; ; attempt++ {
 		err := f()
@@ -383,13 +421,12 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 			s.downSince.Store(0)
 			return nil
 		}
-		if attempt >= retries || ctx.Err() != nil || permanent(err) {
+		if attempt >= retries || ctx.Err() != nil || permanent(err) || s.interrupted() {
 			switch {
 			case attempt > 0:
 				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 			case down:
-				err = fmt.Errorf("%w (tried once: the server was not reached for %s)", err,
-					time.Since(time.Unix(0, s.downSince.Load())).Round(time.Second))
+				err = fmt.Errorf("%w (tried once: not reached for %s)", err, s.downFor())
 			}
 			if attempt == retries && unreachable(err) {
 				s.downSince.CompareAndSwap(0, time.Now().UnixNano())
@@ -400,10 +437,48 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 		case <-time.After(wait):
 		case <-ctx.Done():
 			return err
+		case <-s.opt.Done:
+			return err
 		}
 		wait *= 2
 	}
 }
+
+// errDown is the error of a statement not tried, the server being down.
+var errDown = errors.New("server down")
+
+// isDown reports whether the server has not been reached for longer than
+// outage since a statement's retries first failed to.
+func (s *Sink) isDown() bool {
+	since := s.downSince.Load()
+	return since != 0 && time.Since(time.Unix(0, since)) > s.outage()
+}
+
+// downFor is how long the server has not been reached, by the seconds.
+func (s *Sink) downFor() time.Duration {
+	return time.Since(time.Unix(0, s.downSince.Load())).Round(time.Second)
+}
+
+// probe is how often a statement tries a server that is down.
+func (s *Sink) probe() time.Duration { return max(s.outage()/4, time.Second) }
+
+func (s *Sink) interrupted() bool {
+	select {
+	case <-s.opt.Done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Timeouts of one attempt at a statement: to connect, and to wait for the
+// server's answer. An insert is answered once its part and views are
+// written, seconds for the largest; a server that takes minutes is
+// taken for one that stopped answering.
+const (
+	dialTimeout   = 10 * time.Second
+	answerTimeout = 5 * time.Minute
+)
 
 // outage is how long after a statement's retries first failed to reach
 // the server it counts as down (see retry): eight times the backoff of

@@ -55,6 +55,63 @@ func TestSink_Begin_retries(t *testing.T) {
 			if _, err := s.Begin(load.File{Path: "h.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
 				t.Errorf("Begin after the outage = %v, want one try", err)
 			}
+			// And until the next probe, none: a server that never answers
+			// costs a timeout a try.
+			if _, err := s.Begin(load.File{Path: "i.pcap"}); !errors.Is(err, errDown) {
+				t.Errorf("Begin just after a probe = %v, want not tried", err)
+			}
+		})
+	}
+}
+
+// TestSink_noAnswer: a server that accepts connections and never answers
+// fails a statement after the answer timeout, counted as not reached; it
+// hung a load for good.
+func TestSink_noAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	defer func() {
+		l.Close()
+		<-accepted
+	}()
+	go func() {
+		defer close(accepted)
+		var held []net.Conn // open, never read nor answered
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	for _, scheme := range []string{"clickhouse", "http"} {
+		t.Run(scheme, func(t *testing.T) {
+			s, err := Open(scheme+"://"+l.Addr().String()+"/default",
+				Options{Retries: 1, Backoff: 10 * time.Millisecond, Timeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.Begin(load.File{Path: "f.pcap"})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || s.downSince.Load() == 0 {
+					t.Errorf("Begin = %v, down since %d; want a failure counted as not reached", err, s.downSince.Load())
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Begin still waiting for an answer after 20 s")
+			}
 		})
 	}
 }

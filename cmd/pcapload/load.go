@@ -401,7 +401,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
 			s, err := clickhouse.Open(dest, clickhouse.Options{
 				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
-				Takeover: cmp.Or(f.takeover, -1),
+				Takeover: cmp.Or(f.takeover, -1), Done: ctx.Done(),
 			})
 			if err != nil {
 				return fail(usagef("load: --to %s: %v", dest, err))

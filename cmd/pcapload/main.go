@@ -31,9 +31,20 @@ var version = "dev"
 
 func main() {
 	setMemoryLimit()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupt := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		// A second signal stops the process at once: a load waiting on a
+		// server that does not answer ignored every one (a hostile run).
+		// Exactly once holds as after a SIGKILL.
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		fmt.Fprintln(os.Stderr, "pcapload: interrupted: ending what is in progress (interrupt again to stop at once)")
+		interrupt()
+	}()
 	code := run(ctx, os.Args[1:], detachStdin(), os.Stdout, os.Stderr)
-	stop()
+	interrupt()
 	os.Exit(code)
 }
 

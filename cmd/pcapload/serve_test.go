@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/ingest"
@@ -223,6 +227,62 @@ func TestServe_stopped(t *testing.T) {
 				t.Errorf("stderr = %q, want the file and the destination named", errOut)
 			}
 		})
+	}
+}
+
+// TestLoad_interruptNoAnswer interrupts a load into a server that accepts
+// connections and never answers: the load ends at once, its files failed,
+// where it waited past every signal; a second signal stops it whatever it
+// waits for.
+func TestLoad_interruptNoAnswer(t *testing.T) {
+	bin := chtest.Binary(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	defer func() {
+		l.Close()
+		<-accepted
+	}()
+	go func() {
+		defer close(accepted)
+		var held []net.Conn // open, never read nor answered
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	for _, signals := range []int{1, 2} {
+		cmd := exec.Command(bin, "load", "--progress", "never", "--to", "http://"+l.Addr().String()+"/default", resolverPcap)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		time.Sleep(time.Second)
+		for range signals {
+			cmd.Process.Signal(syscall.SIGTERM)
+			time.Sleep(100 * time.Millisecond)
+		}
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%d signals: the load still ran 30 s after\n%s", signals, stderr.String())
+		}
+		code := cmd.ProcessState.ExitCode()
+		if signals == 1 && (code != exitFailure || !strings.Contains(stderr.String(), resolverPcap+": http://")) {
+			t.Errorf("interrupted: exit %d, want 1 and the file failed\n%s", code, stderr.String())
+		}
 	}
 }
 
