@@ -301,3 +301,21 @@ func (s *groupRecorder) BeginGroup([]load.File) (load.GroupFileSink, []bool, err
 	s.mu.Unlock()
 	return nil, nil, errors.New("groupRecorder takes no group")
 }
+
+// TestRun_noSinkBegun: files that no destination began (the one there is
+// fails each as it begins: a server that is down) fail without being
+// decoded, and count no packet: they were decoded whole for nothing, and
+// their messages counted in the summary.
+func TestRun_noSinkBegun(t *testing.T) {
+	inputs := corpusInputs(t)
+	for _, groupFiles := range []int{0, 1} {
+		down := &besideSink{fail: true, rows: make(map[string]uint64)}
+		res := load.Run(t.Context(), inputs, []load.Sink{down}, load.Options{Workers: 2, GroupFiles: groupFiles})
+		for _, f := range res.Files {
+			if !f.Failed() || f.Skipped != "" || f.Stats.Packets != 0 {
+				t.Errorf("group-files %d: %s: failed %v, skipped %q, %d packets; want failed, none decoded",
+					groupFiles, f.Stats.Path, f.Failed(), f.Skipped, f.Stats.Packets)
+			}
+		}
+	}
+}

@@ -128,7 +128,9 @@ func (w *worker) file(in ingest.Input) FileResult {
 	}
 	if !w.begin(in) {
 		res.Stats = ingest.FileStats{Path: in.Path, Hash: in.Hash}
-		res.Skipped = res.loadedText()
+		if len(res.SinkErrs) == 0 {
+			res.Skipped = res.loadedText()
+		}
 		return res
 	}
 	w.curB = nil
@@ -438,8 +440,10 @@ func (w *worker) beginIn(in ingest.Input, except int) bool {
 		case errors.Is(err, ErrLoaded):
 			w.res.Loaded = append(w.res.Loaded, s.Name())
 		case err != nil:
+			// Not loading: a file no sink began was decoded whole for
+			// nothing, and its messages counted (a new user's run into a
+			// server that was down).
 			w.sinkFailed(s.Name(), wrapSinkErr("begin", err))
-			loading = true
 		default:
 			loading = true
 		}
