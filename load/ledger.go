@@ -282,18 +282,23 @@ func (l *Ledger) waitTakeover(ctx context.Context, files []File, sts []fileState
 // replaced though not forced; grouped when f goes into a group now.
 func replaceReason(st fileState, f File, grouped bool, waited time.Duration) string {
 	var why string
+	// Said of one file or of many (the summary lists the files by reason).
 	switch {
 	case st.has(schema.StatusReplacing) && !st.has(schema.StatusReplaced):
-		why = "an earlier replacement of them did not finish"
+		why = "an earlier replacement did not finish"
+	case st.has(schema.StatusGrouped) && st.has(schema.StatusFailed):
+		// Its rows went into a group's inserts; the group's tokens are
+		// not its own.
+		why = "an earlier load in a group failed"
 	case st.has(schema.StatusGrouped):
-		why = "an earlier load of it in a group did not finish"
+		why = "an earlier load in a group did not finish"
 	case grouped:
-		why = "an earlier load of it on its own did not finish, and a group's inserts do not match its"
+		why = "an earlier load one file at a time did not finish, and a group's inserts do not match its"
 	case st.cut != f.cut:
-		why = "an earlier load of it did not finish, and cut its rows into other inserts or filled them " +
+		why = "an earlier load did not finish, and cut the rows into other inserts or filled them " +
 			"otherwise (batch or insert sizes, sensor, path, ports, pcapload version)"
 	default:
-		why = "an earlier load of it did not finish"
+		why = "an earlier load did not finish"
 	}
 	if waited > 0 {
 		why += fmt.Sprintf("; this load first waited %.1f s for that load's mark to be --takeover-after old",
