@@ -78,12 +78,19 @@ func pathError(err error) error {
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, fs.ErrNotExist) && strings.ContainsAny(pe.Path, `*?[`) {
 			// A pattern the shell passed on as it was: it matched nothing.
-			return fmt.Errorf("%s: no file matches the pattern: %w", pe.Path, pe.Err)
+			return noMatch(pe.Path)
 		}
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
 }
+
+// noMatch is the error of a pattern that matches no file; it is an
+// fs.ErrNotExist.
+type noMatch string
+
+func (e noMatch) Error() string { return string(e) + ": no file matches the pattern" }
+func (e noMatch) Unwrap() error { return fs.ErrNotExist }
 
 // Unpin closes the file Pin opened.
 func (in *Input) Unpin() {
@@ -168,10 +175,9 @@ func (e *expander) arg(a string) error {
 	if _, err := os.Stat(a); err == nil {
 		return e.path(a, false)
 	}
-	matches, err := filepath.Glob(a)
-	if err != nil {
-		return fmt.Errorf("%s: bad pattern: %w", a, err)
-	}
+	// A malformed pattern matches nothing: a missing zz[.pcap failed the
+	// whole run where any other missing file fails alone.
+	matches, _ := filepath.Glob(a)
 	e.unreadableFolders(a)
 	if len(matches) == 0 {
 		// Kept as an input so that it fails alone, with the reason, and

@@ -69,6 +69,7 @@ func TestExpand_patternMatchesNothing(t *testing.T) {
 	dir := t.TempDir()
 	for arg, want := range map[string]string{
 		filepath.Join(dir, "dns_*.pcap"): "no file matches the pattern",
+		filepath.Join(dir, "dns[.pcap"):  "no file matches the pattern", // malformed: failed the run
 		filepath.Join(dir, "dns.pcap"):   "no such file",
 	} {
 		inputs, _, err := ingest.Expand([]string{arg})
