@@ -68,32 +68,10 @@ func TestSink_Begin_retries(t *testing.T) {
 // fails a statement after the answer timeout, counted as not reached; it
 // hung a load for good.
 func TestSink_noAnswer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan struct{})
-	defer func() {
-		l.Close()
-		<-accepted
-	}()
-	go func() {
-		defer close(accepted)
-		var held []net.Conn // open, never read nor answered
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	addr := chtest.Silent(t)
 	for _, scheme := range []string{"clickhouse", "http"} {
 		t.Run(scheme, func(t *testing.T) {
-			s, err := Open(scheme+"://"+l.Addr().String()+"/default",
+			s, err := Open(scheme+"://"+addr+"/default",
 				Options{Retries: 1, Backoff: 10 * time.Millisecond, Timeout: 200 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

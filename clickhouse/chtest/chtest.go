@@ -178,6 +178,37 @@ func FreeAddr(tb testing.TB) string {
 	return l.Addr().String()
 }
 
+// Silent returns the loopback address of a listener that accepts
+// connections and never reads nor answers them: a server that stopped
+// answering. It closes them when the test ends.
+func Silent(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("listen: %v", err)
+	}
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		var held []net.Conn
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	tb.Cleanup(func() {
+		l.Close()
+		<-accepted
+	})
+	return l.Addr().String()
+}
+
 // Usage returns the CPU time the server has used so far, user and system,
 // and its peak resident memory in bytes.
 func (s *Server) Usage() (cpu time.Duration, peakRSS int64, err error) {

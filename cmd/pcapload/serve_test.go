@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,31 +235,9 @@ func TestServe_stopped(t *testing.T) {
 // waits for.
 func TestLoad_interruptNoAnswer(t *testing.T) {
 	bin := chtest.Binary(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan struct{})
-	defer func() {
-		l.Close()
-		<-accepted
-	}()
-	go func() {
-		defer close(accepted)
-		var held []net.Conn // open, never read nor answered
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	addr := chtest.Silent(t)
 	for _, signals := range []int{1, 2} {
-		cmd := exec.Command(bin, "load", "--progress", "never", "--to", "http://"+l.Addr().String()+"/default", resolverPcap)
+		cmd := exec.Command(bin, "load", "--progress", "never", "--to", "http://"+addr+"/default", resolverPcap)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
