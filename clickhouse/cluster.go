@@ -36,25 +36,27 @@ const shardSQL = "SELECT arrayStringConcat(groupArray(concat(toString(shard_weig
 	"host_address, ' ', toString(port))), ',') FROM (SELECT * FROM system.clusters " +
 	"WHERE cluster = %s AND replica_num = 1 ORDER BY shard_num)"
 
-// setupCluster finds the shards from the entry server's remote_servers,
-// creates the schema's tables on each shard one by one (the engine refuses
-// ON CLUSTER without ZooKeeper: "Replicated DDL queries are disabled"),
-// then the Distributed tables over them on each shard.
+// setupCluster finds the shards from the entry server's remote_servers
+// and creates the schema's tables on each shard one by one (the engine
+// refuses ON CLUSTER without ZooKeeper: "Replicated DDL queries are
+// disabled"), then the Distributed tables over them (see ensureTables).
+// A shard that fails leaves the others loading: its own files fail as
+// they begin, when it is tried again; with one shard down, every file of
+// the run failed (a new user's run). It fails when every shard does.
 func (s *Sink) setupCluster(ctx context.Context) error {
 	c, err := s.openShards(ctx)
 	if err != nil {
 		return err
 	}
 	s.cluster = c
+	var errs []error
 	for _, sh := range c.shards {
 		if err := sh.ensureTables(ctx); err != nil {
-			return fmt.Errorf("shard %s: %w", sh.target.Addr, err)
+			errs = append(errs, fmt.Errorf("shard %s: %w", sh.target.Addr, err))
 		}
 	}
-	for _, sh := range c.shards {
-		if err := sh.createDistributed(ctx, s.target.Cluster); err != nil {
-			return fmt.Errorf("shard %s: %w", sh.target.Addr, err)
-		}
+	if len(errs) == len(c.shards) {
+		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -95,6 +97,7 @@ func (s *Sink) openShards(ctx context.Context) (*cluster, error) {
 			c.close()
 			return nil, err
 		}
+		sh.distributedOver = s.target.Cluster
 		c.shards = append(c.shards, sh)
 		for range w {
 			c.slots = append(c.slots, i)

@@ -95,6 +95,9 @@ type Sink struct {
 	mu      sync.Mutex
 	tables  bool     // the tables were created
 	cluster *cluster // the shards, once found; nil for one server
+	// distributedOver names the cluster of a shard's Sink, whose
+	// Distributed tables it creates with its own.
+	distributedOver string
 }
 
 var _ load.Sink = (*Sink)(nil)
@@ -342,6 +345,11 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 		err := s.retry(ctx, func() error { return s.ins.exec(ctx, ddl) })
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)
+		}
+	}
+	if s.distributedOver != "" {
+		if err := s.createDistributed(ctx, s.distributedOver); err != nil {
+			return err
 		}
 	}
 	s.tables = true

@@ -91,3 +91,38 @@ func TestLoad_cluster(t *testing.T) {
 		t.Errorf("report of the cluster: exit %d, want %d files loaded\n%s%s", code, files, out, errOut)
 	}
 }
+
+// TestLoad_clusterShardDown loads an archive into a cluster of two whose
+// second shard is down: the files of the first load, those of the second
+// fail naming it, and a rerun once it is back completes the archive, its
+// Distributed tables made then. With one shard down, every file failed.
+func TestLoad_clusterShardDown(t *testing.T) {
+	const files = 8
+	servers := chtest.StartCluster(t, 2)
+	caps := writeArchive(t, files, 1000)
+	full := filepath.Join(t.TempDir(), "db")
+	loadOK(t, servers[0].Bin, full, caps, crashLoadArgs)
+	want := query(t, servers[0].Bin, full, contentSQL())
+
+	servers[1].Kill()
+	dest := "clickhouse://" + servers[0].TCP + "/default?cluster=" + chtest.ClusterName
+	args := []string{"load", "--json", "--progress", "never", "--to", dest, caps}
+	code, out, errOut := runBinary(t, servers[0].Bin, args...)
+	s := loadJSON(t, out)
+	if code != exitFailure || s.FilesLoaded == 0 || s.FilesFailed == 0 || !strings.Contains(errOut, servers[1].TCP) {
+		t.Fatalf("load with shard 2 down: exit %d, %d loaded, %d failed; want 1 and both, shard 2 named\n%s",
+			code, s.FilesLoaded, s.FilesFailed, errOut)
+	}
+	servers[1] = servers[1].Restart(t)
+	if code, _, errOut := runBinary(t, servers[0].Bin, args...); code != exitOK {
+		t.Fatalf("rerun with both shards: exit %d\n%s", code, errOut)
+	}
+	for i, srv := range servers {
+		if got := serverQuery(t, srv, distributed(contentSQL())); got != want {
+			t.Errorf("server %d: rows (count, checksum) = %q, want %q", i+1, got, want)
+		}
+		if got := serverQuery(t, srv, distributed(loadedSQL)); got != fmt.Sprintf("%d,%d\n", files, files) {
+			t.Errorf("server %d: files loaded once, recorded = %q, want %d,%d", i+1, got, files, files)
+		}
+	}
+}
