@@ -423,11 +423,18 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 		s.lastTry.Store(time.Now().UnixNano())
 		retries = 0
 	}
+	start := time.Now() // of the first attempt: a server down since
 	for attempt := 0; ; attempt++ {
 		err := f()
 		if err == nil {
 			s.downSince.Store(0)
 			return nil
+		}
+		if down {
+			// The next probe counts from this one's end: an attempt
+			// that waits out the answer timeout would otherwise let
+			// the next file try at once.
+			s.lastTry.Store(time.Now().UnixNano())
 		}
 		if attempt >= retries || ctx.Err() != nil || permanent(err) || s.interrupted() {
 			switch {
@@ -437,7 +444,10 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 				err = fmt.Errorf("%w (tried once: not reached for %s)", err, s.downFor())
 			}
 			if attempt == retries && unreachable(err) {
-				s.downSince.CompareAndSwap(0, time.Now().UnixNano())
+				// Down since the first attempt: retries that each wait
+				// out the answer timeout took 20 minutes, and the next
+				// file would have spent as many before it counted down.
+				s.downSince.CompareAndSwap(0, start.UnixNano())
 			}
 			return err
 		}

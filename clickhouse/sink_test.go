@@ -90,6 +90,17 @@ func TestSink_noAnswer(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("Begin still waiting for an answer after 20 s")
 			}
+			// Down since the first attempt, longer than the outage (80 ms)
+			// by the retries' timeouts: the next file tries once, and the
+			// one after, within the probe interval of that try's end, not
+			// at all. Counted from the retries' end, each file of a
+			// server that never answered spent them all.
+			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
+				t.Errorf("second Begin = %v, want one try", err)
+			}
+			if _, err := s.Begin(load.File{Path: "h.pcap"}); !errors.Is(err, errDown) {
+				t.Errorf("third Begin = %v, want not tried", err)
+			}
 		})
 	}
 }
