@@ -72,7 +72,7 @@ func (s *Sink) openShards(ctx context.Context) (*cluster, error) {
 	// server (each shard creates its own, see ensureDatabase).
 	var out string
 	err := s.onSystem(ctx, func(ins inserter) error {
-		return s.retry(ctx, func() (err error) {
+		return s.retry(ctx, func(ctx context.Context) (err error) {
 			out, err = ins.query(ctx, fmt.Sprintf(shardSQL, schema.Quote(s.target.Cluster)))
 			return err
 		})

@@ -175,12 +175,12 @@ func newInserter(t Target, opt Options) (inserter, error) {
 type retryConn struct{ s *Sink }
 
 func (c retryConn) Exec(ctx context.Context, q string) error {
-	return c.s.retry(ctx, func() error { return c.s.ins.exec(ctx, q) })
+	return c.s.retry(ctx, func(ctx context.Context) error { return c.s.ins.exec(ctx, q) })
 }
 
 func (c retryConn) QueryString(ctx context.Context, q string) (string, error) {
 	var out string
-	err := c.s.retry(ctx, func() error {
+	err := c.s.retry(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = c.s.ins.query(ctx, q)
 		return err
@@ -342,7 +342,7 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 		ddls = append(ddls, schema.RetentionDDL(s.target.Database, s.opt.Retention))
 	}
 	for _, ddl := range ddls {
-		err := s.retry(ctx, func() error { return s.ins.exec(ctx, ddl) })
+		err := s.retry(ctx, func(ctx context.Context) error { return s.ins.exec(ctx, ddl) })
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)
 		}
@@ -363,7 +363,7 @@ func (s *Sink) ensureDatabase(ctx context.Context) error {
 	db := s.target.Database
 	return s.onSystem(ctx, func(ins inserter) error {
 		var n string
-		err := s.retry(ctx, func() (err error) {
+		err := s.retry(ctx, func(ctx context.Context) (err error) {
 			n, err = ins.query(ctx, "SELECT toString(count()) FROM system.databases WHERE name = "+schema.Quote(db))
 			return err
 		})
@@ -373,7 +373,7 @@ func (s *Sink) ensureDatabase(ctx context.Context) error {
 		if n != "0" {
 			return nil
 		}
-		err = s.retry(ctx, func() error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
+		err = s.retry(ctx, func(ctx context.Context) error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
 		if err != nil {
 			return fmt.Errorf("create database %s: %w", db, err)
 		}
@@ -401,18 +401,19 @@ func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ct
 
 // retry runs f until it succeeds, ctx ends, the run is interrupted or the
 // retries are spent, doubling the wait between attempts, and returns f's
-// last error. An answer that no retry can change (see permanent) ends it
-// at once.
+// last error. Each attempt has Options.Timeout: a server that stopped
+// reading an insert's body held it for good (a hostile run). An answer that
+// no retry can change (see permanent) ends it at once.
 //
-// A server not reached (see unreachable) for longer than outage after a
-// statement's retries first failed to is taken to be down: statements then
-// fail without trying it, but for one every probe interval, until one
-// reaches it. A nightly load of a thousand files into a server that was
-// down spent the retries on every file, minutes of waiting for as many
-// identical errors, and one that never answered hung it. A shorter outage
-// is ridden out file by file (failing fast at once failed 179 of 200 files
-// over a 2.5 s restart: a hostile run).
-func (s *Sink) retry(ctx context.Context, f func() error) error {
+// A server not reached (see unreachable) is retried until it has not been
+// for the outage, however many attempts that takes, so that a restart is
+// ridden out: its 1.75 s of retries failed whole groups over a 2 s
+// restart. Past the outage the server counts as down: statements then
+// fail without trying it, but for one probe every probe interval, until
+// one reaches it. A nightly load of a thousand files into a server that
+// was down spent the retries on every file, minutes of waiting for as many
+// identical errors, and one that never answered hung it.
+func (s *Sink) retry(ctx context.Context, f func(context.Context) error) error {
 	wait := s.opt.Backoff
 	retries := s.opt.Retries
 	down := s.isDown()
@@ -425,28 +426,32 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 	}
 	start := time.Now() // of the first attempt: a server down since
 	for attempt := 0; ; attempt++ {
-		err := f()
+		actx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
+		err := f(actx)
+		cancel()
 		if err == nil {
 			s.downSince.Store(0)
 			return nil
 		}
 		if down {
 			// The next probe counts from this one's end: an attempt
-			// that waits out the answer timeout would otherwise let
-			// the next file try at once.
+			// that waits out the timeout would otherwise let the next
+			// file try at once.
 			s.lastTry.Store(time.Now().UnixNano())
 		}
-		if attempt >= retries || ctx.Err() != nil || permanent(err) || s.interrupted() {
+		notReached := unreachable(err)
+		more := attempt < retries || notReached && retries > 0 && time.Since(start) < s.outage()
+		if !more || ctx.Err() != nil || permanent(err) || s.interrupted() {
 			switch {
 			case attempt > 0:
-				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
+				err = fmt.Errorf("%w (after %d attempts in %s)", err, attempt+1, time.Since(start).Round(100*time.Millisecond))
 			case down:
 				err = fmt.Errorf("%w (tried once: not reached for %s)", err, s.downFor())
 			}
-			if attempt == retries && unreachable(err) {
-				// Down since the first attempt: retries that each wait
-				// out the answer timeout took 20 minutes, and the next
-				// file would have spent as many before it counted down.
+			if notReached && !more {
+				// Down since the first attempt: the next file would
+				// otherwise wait out another outage before it counted
+				// the server down.
 				s.downSince.CompareAndSwap(0, start.UnixNano())
 			}
 			return err
@@ -458,9 +463,13 @@ func (s *Sink) retry(ctx context.Context, f func() error) error {
 		case <-s.opt.Done:
 			return err
 		}
-		wait *= 2
+		wait = min(wait*2, maxBackoff)
 	}
 }
+
+// maxBackoff bounds the wait between attempts while a server is ridden
+// out.
+const maxBackoff = 2 * time.Second
 
 // errDown is the error of a statement not tried, the server being down.
 var errDown = errors.New("server down")
@@ -498,9 +507,9 @@ const (
 	answerTimeout = 5 * time.Minute
 )
 
-// outage is how long after a statement's retries first failed to reach
-// the server it counts as down (see retry): eight times the backoff of
-// one statement's retries, 14 s by default.
+// outage is how long a server may not be reached before it counts as
+// down (see retry): eight times the backoff of one statement's retries,
+// 14 s by default.
 func (s *Sink) outage() time.Duration {
 	var spent time.Duration
 	for i, w := 0, s.opt.Backoff; i < s.opt.Retries; i, w = i+1, w*2 {
@@ -600,7 +609,7 @@ func (f *fileSink) flush() error {
 	go func() {
 		s, ctx := f.sink, context.Background()
 		token := load.InsertToken(f.tokens, seq)
-		err := s.retry(ctx, func() error { return g.send(ctx, s.table, token) })
+		err := s.retry(ctx, func(ctx context.Context) error { return g.send(ctx, s.table, token) })
 		if err == nil {
 			f.file.Reached("insert", seq)
 		}

@@ -227,6 +227,35 @@ func TestServe_reloadGroup(t *testing.T) {
 	}
 }
 
+// TestServe_restartRiddenOut kills the server mid-load and starts it
+// again 2 s later: the load rides the restart out, loads every file, and
+// the rows equal a clean load's. Its retries spanned 1.75 s, and a 2 s
+// restart failed whole groups (a hostile run).
+func TestServe_restartRiddenOut(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := writeCaptures(t, 12_000)
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
+	want := query(t, srv.Bin, clean, contentSQL())
+
+	dest := destinations(srv)["http"]
+	back := make(chan *chtest.Server, 1)
+	code, errOut := stoppedLoad(t, srv.Bin, dest, caps, func() {
+		srv.Kill()
+		go func() {
+			time.Sleep(2 * time.Second)
+			back <- srv.Restart(t)
+		}()
+	})
+	srv = <-back
+	if code != exitOK {
+		t.Fatalf("load over a 2 s restart: exit %d, want 0\n%s", code, errOut)
+	}
+	if got := serverQuery(t, srv, contentSQL()); got != want {
+		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+	}
+}
+
 // TestServe_killedGroupTakenOver kills a grouped load into a server after
 // its first insert and runs it again with the default --takeover-after:
 // the rerun waits for the marks of the killed load to age (by the
