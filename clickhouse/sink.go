@@ -373,7 +373,9 @@ func (s *Sink) ensureDatabase(ctx context.Context) error {
 		if n != "0" {
 			return nil
 		}
-		err = s.retry(ctx, func(ctx context.Context) error { return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db)) })
+		err = s.retry(ctx, func(ctx context.Context) error {
+			return ins.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+schema.QuoteIdent(db))
+		})
 		if err != nil {
 			return fmt.Errorf("create database %s: %w", db, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,34 @@ func TestSink_permanentErrors(t *testing.T) {
 		if permanent(err) {
 			t.Errorf("permanent(%v) = true, want a retry", err)
 		}
+	}
+}
+
+// TestSink_unfinishedOverHTTP: the loads that did not end are all named
+// over HTTP, odd names too; the answer was read to its first line.
+func TestSink_unfinishedOverHTTP(t *testing.T) {
+	srv := chtest.Start(t)
+	s, err := Open("http://"+srv.HTTP+"/default", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	files := []load.File{
+		{Path: "/a/one.pcap", Hash: strings.Repeat("a1", 32)},
+		{Path: "/a/two,\nlines.pcap", Hash: strings.Repeat("b2", 32)},
+		{Path: "/a/three.pcap", Hash: strings.Repeat("c3", 32)},
+	}
+	g, _, err := s.BeginGroup(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Abort() // as a crash leaves it: marked grouped, no outcome
+	got, err := s.Unfinished()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{files[0].Path, files[2].Path, files[1].Path} // by path
+	if !slices.Equal(got, want) {
+		t.Errorf("unfinished = %q, want %q", got, want)
 	}
 }

@@ -502,9 +502,10 @@ func (l *Ledger) supersede(ctx context.Context, files []File) error {
 	byName := make(map[string][]File)
 	var names []string
 	for _, f := range files {
-		// With its sensor: a load of another sensor's file of the name
-		// is another capture. A sensor holds no "/" (parquet.CheckSensor).
-		name := l.sensorOf(f) + "/" + filepath.Base(f.Path)
+		// Of any sensor: a capture copied before its rotate sidecar was
+		// loaded as "default" first, then whole as its sensor, and both
+		// stayed (a hostile run). The hash of the file's start decides.
+		name := filepath.Base(f.Path)
 		if _, ok := byName[name]; !ok {
 			names = append(names, name)
 		}
@@ -543,9 +544,10 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 		if f.Hash == "" || in.File == nil && !regular(in.Path, &in.Size) {
 			continue
 		}
-		// With its sensor: a load of another sensor's file of the name
-		// is another capture. A sensor holds no "/" (parquet.CheckSensor).
-		name := l.sensorOf(f) + "/" + filepath.Base(f.Path)
+		// Of any sensor: a capture copied before its rotate sidecar was
+		// loaded as "default" first, then whole as its sensor, and both
+		// stayed (a hostile run). The hash of the file's start decides.
+		name := filepath.Base(f.Path)
 		if _, ok := byName[name]; !ok {
 			names, quotedNames = append(names, name), append(quotedNames, schema.Quote(name))
 		}
@@ -568,11 +570,11 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 	ended := schema.Quote(schema.StatusLoaded) + ", " + schema.Quote(schema.StatusFailed)
 	marked := schema.Quote(schema.StatusLoading) + ", " + schema.Quote(schema.StatusGrouped)
 	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(b), ' ', toString(i), ' ', hex(p))), ',') FROM ("+
-		"SELECT file_hash AS h, indexOf([%[3]s], concat(sensor, '/', splitByChar('/', path)[-1])) AS i, "+
+		"SELECT file_hash AS h, indexOf([%[3]s], splitByChar('/', path)[-1]) AS i, "+
 		"maxIf(bytes, status IN (%[4]s, %[5]s)) AS b, argMax(path, loaded_at) AS p, max(loaded_at) AS t, "+
 		"countIf(status IN (%[4]s)) AS n, maxIf(packets, status IN (%[4]s)) AS k, "+
 		"argMax(status, (generation, loaded_at)) AS last "+
-		"FROM %[1]s.%[2]s WHERE concat(sensor, '/', splitByChar('/', path)[-1]) IN (%[3]s) AND file_hash NOT IN (%[7]s) "+
+		"FROM %[1]s.%[2]s WHERE splitByChar('/', path)[-1] IN (%[3]s) AND file_hash NOT IN (%[7]s) "+
 		"GROUP BY h, i HAVING b > 0 AND b < arrayElement([%[8]s], i) AND last NOT IN (%[9]s, %[10]s) "+
 		"AND (n > 0 AND k > 0 OR n = 0 AND b >= %[11]d) ORDER BY p IN (%[13]s) DESC, t DESC LIMIT %[12]d BY i)",
 		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quotedNames, ", "), ended, marked,
@@ -849,7 +851,9 @@ func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
 // were moved away or changed, can only say so.
 func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	db := schema.QuoteIdent(l.database)
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(p), '\n') FROM ("+
+	// In hex, as a path may hold any byte, and on one line: the HTTP
+	// interface's answer was read to its first (a hostile run).
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(hex(p)), ',') FROM ("+
 		"SELECT any(path) AS p FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
 		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
 		"HAVING countIf(status IN (%[3]s, %[4]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
@@ -863,7 +867,15 @@ func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	if out = strings.TrimSpace(out); out == "" {
 		return nil, nil
 	}
-	return strings.Split(out, "\n"), nil
+	var paths []string
+	for h := range strings.SplitSeq(out, ",") {
+		p, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("list unfinished loads: unexpected %q", h)
+		}
+		paths = append(paths, string(p))
+	}
+	return paths, nil
 }
 
 // CommitGroup writes the load records of a group's files in one insert,

@@ -42,10 +42,14 @@ func TestLoad_grownFileSupersedes(t *testing.T) {
 		again    string // where the whole file is given again, relative to the folder
 		groups   int    // Options.GroupFiles
 		wantPrev string // status of the first load
+		sensor   string // the whole file's, as its rotate sidecar names it; the load's when empty
 	}{
-		{"cut in a record, same path", len(whole)/2 + 5, "dns.pcap", 1, "failed"},
-		{"at a record's end, same path", recordEnd(t, whole, len(whole)/3), "dns.pcap", 1, "loaded"},
-		{"cut in a record, moved, grouped", len(whole)/2 + 5, "later/dns.pcap", 8, "failed"},
+		{"cut in a record, same path", len(whole)/2 + 5, "dns.pcap", 1, "failed", ""},
+		{"at a record's end, same path", recordEnd(t, whole, len(whole)/3), "dns.pcap", 1, "loaded", ""},
+		{"cut in a record, moved, grouped", len(whole)/2 + 5, "later/dns.pcap", 8, "failed", ""},
+		// Copied before its sidecar, the cut copy was loaded as the
+		// load's sensor: both stayed (a hostile run).
+		{"cut, then whole with its own sensor", len(whole)/2 + 5, "dns.pcap", 1, "failed", "sP"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +76,7 @@ func TestLoad_grownFileSupersedes(t *testing.T) {
 			if err := os.WriteFile(again, whole, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res = loadInto(t, db, []ingest.Input{{Path: again}, {Path: other}}, opt)
+			res = loadInto(t, db, []ingest.Input{{Path: again, Sensor: tt.sensor}, {Path: other}}, opt)
 			for _, f := range res.Files {
 				if f.Failed() || f.Skipped != "" {
 					t.Fatalf("%s: %v %v %s", f.Stats.Path, f.Stats.Err, f.SinkErrs, f.Skipped)
