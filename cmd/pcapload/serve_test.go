@@ -160,6 +160,7 @@ func TestServe_queries(t *testing.T) {
 	for _, args := range [][]string{
 		{"sql", "--to", destinations(srv)["native"], "SELECT 1"},
 		{"report", "--to", dest, "--db", t.TempDir()},
+		{"sql", "--to", dest + "?cluster=pcap", "SELECT count() FROM dns_messages"},
 	} {
 		if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, errOut)

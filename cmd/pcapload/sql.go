@@ -94,6 +94,11 @@ func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
 		if t.Protocol != clickhouse.HTTP {
 			return nil, usagef("%s: --to %s: queries go to a server's HTTP interface: give its http:// or https:// URL", cmd, t)
 		}
+		if t.Cluster != "" && cmd == "sql" {
+			// Accepted and ignored, it read one shard's rows (a hostile run).
+			return nil, usagef("sql: --to %s: a query names a cluster's tables itself (dns_messages%s, "+
+				"capture_files%s); ?cluster= is report's", t, clickhouse.DistributedSuffix, clickhouse.DistributedSuffix)
+		}
 		s.cluster = t.Cluster != ""
 		return s, nil
 	}
