@@ -100,6 +100,10 @@ type tcpSummary struct {
 	Gaps       uint64 `json:"gaps"`
 	Resyncs    uint64 `json:"resyncs"`
 	Incomplete uint64 `json:"incomplete_messages"`
+	// Skipped counts stream bytes dropped where no message boundary was
+	// known: a stream begun in an earlier file, past a gap. Messages lost
+	// so were said nowhere (a hostile run).
+	Skipped uint64 `json:"skipped_bytes"`
 }
 
 type pairSummary struct {
@@ -117,6 +121,7 @@ func (r *reassembly) add(o reassembly) {
 	r.TCP.Gaps += o.TCP.Gaps
 	r.TCP.Resyncs += o.TCP.Resyncs
 	r.TCP.Incomplete += o.TCP.Incomplete
+	r.TCP.Skipped += o.TCP.Skipped
 	r.Pairs.Paired += o.Pairs.Paired
 	r.Pairs.Unanswered += o.Pairs.Unanswered
 	r.Pairs.Unsolicited += o.Pairs.Unsolicited
@@ -126,7 +131,7 @@ func reassemblyOf(st *ingest.FileStats) reassembly {
 	return reassembly{
 		Fragments: fragmentSummary{st.Fragments.Reassembled, st.Fragments.Inconsistent, st.Fragments.Expired},
 		TCP: tcpSummary{st.TCP.Segments, st.TCP.Messages, st.TCP.Gaps, st.TCP.Resyncs,
-			st.TCP.Incomplete},
+			st.TCP.Incomplete, st.TCP.SkippedBytes},
 		Pairs: pairSummary{st.Pairs.Paired, st.Pairs.Unanswered, st.Pairs.Unsolicited},
 	}
 }
@@ -348,8 +353,8 @@ func (s *summary) writeText(w io.Writer) {
 	fmt.Fprintf(tw, "dns messages\t%d\tmalformed %d, snapped %d\n", s.Messages, s.Malformed, s.Snapped)
 	r := &s.Reassembly
 	fmt.Fprintf(tw, "reassembly\t\tfragmented datagrams %d (dropped %d, never completed %d); "+
-		"tcp messages %d (gaps %d, incomplete %d)\n", r.Fragments.Reassembled, r.Fragments.Inconsistent,
-		r.Fragments.Expired, r.TCP.Messages, r.TCP.Gaps, r.TCP.Incomplete)
+		"tcp messages %d (gaps %d, incomplete %d, bytes skipped %d)\n", r.Fragments.Reassembled, r.Fragments.Inconsistent,
+		r.Fragments.Expired, r.TCP.Messages, r.TCP.Gaps, r.TCP.Incomplete, r.TCP.Skipped)
 	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d\n",
 		r.Pairs.Paired, r.Pairs.Unanswered, r.Pairs.Unsolicited)
 	fmt.Fprintf(tw, "rows\t\t%s", formatCounts(s.Rows))

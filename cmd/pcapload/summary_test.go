@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/ingest/tcpdns"
 	"github.com/pcapload/pcapload/load"
 )
 
@@ -113,5 +114,24 @@ func TestSummary_errorLines(t *testing.T) {
 	}
 	if len(s.Errors) != 6 {
 		t.Errorf("%d errors in the JSON, want every file's and the destination's (6)", len(s.Errors))
+	}
+}
+
+// TestSummary_skippedBytes: stream bytes dropped where no message boundary
+// was known are said, per file and in all; the messages lost so were said
+// nowhere.
+func TestSummary_skippedBytes(t *testing.T) {
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap", TCP: tcpdns.Stats{SkippedBytes: 40}}},
+		{Stats: ingest.FileStats{Path: "b.pcap", TCP: tcpdns.Stats{SkippedBytes: 2}}},
+	}}
+	s := summarize(res, nil, nil)
+	if s.Reassembly.TCP.Skipped != 42 || s.PerFile[0].Reassembly.TCP.Skipped != 40 {
+		t.Errorf("skipped bytes %d in all, %d in a.pcap; want 42 and 40", s.Reassembly.TCP.Skipped, s.PerFile[0].Reassembly.TCP.Skipped)
+	}
+	var b strings.Builder
+	s.writeText(&b)
+	if !strings.Contains(b.String(), "bytes skipped 42") {
+		t.Errorf("summary does not say the bytes skipped:\n%s", b.String())
 	}
 }
