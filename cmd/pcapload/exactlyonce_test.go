@@ -196,6 +196,16 @@ func loadOK(t *testing.T, bin, db, caps string, loadArgs []string) {
 	}
 }
 
+// cleanContent loads caps into a new embedded database with
+// crashLoadArgs and returns its rows' count and checksum (contentSQL):
+// what a load anywhere else must end with.
+func cleanContent(t *testing.T, bin, caps string) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, db, caps, crashLoadArgs)
+	return query(t, bin, db, contentSQL())
+}
+
 // killedLoad runs a load that tt kills, and checks that it was killed
 // (a timed kill may come after a short load ended).
 func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashCase, killAfter time.Duration) {

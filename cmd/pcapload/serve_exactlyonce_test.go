@@ -88,9 +88,7 @@ func runStopped(t *testing.T, cmd *exec.Cmd, between func()) (int, string) {
 func TestServe_exactlyOnce(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeCaptures(t, 12_000)
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
-	want := query(t, srv.Bin, clean, contentSQL())
+	want := cleanContent(t, srv.Bin, caps)
 
 	for _, proto := range []string{"native", "http"} {
 		t.Run(proto, func(t *testing.T) {
@@ -152,9 +150,7 @@ func TestServe_concurrentLoads(t *testing.T) {
 	srv := chtest.Start(t)
 	const files = 24
 	caps := writeArchive(t, files, 500)
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
-	want := query(t, srv.Bin, clean, contentSQL())
+	want := cleanContent(t, srv.Bin, caps)
 
 	dest := destinations(srv)["http"]
 	args := append([]string{"load", "--to", dest, "--group-files", "4"}, crashLoadArgs...)
@@ -234,9 +230,7 @@ func TestServe_reloadGroup(t *testing.T) {
 func TestServe_restartRiddenOut(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeCaptures(t, 12_000)
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
-	want := query(t, srv.Bin, clean, contentSQL())
+	want := cleanContent(t, srv.Bin, caps)
 
 	dest := destinations(srv)["http"]
 	back := make(chan *chtest.Server, 1)
@@ -264,9 +258,7 @@ func TestServe_restartRiddenOut(t *testing.T) {
 func TestServe_killedGroupTakenOver(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeArchive(t, 6, 1000)
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, srv.Bin, clean, caps, crashLoadArgs)
-	want := query(t, srv.Bin, clean, contentSQL())
+	want := cleanContent(t, srv.Bin, caps)
 
 	dest := destinations(srv)["http"]
 	args := []string{"load", "--progress", "never", "--insert-rows", "1500", "--batch-rows", "500", "--to", dest, caps}
