@@ -411,20 +411,25 @@ func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ct
 // for the outage, however many attempts that takes, so that a restart is
 // ridden out: its 1.75 s of retries failed whole groups over a 2 s
 // restart. Past the outage the server counts as down: statements then
-// fail without trying it, but for one probe every probe interval, until
-// one reaches it. A nightly load of a thousand files into a server that
+// fail without trying it, but for one probe (SELECT 1, see ping) every
+// probe interval, until one reaches it. A nightly load of a thousand files into a server that
 // was down spent the retries on every file, minutes of waiting for as many
 // identical errors, and one that never answered hung it.
 func (s *Sink) retry(ctx context.Context, f func(context.Context) error) error {
 	wait := s.opt.Backoff
 	retries := s.opt.Retries
-	down := s.isDown()
-	if down {
+	if s.isDown() {
 		if last := s.lastTry.Load(); last != 0 && time.Since(time.Unix(0, last)) < s.probe() {
 			return fmt.Errorf("%w: not reached for %s; not tried", errDown, s.downFor())
 		}
 		s.lastTry.Store(time.Now().UnixNano())
-		retries = 0
+		err := s.ping(ctx)
+		// The next probe counts from this one's end.
+		s.lastTry.Store(time.Now().UnixNano())
+		if err != nil && unreachable(err) {
+			return fmt.Errorf("%w (probed: not reached for %s)", err, s.downFor())
+		}
+		s.downSince.Store(0) // reached: the statement has its retries
 	}
 	start := time.Now() // of the first attempt: a server down since
 	for attempt := 0; ; attempt++ {
@@ -435,20 +440,19 @@ func (s *Sink) retry(ctx context.Context, f func(context.Context) error) error {
 			s.downSince.Store(0)
 			return nil
 		}
-		if down {
-			// The next probe counts from this one's end: an attempt
-			// that waits out the timeout would otherwise let the next
-			// file try at once.
-			s.lastTry.Store(time.Now().UnixNano())
-		}
 		notReached := unreachable(err)
-		more := attempt < retries || notReached && retries > 0 && time.Since(start) < s.outage()
+		more := attempt < retries
+		if notReached {
+			// Tried until not reached for the outage, however many
+			// attempts that takes: fewer than the retries when an
+			// attempt waits out its timeout. A server that accepted
+			// and never answered held the first file for each retry's
+			// 5 minutes (a new user's 20 minutes).
+			more = retries > 0 && time.Since(start) < s.outage()
+		}
 		if !more || ctx.Err() != nil || permanent(err) || s.interrupted() {
-			switch {
-			case attempt > 0:
+			if attempt > 0 {
 				err = fmt.Errorf("%w (after %d attempts in %s)", err, attempt+1, time.Since(start).Round(100*time.Millisecond))
-			case down:
-				err = fmt.Errorf("%w (tried once: not reached for %s)", err, s.downFor())
 			}
 			if notReached && !more {
 				// Down since the first attempt: the next file would
@@ -490,6 +494,17 @@ func (s *Sink) downFor() time.Duration {
 
 // probe is how often a statement tries a server that is down.
 func (s *Sink) probe() time.Duration { return max(s.outage()/4, time.Second) }
+
+// ping asks a server that is down for an answer, waiting twice the probe
+// interval for it at most (7 s by default): a probe with the statement
+// itself waited its whole timeout on a server that accepted and never
+// answered, 5 minutes a probe.
+func (s *Sink) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, min(s.opt.Timeout, 2*s.probe()))
+	defer cancel()
+	_, err := s.ins.query(ctx, "SELECT 1")
+	return err
+}
 
 func (s *Sink) interrupted() bool {
 	select {

@@ -31,8 +31,8 @@ func closedAddr(t *testing.T) string {
 // TestSink_Begin_retries checks that a server that cannot be reached
 // fails Begin once it has not been reached for the outage, retried
 // meanwhile with doubling waits, so that a restart is ridden out; then the
-// server counts as down, and the next Begin tries once, and the one after,
-// before the probe interval, not at all.
+// server counts as down, and the next Begin probes it once, and the one
+// after, before the probe interval, not at all.
 func TestSink_Begin_retries(t *testing.T) {
 	for _, scheme := range []string{"clickhouse", "http"} {
 		t.Run(scheme, func(t *testing.T) {
@@ -48,11 +48,46 @@ func TestSink_Begin_retries(t *testing.T) {
 			if d := time.Since(start); d < s.outage() {
 				t.Errorf("Begin failed after %v, want the outage (%v) ridden out", d, s.outage())
 			}
-			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "tried once") {
-				t.Errorf("Begin once down = %v, want one try", err)
+			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "probed") {
+				t.Errorf("Begin once down = %v, want one probe", err)
 			}
 			if _, err := s.Begin(load.File{Path: "h.pcap"}); !errors.Is(err, errDown) {
 				t.Errorf("Begin just after a probe = %v, want not tried", err)
+			}
+		})
+	}
+}
+
+// TestSink_noAnswer: a server that accepts connections and never answers
+// fails a statement after one attempt's timeout, not one per retry (a
+// new user's load waited 20 minutes on its first file); once it is down, a
+// probe waits for an answer to a ping only, not a statement's timeout.
+func TestSink_noAnswer(t *testing.T) {
+	addr := chtest.Silent(t)
+	for _, scheme := range []string{"clickhouse", "http"} {
+		t.Run(scheme, func(t *testing.T) {
+			const timeout = 2 * time.Second
+			s, err := Open(scheme+"://"+addr+"/default", Options{Retries: 3, Backoff: 10 * time.Millisecond, Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			start := time.Now()
+			if _, err := s.Begin(load.File{Path: "f.pcap"}); err == nil {
+				t.Fatal("Begin on a silent server succeeded")
+			}
+			if d := time.Since(start); d > timeout+time.Second {
+				t.Errorf("Begin failed after %v, want one attempt's %v", d, timeout)
+			}
+
+			s.opt.Timeout = time.Hour
+			time.Sleep(s.probe())
+			start = time.Now()
+			if _, err := s.Begin(load.File{Path: "g.pcap"}); err == nil || !strings.Contains(err.Error(), "probed") {
+				t.Errorf("Begin once down = %v, want a probe", err)
+			}
+			if d := time.Since(start); d > 2*s.probe()+time.Second {
+				t.Errorf("the probe took %v, want its ping's %v at most", d, 2*s.probe())
 			}
 		})
 	}
