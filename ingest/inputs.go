@@ -229,7 +229,15 @@ func (e *expander) path(p string, matched bool) error {
 		e.file(p, fi.Size(), matched)
 		return nil
 	}
-	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+	root := p
+	if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		// A folder named through a link is walked: WalkDir does not
+		// follow a root that is one, and a nightly load of /data/pcap,
+		// a link to the archive, loaded nothing and exited 0 (a new
+		// user's run).
+		root = p + string(filepath.Separator)
+	}
+	return filepath.WalkDir(root, func(q string, d fs.DirEntry, err error) error {
 		if err != nil {
 			// A folder that cannot be read (a permission) fails alone,
 			// when the loader opens it, and the others still load: a
@@ -250,15 +258,27 @@ func (e *expander) path(p string, matched bool) error {
 		if d.IsDir() || isSidecar(q) {
 			return nil
 		}
-		if !d.Type().IsRegular() {
-			// Symbolic links are not followed inside a walk (they can loop),
-			// and FIFOs or devices would block; both are said.
-			e.skipped = append(e.skipped, Skipped{Path: q, Reason: "not a regular file"})
-			return nil
-		}
 		info, err := d.Info()
 		if err != nil {
 			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A link to a file is loaded as the file; one to a folder is
+			// not followed (links can loop), and is said.
+			info, err = os.Stat(q)
+			switch {
+			case err != nil:
+				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to nothing"})
+				return nil
+			case info.IsDir():
+				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to a folder, not followed"})
+				return nil
+			}
+		}
+		if !info.Mode().IsRegular() {
+			// FIFOs or devices would block.
+			e.skipped = append(e.skipped, Skipped{Path: q, Reason: "not a regular file"})
+			return nil
 		}
 		e.file(q, info.Size(), true)
 		return nil

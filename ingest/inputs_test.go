@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -39,6 +40,44 @@ func TestExpand_RotateFolder(t *testing.T) {
 	}
 	if _, _, err := ingest.Expand([]string{"-", "-"}); err == nil {
 		t.Error("standard input twice: no error")
+	}
+}
+
+// TestExpand_links: a folder named through a link is walked, a link to a
+// capture inside a folder is loaded, and links to a folder (which can
+// loop) or to nothing are skipped and said.
+func TestExpand_links(t *testing.T) {
+	top := t.TempDir()
+	archive := filepath.Join(top, "archive")
+	os.Mkdir(archive, 0o755)
+	os.WriteFile(filepath.Join(archive, "a.pcap"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(top, "b.pcap"), []byte("xy"), 0o644)
+	for link, target := range map[string]string{"b.pcap": "../b.pcap", "loop": "..", "gone.pcap": "missing.pcap"} {
+		if err := os.Symlink(target, filepath.Join(archive, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	named := filepath.Join(top, "latest")
+	if err := os.Symlink("archive", named); err != nil {
+		t.Fatal(err)
+	}
+	inputs, skipped, err := ingest.Expand([]string{named})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range inputs {
+		got = append(got, strings.TrimPrefix(in.Path, named+string(filepath.Separator))+":"+fmt.Sprint(in.Size))
+	}
+	if strings.Join(got, " ") != "a.pcap:1 b.pcap:2" {
+		t.Errorf("inputs %v, want a.pcap (1 byte) and the linked b.pcap (2 bytes)", got)
+	}
+	reasons := make(map[string]string)
+	for _, s := range skipped {
+		reasons[filepath.Base(s.Path)] = s.Reason
+	}
+	if len(reasons) != 2 || !strings.Contains(reasons["loop"], "folder") || !strings.Contains(reasons["gone.pcap"], "nothing") {
+		t.Errorf("skipped %v, want the link to a folder and the one to nothing, said", skipped)
 	}
 }
 
