@@ -12,6 +12,7 @@ import (
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/pcapload/pcapload/schema"
 )
 
 // TestOrderBy_domainRange asks for everything about one domain through
@@ -53,5 +54,30 @@ func TestOrderBy_domainRange(t *testing.T) {
 	t.Logf("%s: %s rows, %d of %d read", domain, strings.TrimSpace(got), r, n)
 	if r == 0 || r > n/4 {
 		t.Errorf("domain query reads %d of %d rows, want at most a quarter", r, n)
+	}
+}
+
+// TestOrderBy_caseFolded: the sorting key holds a name in lower case
+// whatever the case it was asked in (resolvers vary it on purpose), so a
+// domain query finds every spelling, while qname keeps the one sent.
+func TestOrderBy_caseFolded(t *testing.T) {
+	testenv.RequireCHDB(t)
+	db, err := chdb.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for _, q := range []string{schema.DDL("default"),
+		"INSERT INTO dns_messages (time, qname) VALUES ('2026-12-01 00:00:00', 'WwW.ExAmple.COM'), " +
+			"('2026-12-01 00:00:01', 'www.example.com'), ('2026-12-01 00:00:02', 'EXAMPLE.COM')"} {
+		if err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	got := queryText(t, db, "SELECT count(), uniqExact(qname) FROM dns_messages "+
+		"WHERE qname_rev = 'com.example' OR startsWith(qname_rev, 'com.example.')")
+	if got != "3\t3\n" {
+		t.Errorf("by the key: %q, want the 3 rows and their 3 spellings", got)
 	}
 }

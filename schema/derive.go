@@ -80,13 +80,18 @@ const DedupWindow = 100_000
 // as an option, when a day is far larger than 100k rows.
 const OrderBy = "(qname_rev, qtype, time)"
 
-// qnameRevColumn is the first question's name with its labels reversed,
-// "www.example.com" as "com.example.www", so that a domain and all its
-// subdomains are one range of the key: everything about example.com is
+// qnameRevExpr is the first question's name with its labels reversed and
+// in lower case, "www.Example.com" as "com.example.www", so that a domain
+// and all its subdomains are one range of the key whatever the case they
+// were asked in: everything about example.com is
 // WHERE qname_rev = 'com.example' OR startsWith(qname_rev, 'com.example.').
-const qnameRevColumn = "    , `qname_rev` String MATERIALIZED " +
-	"arrayStringConcat(arrayReverse(splitByChar('.', qname)), '.') " +
-	"COMMENT 'qname with its labels reversed, the sorting key'\n"
+// Names are compared without case in DNS, and resolvers vary it on
+// purpose (0x20); qname keeps the case as sent. lower() folds ASCII only,
+// as DNS does. A label with an escaped dot (\.) is split there too.
+const qnameRevExpr = "lower(arrayStringConcat(arrayReverse(splitByChar('.', qname)), '.'))"
+
+const qnameRevColumn = "    , `qname_rev` String MATERIALIZED " + qnameRevExpr +
+	" COMMENT 'qname with its labels reversed, in lower case: the sorting key'\n"
 
 // loadedAtColumn is the time a row was inserted, which retention counts
 // from (see RetentionDDL). It is MATERIALIZED, not in Columns: the engine
@@ -130,7 +135,8 @@ func RetentionDDL(database string, days int) string {
 //
 // A table's sorting key cannot change in place: tables made before
 // version 3 gain qname_rev but stay sorted by qname, so domain queries on
-// them read every row of the days asked.
+// them read every row of the days asked; and those made before version 4
+// keep a qname_rev that keeps the names' case.
 // TODO(schema): migrate the key; creating dns_messages anew, INSERT ...
 // SELECT the old rows and EXCHANGE TABLES would, at the cost of a copy.
 func UpgradeDDL(database string) []string {

@@ -9,7 +9,9 @@ import "fmt"
 //   - 2: file_hash and the deduplication window (exactly-once loading).
 //   - 3: loaded_at, the passive DNS and per-minute count views, and
 //     schema_version itself.
-const Version = 3
+//   - 4: qname_rev in lower case, in tables made from this version on
+//     (see UpgradeDDL).
+const Version = 4
 
 // VersionTable records the schema versions applied to a database, one row
 // each; the highest is the current one. A database without the table is

@@ -22,10 +22,10 @@ var reportQueries = []struct{ title, query string }{
 		FROM dns_messages WHERE qr GROUP BY rcode ORDER BY responses DESC, rcode`},
 	{"Messages by VLAN", `SELECT vlan_outer, vlan_inner, count() AS messages
 		FROM dns_messages GROUP BY vlan_outer, vlan_inner ORDER BY messages DESC, vlan_outer, vlan_inner LIMIT 10`},
-	{"Top names", `SELECT qname, count() AS queries, uniqExact(src_addr) AS clients
-		FROM dns_messages WHERE NOT qr GROUP BY qname ORDER BY queries DESC, qname LIMIT 10`},
+	{"Top names", `SELECT lower(qname) AS name, count() AS queries, uniqExact(src_addr) AS clients
+		FROM dns_messages WHERE NOT qr GROUP BY name ORDER BY queries DESC, name LIMIT 10`},
 	{"Top clients", `SELECT replaceRegexpOne(toString(src_addr), '^::ffff:', '') AS client,
-		count() AS queries, uniqExact(qname) AS names
+		count() AS queries, uniqExact(lower(qname)) AS names
 		FROM dns_messages WHERE NOT qr GROUP BY client ORDER BY queries DESC, client LIMIT 10`},
 	{"Malformed messages", `SELECT malformed AS reason, count() AS messages
 		FROM dns_messages WHERE malformed != '' GROUP BY reason ORDER BY messages DESC, reason`},

@@ -62,7 +62,7 @@ func TestSchema_applyMigrates(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"SELECT groupArray(version) FROM schema_version": "[3]",
+		"SELECT groupArray(version) FROM schema_version": "[4]",
 		namesSQL("columns", "table = 'dns_messages' AND name IN ('file_hash', 'loaded_at', 'qname_rev')"): "" +
 			"['file_hash','loaded_at','qname_rev']",
 		namesSQL("columns", "table = 'capture_files' AND name IN ('file_hash', 'generation')"): "" +
