@@ -22,7 +22,7 @@ func distributed(q string) string {
 }
 
 // TestLoad_cluster loads an archive into a cluster of two servers through
-// one of them: every file lands whole on one shard, both shards hold
+// one of them, with retention (set on every shard): every file lands whole on one shard, both shards hold
 // files, loaded in a group each, the Distributed tables read back exactly the rows and load
 // records of a load into one database from either server, and loading
 // again through the other server and the HTTP interface adds nothing.
@@ -33,9 +33,17 @@ func TestLoad_cluster(t *testing.T) {
 	want := cleanContent(t, servers[0].Bin, caps)
 
 	dest := "clickhouse://" + servers[0].TCP + "/default?cluster=" + chtest.ClusterName
-	code, out, errOut := runBinary(t, servers[0].Bin, "load", "--json", "--progress", "never", "--to", dest, caps)
+	code, out, errOut := runBinary(t, servers[0].Bin, "load", "--json", "--progress", "never", "--retention", "7",
+		"--to", dest, caps)
 	if code != exitOK {
 		t.Fatalf("load into the cluster: exit %d\n%s", code, errOut)
+	}
+	for i, srv := range servers {
+		ttl := "SELECT toUInt64(position(engine_full, 'TTL loaded_at + toIntervalDay(7)') > 0), toUInt64(0) FROM system.tables " +
+			"WHERE database = 'default' AND name = 'dns_messages'"
+		if got := serverQuery(t, srv, ttl); got != "1,0\n" {
+			t.Errorf("shard %d: dns_messages has no 7-day retention: %q", i+1, got)
+		}
 	}
 	wantRows, _, _ := strings.Cut(want, ",")
 	if got := loadJSON(t, out).Rows[dest]; strconv.FormatUint(got, 10) != wantRows {
