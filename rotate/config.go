@@ -59,8 +59,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	if c.Dir == "" {
 		return c, fmt.Errorf("no directory: %w", ErrConfig)
 	}
-	if c.Sensor == "" || strings.ContainsAny(c.Sensor, "./\\") {
-		return c, fmt.Errorf("sensor %q: must be non-empty without '.' or '/': %w", c.Sensor, ErrConfig)
+	// A leading dot would make the files hidden, which loads pass over.
+	if c.Sensor == "" || strings.ContainsAny(c.Sensor, "/\\") || strings.HasPrefix(c.Sensor, ".") {
+		return c, fmt.Errorf("sensor %q: must be non-empty, without '/' or '\\', and not begin with '.': %w",
+			c.Sensor, ErrConfig)
 	}
 	if c.MaxBytes < 0 || c.Every < 0 || c.KeepFiles < 0 || c.KeepBytes < 0 || c.MinFree < 0 {
 		return c, fmt.Errorf("negative limit: %w", ErrConfig)

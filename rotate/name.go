@@ -102,14 +102,13 @@ type fileName struct {
 }
 
 // parseName parses a name Name wrote; ok is false for anything else,
-// sidecars and .part files included. The sensor may contain dashes.
+// sidecars and .part files included. The sensor may contain dashes and
+// dots (a host's full name, a VLAN interface's eth1.100): the suffix is
+// taken from the end.
 func parseName(name string) (fileName, bool) {
 	var n fileName
-	base, ext, ok := strings.Cut(name, ".")
-	if !ok || strings.Contains(ext, ".part") {
-		return n, false
-	}
-	if !n.parseExt(ext) {
+	base, ok := n.parseExt(name)
+	if !ok {
 		return n, false
 	}
 	i := strings.LastIndexByte(base, '-')
@@ -133,15 +132,16 @@ func parseName(name string) (fileName, bool) {
 	return n, true
 }
 
-// parseExt sets format and compression from a suffix such as "pcapng.zst".
-func (n *fileName) parseExt(ext string) bool {
+// parseExt sets format and compression from the suffix of name, such as
+// ".pcapng.zst", and returns name without it. No suffix ends another.
+func (n *fileName) parseExt(name string) (string, bool) {
 	for _, f := range []Format{FormatPcapng, FormatPcap} {
 		for _, c := range []Compression{CompressZstd, CompressGzip, CompressNone} {
-			if ext == f.String()+c.suffix() {
+			if base, ok := strings.CutSuffix(name, "."+f.String()+c.suffix()); ok {
 				n.format, n.comp = f, c
-				return true
+				return base, true
 			}
 		}
 	}
-	return false
+	return "", false
 }

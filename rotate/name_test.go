@@ -19,6 +19,8 @@ func TestName(t *testing.T) {
 		{"pcap gzip", "dns-1", 42, FormatPcap, CompressGzip, "dns-1-20261102T080000Z-000042.pcap.gz"},
 		{"plain", "s", 999999, FormatPcapng, CompressNone, "s-20261102T080000Z-999999.pcapng"},
 		{"wide sequence", "s", 1234567, FormatPcap, CompressNone, "s-20261102T080000Z-1234567.pcap"},
+		{"dotted sensor", "ns1.example-eth1.100", 7, FormatPcap, CompressZstd,
+			"ns1.example-eth1.100-20261102T080000Z-000007.pcap.zst"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +50,8 @@ func TestParseName_Rejects(t *testing.T) {
 		"20261102T080000Z-000001.pcapng",
 		"s-20261102T080000Z-x.pcapng",
 		"notes.txt",
+		"s-20261102T080000Z-000001.pcapng.zst.json.part",
+		"s.pcap-20261102T080000Z-000001.json",
 	} {
 		if n, ok := parseName(name); ok {
 			t.Errorf("parseName(%q) = %+v, want rejection", name, n)
@@ -56,7 +60,7 @@ func TestParseName_Rejects(t *testing.T) {
 }
 
 func TestConfig_Sensor(t *testing.T) {
-	for _, s := range []string{"", "a.b", "a/b"} {
+	for _, s := range []string{"", ".a", "a/b", `a\b`} {
 		if _, err := New(Config{Dir: t.TempDir(), Sensor: s}); err == nil {
 			t.Errorf("sensor %q accepted", s)
 		}
