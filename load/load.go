@@ -258,8 +258,8 @@ type Result struct {
 }
 
 // Run loads inputs into sinks and closes the sinks. It returns when every
-// file is done or ctx is cancelled; files not started then are marked
-// failed with ctx's error.
+// file is done or ctx is cancelled; files not started then fail with
+// ingest.ErrCancelled, as the ones stopped do.
 func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) *Result {
 	start := time.Now()
 	if opt.Workers <= 0 {
@@ -455,7 +455,10 @@ func eachFile(ctx context.Context, inputs []ingest.Input, jobs [][]int, workers 
 		case ch <- job:
 		case <-ctx.Done():
 			for _, i := range job {
-				err := fmt.Errorf("%s: not started: %w", inputs[i].Path, ctx.Err())
+				// Counted as interrupted, as a file the signal stopped
+				// is: said as failed, 44 files of an interrupted run
+				// read "not started: context canceled".
+				err := fmt.Errorf("%s: not started, the run was %w", inputs[i].Path, ingest.ErrCancelled)
 				res.Files[i].Stats = ingest.FileStats{Path: inputs[i].Path, Err: err}
 			}
 		}

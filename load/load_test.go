@@ -3,6 +3,7 @@ package load_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -354,4 +355,24 @@ func TestOpenEmbedded_compactParts(t *testing.T) {
 	}
 	defer db.Close()
 	checkCompact(t, db)
+}
+
+// TestRun_cancelledBeforeStart: files a cancelled run never started end
+// as interrupted (ingest.ErrCancelled), as the ones it stopped do, not
+// failed with the context's error.
+func TestRun_cancelledBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []ingest.Input
+	for i := range 12 {
+		inputs = append(inputs, ingest.Input{Path: writeCapture(t, dir, fmt.Sprintf("f%d.pcap", i),
+			gen.Config{Seed: int64(i + 1), Messages: 20})})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := load.Run(ctx, inputs, nil, load.Options{Workers: 1})
+	for _, f := range res.Files {
+		if !errors.Is(f.Stats.Err, ingest.ErrCancelled) {
+			t.Errorf("%s: %v, want it interrupted", f.Stats.Path, f.Stats.Err)
+		}
+	}
 }
