@@ -4,8 +4,8 @@
 // Usage:
 //
 //	pcapload [load] [flags] INPUT...   load capture files
-//	pcapload sql [--db PATH] QUERY     query the embedded database
-//	pcapload report [--db PATH]        what an analyst looks at first
+//	pcapload sql [--db PATH | --to URL] QUERY   query a database
+//	pcapload report [--db PATH | --to URL]      what an analyst looks at first
 //	pcapload schema print|apply        the table definitions
 //	pcapload serve [--db PATH]         serve the embedded database to ClickHouse clients
 //	pcapload version
@@ -223,9 +223,10 @@ const usage = `pcapload decodes every DNS message in capture files and loads the
 
 Usage:
   pcapload [load] [flags] INPUT...   load files, directories, globs or - (stdin)
-  pcapload sql [--db PATH] [--format F] QUERY
-                                     query the embedded database
-  pcapload report [--db PATH]        files by state; messages by type, rcode and VLAN; top names and clients
+  pcapload sql [--db PATH | --to URL] [--format F] QUERY
+                                     query the embedded database, or a server by its http(s):// URL
+  pcapload report [--db PATH | --to URL]
+                                     files by state; messages by type, rcode and VLAN; top names and clients
   pcapload schema print              print the ClickHouse DDL that apply runs
   pcapload schema apply [--db PATH | --to URL]
                                      create the tables in the embedded database or a server
