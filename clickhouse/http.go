@@ -297,6 +297,8 @@ type ServerError struct {
 	Message string // the server's exception text
 }
 
+// Error is one line: the server's exception text spans several (a
+// cluster's names each shard's), which error lines printed escaped.
 func (e *ServerError) Error() string {
-	return fmt.Sprintf("server answered %d: %s", e.Status, e.Message)
+	return fmt.Sprintf("server answered %d: %s", e.Status, strings.Join(strings.Fields(e.Message), " "))
 }

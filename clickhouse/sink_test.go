@@ -93,6 +93,14 @@ func TestSink_noAnswer(t *testing.T) {
 	}
 }
 
+// TestServerError_oneLine: an exception of several lines reads as one.
+func TestServerError_oneLine(t *testing.T) {
+	err := &ServerError{Status: 500, Message: "Code: 210. DB::NetException:\n\nConnection refused (127.0.0.1:1)\n"}
+	if got := err.Error(); got != "server answered 500: Code: 210. DB::NetException: Connection refused (127.0.0.1:1)" {
+		t.Errorf("Error() = %q, want one line", got)
+	}
+}
+
 func TestOpen_badCompression(t *testing.T) {
 	for _, raw := range []string{"clickhouse://127.0.0.1:9000/x", "http://127.0.0.1:8123/x"} {
 		if _, err := Open(raw, Options{Compression: "snappy"}); err == nil {
