@@ -8,6 +8,7 @@ import (
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/schema"
 )
 
 // TestSink_viewsAndRetention loads a capture into a server with a
@@ -33,7 +34,7 @@ func TestSink_viewsAndRetention(t *testing.T) {
 			"FROM passive_dns": 1,
 		"SELECT toUInt64(position(engine_full, 'TTL loaded_at + toIntervalDay(7)') > 0) FROM system.tables " +
 			"WHERE database = 'default' AND name = 'dns_messages'": 1,
-		"SELECT toUInt64(max(version)) FROM schema_version": 3,
+		"SELECT toUInt64(max(version)) FROM schema_version": schema.Version,
 	}
 	for q, w := range want {
 		var got uint64
