@@ -1,8 +1,11 @@
 package rotate
 
 import (
+	"bytes"
+	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +68,21 @@ func TestRotator_Triggers(t *testing.T) {
 			}
 			captest.Equal(t, all, tt.ps)
 		})
+	}
+}
+
+// TestRotator_relinkWarning: pcap output of interleaved link types says,
+// once, that each change starts a file and pcapng would keep them in one.
+func TestRotator_relinkWarning(t *testing.T) {
+	ps := synthetic(2*relinkWarning+10, start0, 100)
+	for i := 1; i < len(ps); i += 2 {
+		ps[i].LinkType = capture.LinkRaw
+	}
+	var log bytes.Buffer
+	cfg := Config{Dir: t.TempDir(), Sensor: "s", Format: FormatPcap, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	writeAll(t, cfg, ps)
+	if n := strings.Count(log.String(), "--format pcapng keeps them in one"); n != 1 {
+		t.Errorf("warned %d times, want once:\n%s", n, log.String())
 	}
 }
 
