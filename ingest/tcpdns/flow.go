@@ -12,6 +12,10 @@ const (
 	// (RFC 5681 section 3.2).
 	reorderSegments = 3
 
+	// maxStarts bounds the segment starts a direction without a known
+	// boundary keeps as the places a message may begin (see hunt).
+	maxStarts = 16
+
 	// keepCap is the buffer capacity a drained direction keeps; larger
 	// buffers are released so idle directions stay small. Arbitrary.
 	keepCap = 4096
@@ -38,8 +42,10 @@ type flow struct {
 
 	spans   [maxSpans]span
 	nspans  int
-	beyond  int  // segments held beyond the first hole since it opened
-	synced  bool // win[0] is a message boundary
+	beyond  int            // segments held beyond the first hole since it opened
+	synced  bool           // win[0] is a message boundary
+	starts  [maxStarts]int // window offsets where segments began, sorted: unsynced or beyond a hole
+	nstarts int
 	trusted bool // boundaries known from the SYN: prefixes are not checked
 	closed  bool // FIN or RST seen: base is the end of the stream
 	late    hole
@@ -63,7 +69,7 @@ func large(c int) int {
 func (f *flow) reset(base uint32) {
 	f.base = base
 	f.win = f.win[:0]
-	f.have, f.nspans, f.beyond = 0, 0, 0
+	f.have, f.nspans, f.beyond, f.nstarts = 0, 0, 0, 0
 	f.synced, f.trusted, f.closed = false, false, false
 	f.late = hole{}
 }
@@ -106,6 +112,11 @@ func (r *Reassembler) data(f *flow, seq uint32, p []byte, emit func([]byte)) {
 	if off > f.have {
 		r.stats.OutOfOrder++
 		f.beyond++
+	}
+	if (!f.synced || off > f.have) && int32(seq-f.base) == int32(off) {
+		// The segment's first byte (not one trim cut to), where a
+		// message may begin: kept beyond a hole too, for after a gap.
+		f.addStart(off)
 	}
 	f.store(off, p, r.cfg.MaxBuffered)
 	r.drain(f, emit)
@@ -241,7 +252,30 @@ func (f *flow) shift(n int) {
 		f.spans[i].s -= n
 		f.spans[i].e -= n
 	}
+	k := 0
+	for _, s := range f.starts[:f.nstarts] {
+		if s >= n {
+			f.starts[k] = s - n
+			k++
+		}
+	}
+	f.nstarts = k
 	f.absorb()
+}
+
+// addStart records window offset off as a segment's start, keeping the
+// starts sorted; past maxStarts the latest is not kept.
+func (f *flow) addStart(off int) {
+	i := 0
+	for i < f.nstarts && f.starts[i] < off {
+		i++
+	}
+	if i < f.nstarts && f.starts[i] == off || f.nstarts == maxStarts {
+		return
+	}
+	copy(f.starts[i+1:f.nstarts+1], f.starts[i:f.nstarts])
+	f.starts[i] = off
+	f.nstarts++
 }
 
 // frames delivers the complete messages at the start of b, which begins at
@@ -302,16 +336,39 @@ func (r *Reassembler) drain(f *flow, emit func([]byte)) {
 
 // hunt looks for a message boundary in the in-order data from *rd on,
 // dropping the bytes before it. It reports whether it found one.
+//
+// A message is looked for at a segment's first byte only, as a server
+// writes one message a send and tshark dissects a segment it has no state
+// for: a message found anywhere in the bytes, the first version, was a
+// forgery waiting to happen, a framed "www.victim.example A 6.6.6.6" in a
+// TXT record read as a response after a gap (a hostile run).
 func (r *Reassembler) hunt(f *flow, rd *int) bool {
-	b := f.win[*rd:f.have]
-	i, ok := boundary(b)
-	r.stats.SkippedBytes += uint64(i)
-	*rd += i
-	if ok {
-		f.synced = true
-		r.stats.Resyncs++
+	skip := func(to int) {
+		r.stats.SkippedBytes += uint64(to - *rd)
+		*rd = to
 	}
-	return ok
+	for _, s := range f.starts[:f.nstarts] {
+		if s < *rd {
+			continue
+		}
+		if s >= f.have {
+			break
+		}
+		switch plausible(f.win[s:f.have]) {
+		case verdictYes:
+			skip(s)
+			f.synced = true
+			r.stats.Resyncs++
+			return true
+		case verdictMore:
+			skip(s)
+			return false
+		}
+	}
+	// No segment start in the in-order bytes begins a message: none of
+	// them can, as one begins at a later segment's start if at all.
+	skip(f.have)
+	return false
 }
 
 // settle decides whether the first hole is lost, after a segment arrived
@@ -351,6 +408,7 @@ func (r *Reassembler) gapTo(f *flow, t int) {
 	f.have = 0
 	f.shift(t)
 	f.synced, f.trusted = false, false
+	f.addStart(0) // the first span beyond the hole begins with a segment
 	f.beyond = 0
 }
 

@@ -113,18 +113,3 @@ func question(q []byte, complete bool) verdict {
 func standalone(b []byte) bool {
 	return plausible(b) == verdictYes && 2+int(binary.BigEndian.Uint16(b)) <= len(b)
 }
-
-// boundary returns the offset of the first plausible message start in b,
-// and whether there is one. Without one, the offset is how many bytes can be
-// dropped: those that cannot start a message whatever follows.
-func boundary(b []byte) (int, bool) {
-	for i := 0; i+2 <= len(b); i++ {
-		switch plausible(b[i:]) {
-		case verdictYes:
-			return i, true
-		case verdictMore:
-			return i, false
-		}
-	}
-	return max(len(b)-1, 0), false
-}

@@ -52,28 +52,3 @@ func TestPlausible(t *testing.T) {
 		})
 	}
 }
-
-func TestBoundary(t *testing.T) {
-	msg := framed(21, 0x0100, 1, 0, 0, 0, foo(1)...)
-	tests := []struct {
-		name string
-		b    []byte
-		at   int
-		ok   bool
-	}{
-		{"at start", msg, 0, true},
-		{"after junk", append([]byte{0xff, 0x00, 0x05}, msg...), 3, true},
-		{"junk only", []byte{0, 0, 0, 0}, 3, false},
-		{"junk that may be a prefix", []byte{0xff, 0xff, 0xff}, 0, false},
-		{"waits for a header", msg[:8], 0, false},
-		{"empty", nil, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			at, ok := boundary(tt.b)
-			if at != tt.at || ok != tt.ok {
-				t.Errorf("boundary = %d, %v, want %d, %v", at, ok, tt.at, tt.ok)
-			}
-		})
-	}
-}

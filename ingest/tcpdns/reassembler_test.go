@@ -170,17 +170,26 @@ func TestReassembler_Segment(t *testing.T) {
 			stats: tcpdns.Stats{Midstream: 1, Resyncs: 1},
 		},
 		{
+			// Messages are looked for at segment starts only: whole
+			// messages inside a segment that begins mid-message are
+			// skipped, as a message framed inside another's bytes (a TXT
+			// record's) was read as one (a hostile run's forged answer).
 			name:  "mid-stream inside a message",
 			steps: []step{c3(9, 40), c3(40, len(q3))},
-			want:  []string{"1:2", "1:3"},
-			stats: tcpdns.Stats{Midstream: 1, Resyncs: 1, SkippedBytes: qlen - 9},
+			stats: tcpdns.Stats{Midstream: 1, SkippedBytes: 3*qlen - 9},
+		},
+		{
+			name:  "mid-stream at a message",
+			steps: []step{c3(qlen, 2*qlen+5), c3(2*qlen+5, len(q3))},
+			want:  []string{"0:2", "1:3"},
+			stats: tcpdns.Stats{Midstream: 1, Resyncs: 1},
 		},
 		{
 			name: "mid-stream junk between messages",
 			steps: []step{{key: client, seq: 5, flags: ack,
 				data: slices.Concat(q3[qlen:2*qlen], make([]byte, 5), q3[2*qlen:])}},
-			want:  []string{"0:2", "0:3"},
-			stats: tcpdns.Stats{Midstream: 1, Resyncs: 2, SkippedBytes: 5},
+			want:  []string{"0:2"},
+			stats: tcpdns.Stats{Midstream: 1, Resyncs: 1, SkippedBytes: 5 + qlen},
 		},
 		{
 			name: "FIN delivers then forgets",
@@ -221,12 +230,20 @@ func TestReassembler_Segment(t *testing.T) {
 			},
 		},
 		{
+			// No segment past the hole begins with a message.
 			name: "lost middle of a message",
 			steps: []step{open, c6(0, 10), c6(20, 50), c6(50, 70),
 				c6(70, 100), c6(100, len(q6))},
-			want: []string{"4:2", "4:3", "5:4", "5:5", "5:6"},
+			stats: tcpdns.Stats{OutOfOrder: 3, Gaps: 1, GapBytes: 10, Incomplete: 1,
+				SkippedBytes: 6*qlen - 20},
+		},
+		{
+			name: "lost middle of a message, resumed at a segment's message",
+			steps: []step{open, c6(0, 10), c6(20, 2*qlen), c6(2*qlen, 3*qlen+4),
+				c6(3*qlen+4, 5*qlen), c6(5*qlen, len(q6))},
+			want: []string{"4:3", "4:4", "4:5", "5:6"},
 			stats: tcpdns.Stats{OutOfOrder: 3, Gaps: 1, GapBytes: 10, Resyncs: 1, Incomplete: 1,
-				SkippedBytes: qlen - 20},
+				SkippedBytes: 2*qlen - 20},
 		},
 		{
 			name: "segment far ahead",
