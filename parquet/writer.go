@@ -20,11 +20,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/pcapload/pcapload/internal/sensorname"
 )
 
 // Partition names the folder a batch belongs in.
@@ -44,37 +44,11 @@ func PartitionOf(ts int64, sensor string) Partition {
 }
 
 // Path returns the partition's folder relative to the output directory.
-// The sensor name is the folder's value as it is (see CheckSensor).
+// The sensor name is the folder's value as it is (see sensorname.Check).
 func (p Partition) Path() string {
 	date := time.Unix(p.Day*86400, 0).UTC().Format("2006-01-02")
 	return filepath.Join("date="+date, "sensor="+p.Sensor)
 }
-
-// CheckSensor says why a sensor name cannot be a partition folder's value.
-// Readers of Hive-style folders take a column's value from its folder,
-// not from the file (ClickHouse does by default), and neither ClickHouse
-// nor DuckDB undoes escaping; so a name is written unescaped, and one that
-// would need escaping is refused: not UTF-8, ".", "..", or holding a
-// control character or one of / \ = %. An empty name makes the folder
-// "sensor=", an empty value to readers.
-func CheckSensor(name string) error {
-	bad := name == "." || name == ".." || !utf8.ValidString(name) ||
-		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune(`/\=%`, r) })
-	if bad {
-		return fmt.Errorf("sensor name %q: it names the Parquet partition folder, so it must be UTF-8 "+
-			"without control characters or / \\ = %%, and not . or ..", name)
-	}
-	if len(name) > maxSensor {
-		return fmt.Errorf("sensor name of %d bytes: it names the Parquet partition folder, so it may have "+
-			"%d at most", len(name), maxSensor)
-	}
-	return nil
-}
-
-// maxSensor is the longest sensor name: "sensor=" and it must fit the 255
-// bytes a file name may have (a 300-byte name failed every file of an
-// export after its decoding).
-const maxSensor = 255 - len("sensor=")
 
 // Dir is an output directory of Parquet files.
 type Dir struct {
@@ -85,7 +59,7 @@ type Dir struct {
 // name again replaces the file when the new one is complete, which makes a
 // rerun of the same input idempotent.
 func (d Dir) Create(p Partition, name string, schema *arrow.Schema) (*File, error) {
-	if err := CheckSensor(p.Sensor); err != nil {
+	if err := sensorname.Check(p.Sensor); err != nil {
 		return nil, err
 	}
 	folder := filepath.Join(d.Root, p.Path())

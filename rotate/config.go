@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
+
+	"github.com/pcapload/pcapload/internal/sensorname"
 )
 
 // Config says where and how a Rotator writes. Dir and Sensor are required;
@@ -59,10 +60,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if c.Dir == "" {
 		return c, fmt.Errorf("no directory: %w", ErrConfig)
 	}
-	// A leading dot would make the files hidden, which loads pass over.
-	if c.Sensor == "" || strings.ContainsAny(c.Sensor, "/\\") || strings.HasPrefix(c.Sensor, ".") {
-		return c, fmt.Errorf("sensor %q: must be non-empty, without '/' or '\\', and not begin with '.': %w",
-			c.Sensor, ErrConfig)
+	if err := sensorname.Check(c.Sensor); err != nil {
+		return c, fmt.Errorf("%w: %w", err, ErrConfig)
 	}
 	if c.MaxBytes < 0 || c.Every < 0 || c.KeepFiles < 0 || c.KeepBytes < 0 || c.MinFree < 0 {
 		return c, fmt.Errorf("negative limit: %w", ErrConfig)

@@ -60,7 +60,7 @@ func TestParseName_Rejects(t *testing.T) {
 }
 
 func TestConfig_Sensor(t *testing.T) {
-	for _, s := range []string{"", ".a", "a/b", `a\b`} {
+	for _, s := range []string{"", ".a", "a/b", `a\b`, "a=b", "a%b", "tap\x01"} {
 		if _, err := New(Config{Dir: t.TempDir(), Sensor: s}); err == nil {
 			t.Errorf("sensor %q accepted", s)
 		}

@@ -19,8 +19,8 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/sensorname"
 	"github.com/pcapload/pcapload/load"
-	"github.com/pcapload/pcapload/parquet"
 )
 
 // loadFlags are the flags of the load command.
@@ -189,8 +189,8 @@ func (f *loadFlags) check(fs *flag.FlagSet) ([]uint16, error) {
 		return nil, usagef("load: --takeover-after must not be negative")
 	case f.sensor == "":
 		return nil, usagef("load: --sensor must not be empty")
-	case parquet.CheckSensor(f.sensor) != nil:
-		return nil, usagef("load: --sensor: %v", parquet.CheckSensor(f.sensor))
+	case sensorname.Check(f.sensor) != nil:
+		return nil, usagef("load: --sensor: %v", sensorname.Check(f.sensor))
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
 		return nil, usagef("load: --progress %q: want auto, always or never", f.progress)
 	}
@@ -234,7 +234,7 @@ func (e *env) sidecarSensors(inputs []ingest.Input, def string) []string {
 		if s == "" {
 			continue
 		}
-		if err := parquet.CheckSensor(s); err != nil {
+		if err := sensorname.Check(s); err != nil {
 			notes = append(notes, fmt.Sprintf("%s: its sidecar's sensor %q is refused (%v); loaded as %q",
 				inputs[i].Path, s, err, def))
 			continue
