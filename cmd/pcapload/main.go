@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=...".
@@ -32,21 +33,44 @@ var version = "dev"
 func main() {
 	setMemoryLimit()
 	ctx, interrupt := context.WithCancel(context.Background())
-	signals := make(chan os.Signal, 1)
+	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-signals
-		// A second signal stops the process at once: a load waiting on a
-		// server that does not answer ignored every one (a hostile run).
-		// Exactly once holds as after a SIGKILL.
-		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		fmt.Fprintln(os.Stderr, "pcapload: interrupted: ending what is in progress (interrupt again to stop at once)")
-		interrupt()
-	}()
+	go onSignals(signals, interrupt, os.Stderr, interruptGrace, os.Exit)
 	code := run(ctx, os.Args[1:], detachStdin(), os.Stdout, os.Stderr)
 	interrupt()
 	os.Exit(code)
 }
+
+// onSignals cancels the run at the first signal, then exits at the
+// second, or grace after the first, whatever the run is waiting for:
+// exactly once holds as after a SIGKILL, and the next run completes what
+// was cut. A load whose insert or commit waited on a stopped server went on
+// 5 minutes after the first signal; and the second signal was lost when
+// the process began with SIGINT ignored (a script's background job), as
+// restoring the signal's disposition made it ignored again (a hostile run).
+func onSignals(signals <-chan os.Signal, interrupt func(), stderr io.Writer, grace time.Duration, exit func(int)) {
+	<-signals
+	fmt.Fprintf(stderr, "pcapload: interrupted: ending what is in progress, for %s at most "+
+		"(interrupt again to stop at once)\n", grace)
+	interrupt()
+	select {
+	case sig := <-signals:
+		fmt.Fprintln(stderr, "pcapload: interrupted again: stopped at once; loading the same files again completes them")
+		code := 130 // as a shell says a process SIGINT ended
+		if sig == syscall.SIGTERM {
+			code = 143
+		}
+		exit(code)
+	case <-time.After(grace):
+		fmt.Fprintf(stderr, "pcapload: still not ended %s after the interrupt: stopped; loading the same files "+
+			"again completes them\n", grace)
+		exit(exitFailure)
+	}
+}
+
+// interruptGrace is how long an interrupted run may take to end what is
+// in progress: an insert's answer, a load record.
+const interruptGrace = 30 * time.Second
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets
 // one. What a load holds is bounded by construction (see the load package

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/syncbuf"
 	"github.com/pcapload/pcapload/schema"
 )
 
@@ -318,5 +319,45 @@ func TestServe_notCapture(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("README: %d load records, want none", n)
+	}
+}
+
+// TestOnSignals: the first signal cancels the run; the second exits at
+// once, as does the grace's end; without either nothing exits.
+func TestOnSignals(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		signals []os.Signal
+		want    int
+	}{
+		{"second SIGINT", []os.Signal{os.Interrupt, os.Interrupt}, 130},
+		{"second SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, 143},
+		{"grace", []os.Signal{syscall.SIGTERM}, exitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			signals := make(chan os.Signal, 2)
+			interrupted := make(chan struct{})
+			exited := make(chan int, 1)
+			var stderr syncbuf.Buffer
+			go onSignals(signals, func() { close(interrupted) }, &stderr, 200*time.Millisecond, func(c int) { exited <- c })
+			signals <- tc.signals[0]
+			<-interrupted
+			select {
+			case c := <-exited:
+				t.Fatalf("exited %d at the first signal", c)
+			case <-time.After(50 * time.Millisecond):
+			}
+			for _, s := range tc.signals[1:] {
+				signals <- s
+			}
+			select {
+			case c := <-exited:
+				if c != tc.want {
+					t.Errorf("exit %d, want %d\n%s", c, tc.want, stderr.String())
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no exit\n%s", stderr.String())
+			}
+		})
 	}
 }
