@@ -3,9 +3,11 @@ package clickhouse
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
+	"syscall"
 
 	chgo "github.com/ClickHouse/ch-go"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
@@ -77,10 +79,18 @@ func serverCode(err error) (int, bool) {
 // unreachable reports whether err is a failure to reach the server or to
 // get its answer at all: a connection refused, a host with no route, a
 // dial or an answer that timed out (a server that accepts and never
-// answers), or one already counted down.
+// answers), a connection reset or closed before the answer ended, a
+// proxy's word that the server behind it is away (502, 503, 504), or one
+// already counted down. A server restarting resets connections and
+// closes them: counted as reached, every file of a thousand spent its
+// retries on one (a hostile run).
 func unreachable(err error) bool {
 	var op *net.OpError
 	var ne net.Error
+	var answer *ServerError
 	return errors.Is(err, errDown) || errors.As(err, &op) && op.Op == "dial" ||
-		errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+		errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &answer) && answer.Status >= 502 && answer.Status <= 504
 }

@@ -3,9 +3,11 @@ package clickhouse
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,15 +30,41 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
+// resettingAddr returns the address of a listener that accepts every
+// connection and resets it at once, as a server going down does.
+func resettingAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
 // TestSink_Begin_retries checks that a server that cannot be reached
-// fails Begin once it has not been reached for the outage, retried
-// meanwhile with doubling waits, so that a restart is ridden out; then the
-// server counts as down, and the next Begin probes it once, and the one
-// after, before the probe interval, not at all.
+// (refused, or reset) fails Begin once it has not been reached for the
+// outage, retried meanwhile with doubling waits, so that a restart is
+// ridden out; then the server counts as down, and the next Begin probes it
+// once, and the one after, before the probe interval, not at all.
 func TestSink_Begin_retries(t *testing.T) {
-	for _, scheme := range []string{"clickhouse", "http"} {
+	for _, tc := range []struct{ scheme, addr string }{
+		{"clickhouse", closedAddr(t)}, {"http", closedAddr(t)},
+		{"clickhouse", resettingAddr(t)}, {"http", resettingAddr(t)},
+	} {
+		scheme := tc.scheme
 		t.Run(scheme, func(t *testing.T) {
-			s, err := Open(scheme+"://"+closedAddr(t)+"/default", Options{Retries: 2, Backoff: 50 * time.Millisecond})
+			s, err := Open(scheme+"://"+tc.addr+"/default", Options{Retries: 2, Backoff: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,6 +206,12 @@ func TestSink_permanentErrors(t *testing.T) {
 	} {
 		if permanent(err) {
 			t.Errorf("permanent(%v) = true, want a retry", err)
+		}
+	}
+	for _, err := range []error{&ServerError{Status: 503, Message: "no healthy upstream"},
+		fmt.Errorf("read: %w", syscall.ECONNRESET), fmt.Errorf("answer: %w", io.ErrUnexpectedEOF)} {
+		if !unreachable(err) || permanent(err) {
+			t.Errorf("unreachable(%v) = false or permanent, want a server not reached", err)
 		}
 	}
 }
