@@ -6,7 +6,7 @@
 //	pcapload [load] [flags] INPUT...   load capture files
 //	pcapload sql [--db PATH | --to URL] QUERY   query a database
 //	pcapload report [--db PATH | --to URL]      what an analyst looks at first
-//	pcapload schema print|apply        the table definitions
+//	pcapload schema print|apply|rebuild-views   the table definitions
 //	pcapload serve [--db PATH]         serve the embedded database to ClickHouse clients
 //	pcapload version
 package main
@@ -254,6 +254,8 @@ Usage:
   pcapload schema print              print the ClickHouse DDL that apply runs
   pcapload schema apply [--db PATH | --to URL]
                                      create the tables in the embedded database or a server
+  pcapload schema rebuild-views [--db PATH | --to URL]
+                                     fill the views again from dns_messages
   pcapload serve [--db PATH] [--tcp ADDR] [--http ADDR] [--config-file FILE]
                                      serve the embedded database with ClickHouse's native
                                      and HTTP protocols (127.0.0.1:9000 and :8123)

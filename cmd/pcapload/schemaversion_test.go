@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/chdb"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/schema"
@@ -109,5 +110,47 @@ func checkQueries(t *testing.T, path string, want map[string]string) {
 		if got := strings.TrimSpace(string(out)); got != w {
 			t.Errorf("%s\n got  %s\n want %s", q, got, w)
 		}
+	}
+}
+
+// TestSchema_rebuildViews: views emptied, as a crash can leave them short,
+// are filled again from dns_messages, in the embedded database and on a
+// server.
+func TestSchema_rebuildViews(t *testing.T) {
+	testenv.RequireCHDB(t)
+	path := filepath.Join(t.TempDir(), "db")
+	if code, _, stderr := runCmd(t, nil, "load", "--db", path, "../../testdata/resolver.pcap"); code != 0 {
+		t.Fatalf("load: exit %d: %s", code, stderr)
+	}
+	full := map[string]string{
+		"SELECT sum(messages) FROM message_counts": "1000",
+		"SELECT sum(count) = (SELECT count() FROM dns_messages ARRAY JOIN answer_names WHERE qr) " +
+			"AND sum(count) > 0 FROM passive_dns": "1",
+	}
+	for _, q := range []string{"TRUNCATE TABLE message_counts", "TRUNCATE TABLE passive_dns"} {
+		if code, _, stderr := runCmd(t, nil, "sql", "--db", path, q); code != 0 {
+			t.Fatalf("%s: exit %d: %s", q, code, stderr)
+		}
+	}
+	code, out, stderr := runCmd(t, nil, "schema", "rebuild-views", "--db", path)
+	if code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Fatalf("rebuild-views: exit %d: %s%s", code, out, stderr)
+	}
+	checkQueries(t, path, full)
+
+	srv := chtest.Start(t)
+	dest := "http://" + srv.HTTP + "/rv"
+	if code, _, stderr := runBinary(t, srv.Bin, "load", "--to", dest, "../../testdata/resolver.pcap"); code != 0 {
+		t.Fatalf("load into the server: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, srv.Bin, "sql", "--to", dest, "TRUNCATE TABLE rv.message_counts"); code != 0 {
+		t.Fatalf("truncate: exit %d: %s", code, stderr)
+	}
+	if code, out, stderr := runBinary(t, srv.Bin, "schema", "rebuild-views", "--to", dest); code != 0 {
+		t.Fatalf("rebuild-views --to: exit %d: %s%s", code, out, stderr)
+	}
+	_, out, _ = runBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT sum(messages) FROM rv.message_counts")
+	if !strings.HasSuffix(out, "\n1000\n") {
+		t.Errorf("server's message_counts after the rebuild: %q, want 1000 messages", out)
 	}
 }

@@ -68,7 +68,8 @@ func (e *env) sql(ctx context.Context, args []string) error {
 type source struct {
 	dbPath, url *string
 	db          *chdb.DB
-	cluster     bool // the URL names a cluster: its Distributed tables hold every shard's rows
+	database    string // the database queried: the URL's, or the embedded one's default
+	cluster     bool   // the URL names a cluster: its Distributed tables hold every shard's rows
 }
 
 func sourceFlags(fs *flag.FlagSet) *source {
@@ -94,19 +95,20 @@ func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
 		if t.Protocol != clickhouse.HTTP {
 			return nil, usagef("%s: --to %s: queries go to a server's HTTP interface: give its http:// or https:// URL", cmd, t)
 		}
-		if t.Cluster != "" && cmd == "sql" {
+		if t.Cluster != "" && cmd != "report" {
 			// Accepted and ignored, it read one shard's rows (a hostile run).
-			return nil, usagef("sql: --to %s: a query names a cluster's tables itself (dns_messages%s, "+
-				"capture_files%s); ?cluster= is report's", t, clickhouse.DistributedSuffix, clickhouse.DistributedSuffix)
+			return nil, usagef("%s: --to %s: a statement names a cluster's tables itself (dns_messages%s, "+
+				"capture_files%s), or goes to each shard; ?cluster= is report's", cmd, t,
+				clickhouse.DistributedSuffix, clickhouse.DistributedSuffix)
 		}
-		s.cluster = t.Cluster != ""
+		s.cluster, s.database = t.Cluster != "", t.Database
 		return s, nil
 	}
 	d, err := openExisting(*s.dbPath)
 	if err != nil {
 		return nil, err
 	}
-	s.db = d
+	s.db, s.database = d, "default"
 	return s, nil
 }
 
@@ -136,7 +138,7 @@ func openExisting(path string) (*chdb.DB, error) {
 
 func (e *env) schema(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("schema: want print or apply")
+		return usagef("schema: want print, apply or rebuild-views")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -154,9 +156,11 @@ func (e *env) schema(ctx context.Context, args []string) error {
 			fmt.Fprintf(e.stdout, "%s;\n\n", strings.TrimSpace(q))
 		}
 		return nil
+	case "rebuild-views":
+		return e.rebuildViews(ctx, args[1:])
 	case "apply":
 	default:
-		return usagef("schema: %q: want print or apply", args[0])
+		return usagef("schema: %q: want print, apply or rebuild-views", args[0])
 	}
 	fs := e.flagSet("schema apply", "[--db PATH | --to URL]")
 	db := fs.String("db", "./pcapload.db", "data directory of the embedded database")
@@ -185,12 +189,41 @@ func (e *env) schema(ctx context.Context, args []string) error {
 	return nil
 }
 
-const schemaUsage = `Usage: pcapload schema print|apply
+const schemaUsage = `Usage: pcapload schema print|apply|rebuild-views
 
   print                         print the statements apply runs: tables, views,
                                 the upgrades of older tables and the version record
   apply [--db PATH | --to URL]  run them on the embedded database or a server
+  rebuild-views [--db PATH | --to http(s)://...]
+                                fill passive_dns and message_counts again from
+                                dns_messages (after a crash left them short);
+                                no load may run meanwhile
 `
+
+// rebuildViews empties the views' tables and fills them again from every
+// row of dns_messages (schema.RebuildViewsSQL).
+func (e *env) rebuildViews(ctx context.Context, args []string) error {
+	fs := e.flagSet("schema rebuild-views", "[--db PATH | --to URL]")
+	src := sourceFlags(fs)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("schema rebuild-views: unexpected argument %q", fs.Arg(0))
+	}
+	d, err := src.open(fs, "schema rebuild-views")
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	for _, q := range schema.RebuildViewsSQL(d.database) {
+		if _, err := d.query(ctx, q, "TSV"); err != nil {
+			return fmt.Errorf("rebuild views: %w", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "views %s and %s rebuilt from %s\n", schema.PassiveDNSTable, schema.CountsTable, schema.Table)
+	return nil
+}
 
 // applyTo creates the tables on the server named by url.
 func (e *env) applyTo(ctx context.Context, url string) error {
