@@ -259,9 +259,12 @@ func (h *httpInserter) do(ctx context.Context, params string, body io.Reader, en
 }
 
 // Query runs query on the server of rawURL, an http(s) one, and copies its
-// answer in format (a ClickHouse output format) to w. The server holds the
-// answer until the query ends, so that a query that fails part-way fails
-// rather than printing half of it.
+// answer in format (a ClickHouse output format) to w as it comes. The
+// server holds the answer until the query ends, so that a query that fails
+// part-way fails rather than printing half of it. The server must first
+// answer a SELECT 1 within dialTimeout: a query may take as long as it
+// takes, but a server that accepted and never answered held sql and
+// report for good (a hostile run).
 func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error {
 	t, err := Parse(rawURL)
 	if err != nil {
@@ -275,6 +278,14 @@ func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error
 		return err
 	}
 	defer h.close()
+	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	ping, err := h.do(pctx, "", strings.NewReader("SELECT 1"), "")
+	if err != nil {
+		return fmt.Errorf("%s: no answer to SELECT 1 in %s: %w", t, dialTimeout, err)
+	}
+	io.Copy(io.Discard, ping.Body)
+	ping.Body.Close()
 	resp, err := h.do(ctx, "&wait_end_of_query=1&default_format="+url.QueryEscape(format), strings.NewReader(query), "")
 	if err != nil {
 		return fmt.Errorf("%s: %w", t, err)

@@ -361,3 +361,24 @@ func TestOnSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestSQL_silentServer: sql and report give up on a server that accepts
+// connections and never answers, where they waited for good.
+func TestSQL_silentServer(t *testing.T) {
+	bin := chtest.Binary(t)
+	dest := "http://" + chtest.Silent(t) + "/default"
+	for _, args := range [][]string{{"sql", "--to", dest, "SELECT 1"}, {"report", "--to", dest}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		timedOut := ctx.Err() != nil
+		cancel()
+		if err == nil || timedOut || !strings.Contains(stderr.String(), "no answer to SELECT 1") {
+			t.Errorf("%s: %v after %s, stderr %q; want a failure naming the unanswered SELECT 1",
+				args[0], err, time.Since(start).Round(time.Second), stderr.String())
+		}
+	}
+}

@@ -55,12 +55,7 @@ func (e *env) sql(ctx context.Context, args []string) error {
 		return err
 	}
 	defer d.close()
-	out, err := d.query(ctx, query, chFormat)
-	if err != nil {
-		return err
-	}
-	_, err = e.stdout.Write(out)
-	return err
+	return d.queryTo(ctx, query, chFormat, e.stdout)
 }
 
 // source is what sql and report query: the embedded database a load
@@ -119,6 +114,19 @@ func (s *source) query(ctx context.Context, q, format string) ([]byte, error) {
 	var out bytes.Buffer
 	err := clickhouse.Query(ctx, *s.url, q, format, &out)
 	return out.Bytes(), err
+}
+
+// queryTo writes the answer to q to w; a server's as it comes, not held
+// whole (a 1 GB answer took 2 GB).
+func (s *source) queryTo(ctx context.Context, q, format string, w io.Writer) error {
+	if s.db != nil {
+		out, err := s.db.Query(ctx, q, format)
+		if err == nil {
+			_, err = w.Write(out)
+		}
+		return err
+	}
+	return clickhouse.Query(ctx, *s.url, q, format, w)
 }
 
 func (s *source) close() {
