@@ -412,9 +412,10 @@ func (s *Sink) ApplySchema(ctx context.Context) error { return s.ensureTables(ct
 // ridden out: its 1.75 s of retries failed whole groups over a 2 s
 // restart. Past the outage the server counts as down: statements then
 // fail without trying it, but for one probe (SELECT 1, see ping) every
-// probe interval, until one reaches it. A nightly load of a thousand files into a server that
-// was down spent the retries on every file, minutes of waiting for as many
-// identical errors, and one that never answered hung it.
+// probe interval, until one reaches it. A nightly load of a thousand files
+// into a server that was down spent the retries on every file, minutes of
+// waiting for as many identical errors, and one that never answered hung
+// it.
 func (s *Sink) retry(ctx context.Context, f func(context.Context) error) error {
 	wait := s.opt.Backoff
 	retries := s.opt.Retries
