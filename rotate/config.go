@@ -60,6 +60,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if c.Dir == "" {
 		return c, fmt.Errorf("no directory: %w", ErrConfig)
 	}
+	if c.Sensor == "" {
+		return c, fmt.Errorf("no sensor name: %w", ErrConfig)
+	}
 	if err := sensorname.Check(c.Sensor); err != nil {
 		return c, fmt.Errorf("%w: %w", err, ErrConfig)
 	}
