@@ -226,6 +226,12 @@ func (e *expander) path(p string, matched bool) error {
 		return nil
 	}
 	if !fi.IsDir() {
+		if matched && !fi.Mode().IsRegular() {
+			// A pattern's FIFO hung the load, where a folder's is
+			// skipped (a hostile run); one named is read, as <(zcat x).
+			e.skipped = append(e.skipped, Skipped{Path: p, Reason: "not a regular file"})
+			return nil
+		}
 		e.file(p, fi.Size(), matched)
 		return nil
 	}
@@ -272,6 +278,10 @@ func (e *expander) path(p string, matched bool) error {
 				return nil
 			case info.IsDir():
 				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to a folder, not followed"})
+				return nil
+			}
+			if target, err := filepath.EvalSymlinks(q); err == nil && strings.HasSuffix(target, ".part") {
+				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to a file still being written (.part)"})
 				return nil
 			}
 		}

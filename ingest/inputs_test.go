@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -52,7 +53,9 @@ func TestExpand_links(t *testing.T) {
 	os.Mkdir(archive, 0o755)
 	os.WriteFile(filepath.Join(archive, "a.pcap"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(top, "b.pcap"), []byte("xy"), 0o644)
-	for link, target := range map[string]string{"b.pcap": "../b.pcap", "loop": "..", "gone.pcap": "missing.pcap"} {
+	os.WriteFile(filepath.Join(top, "w.pcap.part"), []byte("x"), 0o644)
+	for link, target := range map[string]string{"b.pcap": "../b.pcap", "loop": "..", "gone.pcap": "missing.pcap",
+		"alias.pcap": "../w.pcap.part"} {
 		if err := os.Symlink(target, filepath.Join(archive, link)); err != nil {
 			t.Fatal(err)
 		}
@@ -76,8 +79,19 @@ func TestExpand_links(t *testing.T) {
 	for _, s := range skipped {
 		reasons[filepath.Base(s.Path)] = s.Reason
 	}
-	if len(reasons) != 2 || !strings.Contains(reasons["loop"], "folder") || !strings.Contains(reasons["gone.pcap"], "nothing") {
-		t.Errorf("skipped %v, want the link to a folder and the one to nothing, said", skipped)
+	if len(reasons) != 3 || !strings.Contains(reasons["loop"], "folder") || !strings.Contains(reasons["gone.pcap"], "nothing") ||
+		!strings.Contains(reasons["alias.pcap"], ".part") {
+		t.Errorf("skipped %v, want the links to a folder, to nothing and to a .part file, said", skipped)
+	}
+
+	// A pattern's FIFO is skipped, as a folder's is; it hung the load.
+	fifo := filepath.Join(top, "f.pcap")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs, skipped, _ = ingest.Expand([]string{filepath.Join(top, "f*")})
+	if len(inputs) != 0 || len(skipped) != 1 {
+		t.Errorf("pattern matching a FIFO: inputs %v, skipped %v; want it skipped", inputs, skipped)
 	}
 }
 

@@ -2,9 +2,12 @@ package rotate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -43,6 +46,14 @@ func ReadSidecar(path string) (Sidecar, error) {
 	name := sidecarPath(path)
 	// Not blocking, so that opening a FIFO does not wait for a writer.
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A link to rotate's file: its sidecar is beside the file, and
+		// the link's rows lost the sensor (a hostile run).
+		if target, lerr := filepath.EvalSymlinks(path); lerr == nil && target != path {
+			name = sidecarPath(target)
+			f, err = os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		}
+	}
 	if err != nil {
 		return s, fmt.Errorf("read sidecar: %w", err)
 	}
@@ -62,11 +73,11 @@ func ReadSidecar(path string) (Sidecar, error) {
 		return s, fmt.Errorf("read sidecar %s: over %d bytes: not one rotate wrote", name, maxSidecar)
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("decode sidecar %s: %w", sidecarPath(path), err)
+		return s, fmt.Errorf("decode sidecar %s: %w", name, err)
 	}
 	if s.File == "" || s.Format == "" {
 		// {} decoded as a sidecar of no packets.
-		return s, fmt.Errorf("decode sidecar %s: no file name or format: not one rotate wrote", sidecarPath(path))
+		return s, fmt.Errorf("decode sidecar %s: no file name or format: not one rotate wrote", name)
 	}
 	return s, nil
 }

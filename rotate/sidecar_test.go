@@ -156,3 +156,22 @@ func TestReadSidecar_notAFile(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSidecar_throughLink: a link to rotate's file finds the sidecar
+// beside the file, so its rows keep the sensor.
+func TestReadSidecar_throughLink(t *testing.T) {
+	cfg := Config{Dir: t.TempDir(), Sensor: "ns1.example-eth1"}
+	writeAll(t, cfg, synthetic(3, start0, 100))
+	files, err := listFinished(cfg.Dir, cfg.Sensor)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v, %v; want one", files, err)
+	}
+	link := filepath.Join(t.TempDir(), "alias.pcapng.zst")
+	if err := os.Symlink(files[0].path, link); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ReadSidecar(link)
+	if err != nil || sc.Sensor != cfg.Sensor {
+		t.Errorf("ReadSidecar through a link = %+v, %v; want the sensor %q", sc, err, cfg.Sensor)
+	}
+}
