@@ -66,6 +66,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	if err := sensorname.Check(c.Sensor); err != nil {
 		return c, fmt.Errorf("%w: %w", err, ErrConfig)
 	}
+	if n := len(Name(c.Sensor, 0, 0, FormatPcapng, CompressZstd) + ".json.part"); n > 255 {
+		// Its files would fail to open, each name past the 255 bytes a
+		// file name may have.
+		return c, fmt.Errorf("sensor name of %d bytes: file names would have %d, past 255: %w",
+			len(c.Sensor), n, ErrConfig)
+	}
 	if c.MaxBytes < 0 || c.Every < 0 || c.KeepFiles < 0 || c.KeepBytes < 0 || c.MinFree < 0 {
 		return c, fmt.Errorf("negative limit: %w", ErrConfig)
 	}

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,7 +61,10 @@ func TestParseName_Rejects(t *testing.T) {
 }
 
 func TestConfig_Sensor(t *testing.T) {
-	for _, s := range []string{"", ".a", "a/b", `a\b`, "a=b", "a%b", "tap\x01"} {
+	if _, err := New(Config{Dir: t.TempDir(), Sensor: strings.Repeat("y", 210)}); err != nil {
+		t.Errorf("a 210-byte sensor refused: %v", err)
+	}
+	for _, s := range []string{"", ".a", "a/b", `a\b`, "a=b", "a%b", "tap\x01", strings.Repeat("y", 211)} {
 		if _, err := New(Config{Dir: t.TempDir(), Sensor: s}); err == nil {
 			t.Errorf("sensor %q accepted", s)
 		}
