@@ -281,7 +281,11 @@ func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	ping, err := h.do(pctx, "", strings.NewReader("SELECT 1"), "")
-	if err != nil {
+	var answer *ServerError
+	switch {
+	case errors.As(err, &answer):
+		return fmt.Errorf("%s: %w", t, err) // an unknown database, a wrong password
+	case err != nil:
 		return fmt.Errorf("%s: no answer to SELECT 1 in %s: %w", t, dialTimeout, err)
 	}
 	io.Copy(io.Discard, ping.Body)

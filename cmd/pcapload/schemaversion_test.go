@@ -138,6 +138,15 @@ func TestSchema_rebuildViews(t *testing.T) {
 	}
 	checkQueries(t, path, full)
 
+	// Without dns_messages to fill them from, the views are not emptied.
+	if code, _, stderr := runCmd(t, nil, "sql", "--db", path, "DROP TABLE dns_messages"); code != 0 {
+		t.Fatalf("drop: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := runCmd(t, nil, "schema", "rebuild-views", "--db", path); code == 0 {
+		t.Error("rebuild-views without dns_messages: exit 0")
+	}
+	checkQueries(t, path, map[string]string{"SELECT sum(messages) FROM message_counts": "1000"})
+
 	srv := chtest.Start(t)
 	dest := "http://" + srv.HTTP + "/rv"
 	if code, _, stderr := runBinary(t, srv.Bin, "load", "--to", dest, "../../testdata/resolver.pcap"); code != 0 {

@@ -90,6 +90,9 @@ func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
 		if t.Protocol != clickhouse.HTTP {
 			return nil, usagef("%s: --to %s: queries go to a server's HTTP interface: give its http:// or https:// URL", cmd, t)
 		}
+		if t.Cluster != "" && cmd == "schema rebuild-views" {
+			return nil, usagef("%s: --to %s: views are each shard's: run it on each shard's URL, without ?cluster=", cmd, t)
+		}
 		if t.Cluster != "" && cmd != "report" {
 			// Accepted and ignored, it read one shard's rows (a hostile run).
 			return nil, usagef("%s: --to %s: a statement names a cluster's tables itself (dns_messages%s, "+
@@ -224,6 +227,15 @@ func (e *env) rebuildViews(ctx context.Context, args []string) error {
 		return err
 	}
 	defer d.close()
+	// Each table is read first: a view's table emptied and then not filled
+	// (no dns_messages to fill it from) lost its rows (a hostile run).
+	for _, table := range []string{schema.Table, schema.PassiveDNSTable, schema.CountsTable} {
+		q := fmt.Sprintf("SELECT 1 FROM %s.%s LIMIT 0", schema.QuoteIdent(d.database), schema.QuoteIdent(table))
+		if _, err := d.query(ctx, q, "TSV"); err != nil {
+			return fmt.Errorf("rebuild views: %s.%s cannot be read (run pcapload schema apply first?): %w",
+				d.database, table, err)
+		}
+	}
 	for _, q := range schema.RebuildViewsSQL(d.database) {
 		if _, err := d.query(ctx, q, "TSV"); err != nil {
 			return fmt.Errorf("rebuild views: %w", err)
