@@ -280,7 +280,7 @@ func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error
 	defer h.close()
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	ping, err := h.do(pctx, "", strings.NewReader("SELECT 1"), "")
+	_, err = h.query(pctx, "SELECT 1")
 	var answer *ServerError
 	switch {
 	case errors.As(err, &answer):
@@ -288,8 +288,6 @@ func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error
 	case err != nil:
 		return fmt.Errorf("%s: no answer to SELECT 1 in %s: %w", t, dialTimeout, err)
 	}
-	io.Copy(io.Discard, ping.Body)
-	ping.Body.Close()
 	resp, err := h.do(ctx, "&wait_end_of_query=1&default_format="+url.QueryEscape(format), strings.NewReader(query), "")
 	if err != nil {
 		return fmt.Errorf("%s: %w", t, err)

@@ -270,18 +270,23 @@ func (e *expander) path(p string, matched bool) error {
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			// A link to a file is loaded as the file; one to a folder is
-			// not followed (links can loop), and is said.
-			info, err = os.Stat(q)
+			// not followed (links can loop), nor one to a file still being
+			// written, and both are said.
+			target, err := filepath.EvalSymlinks(q)
+			if err == nil {
+				info, err = os.Stat(target)
+			}
+			why := ""
 			switch {
 			case err != nil:
-				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to nothing"})
-				return nil
+				why = "a link to nothing"
 			case info.IsDir():
-				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to a folder, not followed"})
-				return nil
+				why = "a link to a folder, not followed"
+			case strings.HasSuffix(target, ".part"):
+				why = "a link to a file still being written (.part)"
 			}
-			if target, err := filepath.EvalSymlinks(q); err == nil && strings.HasSuffix(target, ".part") {
-				e.skipped = append(e.skipped, Skipped{Path: q, Reason: "a link to a file still being written (.part)"})
+			if why != "" {
+				e.skipped = append(e.skipped, Skipped{Path: q, Reason: why})
 				return nil
 			}
 		}

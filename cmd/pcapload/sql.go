@@ -111,11 +111,8 @@ func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
 }
 
 func (s *source) query(ctx context.Context, q, format string) ([]byte, error) {
-	if s.db != nil {
-		return s.db.Query(ctx, q, format)
-	}
 	var out bytes.Buffer
-	err := clickhouse.Query(ctx, *s.url, q, format, &out)
+	err := s.queryTo(ctx, q, format, &out)
 	return out.Bytes(), err
 }
 
