@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"net/netip"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -306,7 +308,27 @@ type addrBuf struct {
 	slot slot
 }
 
-func (b *addrBuf) push(a [16]byte) { b.data = append(b.data, a[:]...) }
+func (b *addrBuf) push(a netip.Addr) {
+	n := len(b.data)
+	if cap(b.data)-n < 16 {
+		b.data = slices.Grow(b.data, 16)
+	}
+	b.data = b.data[:n+16]
+	d := b.data[n : n+16]
+	if a.Is4() {
+		// As16 returns its array through two 8-byte stores that the copy
+		// then reads as one 16-byte load, which the processor cannot
+		// forward from them: that stall was 4% of a Parquet export. The
+		// IPv4 case, most rows, copies pieces no wider than were stored.
+		*(*[12]byte)(d) = v4InV6
+		*(*[4]byte)(d[12:]) = a.As4()
+		return
+	}
+	*(*[16]byte)(d) = a.As16()
+}
+
+// v4InV6 is the prefix of an IPv4 address mapped into IPv6 (RFC 4291).
+var v4InV6 = [12]byte{10: 0xff, 11: 0xff}
 
 func (b *addrBuf) array() arrow.Array {
 	a := makeArray(&arrow.FixedSizeBinaryType{ByteWidth: 16}, len(b.data)/16,
