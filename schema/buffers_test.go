@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -204,5 +205,41 @@ func TestBuilder_labels(t *testing.T) {
 	// The first batch is intact.
 	if got := schema.Label(col(rec, "file"), 39); got != "f19" {
 		t.Errorf("first batch's last file %q after the second was built, want f19", got)
+	}
+}
+
+// TestBuilder_addresses checks the 16 bytes stored for each kind of
+// address: IPv4 mapped into IPv6, IPv6 as it is and without its zone, and
+// none (a row of no IP packet) as zeros, also over bytes a batch before
+// left in a reused slice.
+func TestBuilder_addresses(t *testing.T) {
+	addrs := []string{"192.0.2.1", "2001:db8::53", "fe80::1%eth0", "::ffff:198.51.100.7", "", "::"}
+	b := schema.NewBuilder()
+	for range 2 {
+		var rows []*schema.Row
+		for _, s := range addrs {
+			var a netip.Addr
+			if s != "" {
+				a = netip.MustParseAddr(s)
+			}
+			r := makeRows(1, 0)[0]
+			f := *r.Net
+			f.Src, f.Dst = a, netip.MustParseAddr("2001:db8::ffff:ffff")
+			r.Net = &f
+			rows = append(rows, r)
+		}
+		rec := build(b, rows)
+		src := rec.Column(rec.Schema().FieldIndices("src_addr")[0]).(*array.FixedSizeBinary)
+		for i, s := range addrs {
+			var want [16]byte
+			if s != "" {
+				want = netip.MustParseAddr(s).As16()
+			}
+			if got := src.Value(i); string(got) != string(want[:]) {
+				t.Errorf("%q stored as %x, want %x", s, got, want)
+			}
+		}
+		rec.Release()
+		slices.Reverse(addrs) // other bytes under each row the second time
 	}
 }

@@ -40,6 +40,16 @@ type Packet struct {
 	NoTimestamp bool
 }
 
+// set fills every field of p. It assigns them one by one rather than as
+// *p = Packet{...}: Go builds such a literal on the stack and copies it in
+// 16-byte loads from 8-byte and narrower stores just made, which the
+// processor cannot forward; that stall was 60% of reading a pcap record
+// and 2.6% of a Parquet export.
+func (p *Packet) set(data []byte, orig uint32, ts int64, noTS bool, link LinkType, iface uint32, frame uint64, off int64) {
+	p.Data, p.OrigLen, p.Timestamp, p.NoTimestamp = data, orig, ts, noTS
+	p.LinkType, p.Interface, p.Frame, p.Offset = link, iface, frame, off
+}
+
 // Reader reads the packets of one capture stream in order.
 type Reader interface {
 	// Next fills p with the next packet. It returns io.EOF after the last

@@ -104,14 +104,8 @@ func (r *pcapReader) next(p *Packet) error {
 	if !r.nano {
 		frac *= nanosPerMicrosecond
 	}
-	*p = Packet{
-		Data:      rec[pcapRecordHeaderLen:n:n],
-		OrigLen:   r.order.u32(rec[12:]),
-		Timestamp: int64(r.order.u32(rec))*nanosPerSecond + frac,
-		LinkType:  r.iface.LinkType,
-		Frame:     r.frame,
-		Offset:    off,
-	}
+	p.set(rec[pcapRecordHeaderLen:n:n], r.order.u32(rec[12:]), int64(r.order.u32(rec))*nanosPerSecond+frac, false,
+		r.iface.LinkType, 0, r.frame, off)
 	return nil
 }
 

@@ -93,15 +93,8 @@ func (r *pcapngReader) readPacket(off int64, typ uint32, body []byte, p *Packet)
 	ifc := &r.cur[id]
 	r.lastTS = ifc.conv.ns(uint64(r.order.u32(body[4:]))<<32 | uint64(r.order.u32(body[8:])))
 	end := pcapngPacketHead + int(capLen)
-	*p = Packet{
-		Data:      body[pcapngPacketHead:end:end],
-		OrigLen:   r.order.u32(body[16:]),
-		Timestamp: r.lastTS,
-		LinkType:  ifc.link,
-		Interface: uint32(ifc.index),
-		Frame:     r.frame,
-		Offset:    off,
-	}
+	p.set(body[pcapngPacketHead:end:end], r.order.u32(body[16:]), r.lastTS, false,
+		ifc.link, uint32(ifc.index), r.frame, off)
 	return nil
 }
 
@@ -123,16 +116,7 @@ func (r *pcapngReader) readSPB(off int64, body []byte, p *Packet) error {
 		capLen = min(capLen, uint64(ifc.snap))
 	}
 	end := spbFixedLen + int(capLen)
-	*p = Packet{
-		Data:        body[spbFixedLen:end:end],
-		OrigLen:     orig,
-		Timestamp:   r.lastTS,
-		NoTimestamp: true,
-		LinkType:    ifc.link,
-		Interface:   uint32(ifc.index),
-		Frame:       r.frame,
-		Offset:      off,
-	}
+	p.set(body[spbFixedLen:end:end], orig, r.lastTS, true, ifc.link, uint32(ifc.index), r.frame, off)
 	return nil
 }
 
