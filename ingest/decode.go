@@ -199,6 +199,9 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 		// left out mid-file gave the next file 807 rows of it).
 		d.pair.drop()
 	}()
+	if prog != nil {
+		defer func() { prog.Packets.Add(st.Packets & progressEvery) }()
+	}
 	for {
 		if err := cf.Next(&d.pkt); err != nil {
 			// Queries still held are unanswered as far as this file
@@ -212,11 +215,13 @@ func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*sc
 			return err
 		}
 		st.Packets++
-		if prog != nil {
-			prog.Packets.Add(1)
-		}
-		if st.Packets&255 == 0 && d.cancelled() {
-			return ErrCancelled
+		if st.Packets&progressEvery == 0 {
+			if prog != nil {
+				prog.Packets.Add(progressEvery + 1)
+			}
+			if d.cancelled() {
+				return ErrCancelled
+			}
 		}
 		if err := d.packet(st, fn); err != nil {
 			return callbackError{err}
@@ -253,6 +258,10 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 	}
 	return d.pairAndEmit(p.Timestamp, p.Frame)
 }
+
+// progressEvery+1 packets are counted in Progress at a time, and Config.Done
+// looked at: an atomic add a packet was 3% of a Parquet export.
+const progressEvery = 255
 
 func (d *Decoder) cancelled() bool {
 	select {

@@ -71,9 +71,8 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 		client, server, cport, sport = f.Dst, f.Src, f.DstPort, f.SrcPort
 	}
 	q := &m.Questions[0]
-	ca, sa := client.As16(), server.As16()
-	b := append(p.keyBuf[:0], ca[:]...)
-	b = append(b, sa[:]...)
+	b := packet.AppendAddr16(p.keyBuf[:0], client)
+	b = packet.AppendAddr16(b, server)
 	b = append(b, byte(cport>>8), byte(cport), byte(sport>>8), byte(sport), f.Protocol,
 		byte(m.ID>>8), byte(m.ID), byte(q.Type>>8), byte(q.Type), byte(q.Class>>8), byte(q.Class))
 	b = append(b, q.Name...)

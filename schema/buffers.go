@@ -2,13 +2,14 @@ package schema
 
 import (
 	"net/netip"
-	"slices"
 	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/pcapload/pcapload/ingest/packet"
 )
 
 // A colBuf gathers one column of a batch in flat Go slices, the way ch-go's
@@ -308,29 +309,7 @@ type addrBuf struct {
 	slot slot
 }
 
-func (b *addrBuf) push(a netip.Addr) {
-	n := len(b.data)
-	if cap(b.data)-n < 16 {
-		b.data = slices.Grow(b.data, 16)
-	}
-	b.data = b.data[:n+16]
-	d := b.data[n : n+16]
-	// As16 hands back its array through 8-byte stores that a 16-byte copy
-	// then cannot be forwarded from: that stall was 4% of a Parquet
-	// export. So the address goes in pieces no wider than were stored.
-	switch {
-	case a.Is4():
-		*(*[12]byte)(d) = v4InV6
-		*(*[4]byte)(d[12:]) = a.As4()
-	case a.IsValid():
-		_, _ = a.WithZone("").AppendBinary(d[:0]) // 16 bytes, into d
-	default:
-		clear(d)
-	}
-}
-
-// v4InV6 is the prefix of an IPv4 address mapped into IPv6 (RFC 4291).
-var v4InV6 = [12]byte{10: 0xff, 11: 0xff}
+func (b *addrBuf) push(a netip.Addr) { b.data = packet.AppendAddr16(b.data, a) }
 
 func (b *addrBuf) array() arrow.Array {
 	a := makeArray(&arrow.FixedSizeBinaryType{ByteWidth: 16}, len(b.data)/16,

@@ -212,7 +212,7 @@ func (m *Message) rdata(b []byte, start, end int, t uint16) []byte {
 	base := len(m.arena)
 	if f := formatterFor(t); f != nil && end > start {
 		r := &m.rd
-		*r = rdReader{msg: b, off: start, end: end, names: &m.names}
+		r.msg, r.off, r.end, r.bad, r.names = b, start, end, false, &m.names // not a literal: see nameCache.add
 		cached := m.names.n
 		dst := f(m.arena, r)
 		r.msg = nil // Unpack keeps no reference to b
