@@ -66,7 +66,8 @@ func BenchmarkSink(b *testing.B) {
 		{"archive", filepath.Join(dir, "archive"), generate(b, filepath.Join(dir, "archive"), benchMessages, benchFiles)},
 	}
 	sinks := []struct{ name, url string }{
-		{"http-zstd", "http://" + srv.HTTP + "/%s"},
+		{"http-zstd", "http://" + srv.HTTP + "/%s?compression=zstd"},
+		{"http-lz4", "http://" + srv.HTTP + "/%s?compression=lz4"},
 		{"http-none", "http://" + srv.HTTP + "/%s?compression=none"},
 		{"native-lz4", "clickhouse://" + srv.TCP + "/%s"},
 	}

@@ -23,11 +23,12 @@ func TestSink_newDatabase(t *testing.T) {
 	conn := srv.Conn(t)
 	in := []ingest.Input{{Path: "../testdata/resolver.pcap"}}
 	urls := map[string]string{
-		"native_lz4":  "clickhouse://" + srv.TCP + "/native_lz4",
-		"native_none": "clickhouse://" + srv.TCP + "/native_none?compression=none",
-		"http_zstd":   "http://" + srv.HTTP + "/http_zstd",
-		"http_none":   "http://" + srv.HTTP + "/http_none?compression=none",
-		"http_lz4":    "http://" + srv.HTTP + "/http_lz4?compression=lz4",
+		"native_lz4":   "clickhouse://" + srv.TCP + "/native_lz4",
+		"native_none":  "clickhouse://" + srv.TCP + "/native_none?compression=none",
+		"http_zstd":    "http://" + srv.HTTP + "/http_zstd?compression=zstd",
+		"http_none":    "http://" + srv.HTTP + "/http_none?compression=none",
+		"http_lz4":     "http://" + srv.HTTP + "/http_lz4?compression=lz4",
+		"http_default": "http://" + srv.HTTP + "/http_default",
 	}
 	sums := map[string]uint64{}
 	for db, url := range urls {

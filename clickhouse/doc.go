@@ -9,8 +9,8 @@
 //
 // The native sink sends each Arrow batch as a native block through ch-go's
 // column types, which take the Arrow buffers as they are (see block), with
-// LZ4 by default. The HTTP sink posts the batches as a zstd-compressed
-// Arrow IPC stream, which the server reads as it comes. Both are measured
+// LZ4 by default. The HTTP sink posts the batches as an Arrow IPC stream,
+// LZ4-compressed by default, which the server reads as it comes. Both are measured
 // by BenchmarkSink, which runs the pcapload binary into `pcapload serve`
 // on the same machine; the figures are in the README.
 //
