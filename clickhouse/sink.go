@@ -539,14 +539,14 @@ func (s *Sink) outage() time.Duration {
 }
 
 // fileSink gathers one file's batches into inserts bounded by InsertRows
-// and InsertBytes, and keeps up to maxInflight inserts in flight (one over
-// the native protocol), each on a goroutine of its own, while the worker
-// decodes and gathers the next: the
-// decoder and the server then work at the same time, which is what makes
-// one large file load at the pace of the slower of the two rather than of
-// their sum. What an insert sends is kept until it succeeds, so a retry
-// sends it again (see gatherer): a file holds one insert more than it
-// keeps in flight at most, the one gathering.
+// and InsertBytes, on a goroutine of its own (see Write), and keeps up to
+// maxInflight inserts in flight (one over the native protocol), each on a
+// goroutine of its own, while the worker decodes the next batches: the
+// decoder, the encoder and the server then work at the same time, which
+// is what makes one large file load at the pace of the slowest of them
+// rather than of their sum. What an insert sends is kept until it
+// succeeds, so a retry sends it again (see gatherer): a file holds one
+// insert more than it keeps in flight at most, the one gathering.
 //
 // Each insert carries a deduplication token of the file's hash, generation
 // and the insert's sequence number (see load.Ledger): the same file cut
@@ -565,6 +565,12 @@ type fileSink struct {
 	gathering gatherer
 	flights   []flight   // inserts in flight, oldest first
 	spare     []gatherer // the gatherers of inserts that ended, for reuse
+
+	// The batches are gathered (encoded and compressed) by a goroutine of
+	// the file's own, which Write hands them to; see encode.
+	queue  chan arrow.RecordBatch // nil until the first batch, and once closed
+	ended  chan struct{}          // closed when the encoder has returned
+	failed atomic.Pointer[error]  // the encoder's first error
 }
 
 // maxInflight is how many inserts of one file are in flight at once over
@@ -583,7 +589,58 @@ type flight struct {
 	done chan error // the insert's result
 }
 
+// Write hands rec to the file's encoder and returns while it is gathered,
+// so that the worker decodes the next batch meanwhile: gathering (Arrow
+// IPC and LZ4, or native blocks) on the worker's goroutine made it a
+// third of the loader's CPU in a row, and left the second core idle
+// while it ran. The queue is unbuffered, so a file holds one batch more
+// than before, the one waiting to be gathered. Write returns the first
+// error of the encoder, if any, instead of handing rec over.
 func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
+	if err := f.failed.Load(); err != nil {
+		return *err
+	}
+	if f.queue == nil {
+		f.queue, f.ended = make(chan arrow.RecordBatch), make(chan struct{})
+		go f.encode(f.queue)
+	}
+	rec.Retain()
+	f.queue <- rec
+	return nil
+}
+
+// encode gathers the batches of queue into inserts and starts them as
+// they fill, until queue closes. After an error it only releases them.
+func (f *fileSink) encode(queue <-chan arrow.RecordBatch) {
+	defer close(f.ended)
+	for rec := range queue {
+		if f.failed.Load() == nil {
+			if err := f.gather(rec); err != nil {
+				f.failed.Store(&err)
+			}
+		}
+		rec.Release()
+	}
+}
+
+// stopEncoder closes the queue and waits for the encoder to have gathered
+// what it was given; then fileSink's fields are the caller's again. It
+// returns the encoder's error.
+func (f *fileSink) stopEncoder() error {
+	if f.queue != nil {
+		close(f.queue)
+		<-f.ended
+		f.queue = nil
+	}
+	if err := f.failed.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// gather adds rec to the insert being gathered, and starts the insert
+// when it is full.
+func (f *fileSink) gather(rec arrow.RecordBatch) error {
 	if f.gathering == nil {
 		f.gathering = f.newGatherer()
 	}
@@ -676,6 +733,11 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 
 // finish sends what is gathered and waits for every insert to end.
 func (f *fileSink) finish() error {
+	if err := f.stopEncoder(); err != nil {
+		_ = f.wait()
+		f.release()
+		return err
+	}
 	if err := f.flush(); err != nil {
 		return err
 	}
@@ -683,7 +745,8 @@ func (f *fileSink) finish() error {
 }
 
 func (f *fileSink) Abort() {
-	_ = f.wait() // the file fails; its error is already reported
+	_ = f.stopEncoder() // the file fails; its error is already reported
+	_ = f.wait()
 	f.release()
 }
 
