@@ -134,9 +134,10 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 	if r == nil {
 		r = os.Stdin
 	}
+	regular := false // reads never block: decompression may run ahead
 	switch {
 	case in.File != nil:
-		r = in.pinned()
+		r, regular = in.pinned(), true // Pin pins regular files only
 	case in.Path != Stdin:
 		f, err := os.Open(in.Path)
 		if err != nil {
@@ -144,9 +145,12 @@ func (d *Decoder) DecodeFile(in Input, st *FileStats, prog *Progress, fn func(*s
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			regular = true
+		}
 	}
 	cr := &countingReader{r: r, st: st, prog: prog}
-	err := d.decode(cr, st, prog, fn)
+	err := d.decode(cr, regular, st, prog, fn)
 	var ce callbackError
 	if errors.As(err, &ce) {
 		return ce.err
@@ -175,13 +179,17 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-func (d *Decoder) decode(r io.Reader, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
+func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progress, fn func(*schema.Row) error) error {
 	// Checked before a file too: a loader interrupted among small files
 	// (a group of a thousand, each under 256 packets) went on to the end.
 	if d.cancelled() {
 		return ErrCancelled
 	}
-	cf, err := capture.OpenFile(r)
+	open := capture.OpenFile
+	if regular {
+		open = capture.OpenRegular
+	}
+	cf, err := open(r)
 	if err != nil {
 		return err
 	}

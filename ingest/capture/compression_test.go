@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -115,12 +117,18 @@ func TestOpen_Compression(t *testing.T) {
 				t.Errorf("compression %v, want %v", f.Compression(), tc.comp)
 			}
 			_, want := mustReadAll(t, tc.plain)
-			if len(pkts) != len(want) {
-				t.Fatalf("got %d packets, want %d", len(pkts), len(want))
+			_, ahead, err := readAllWith(t, OpenRegular, tc.in) // decompressed ahead
+			if err != nil {
+				t.Fatalf("OpenRegular: %v", err)
 			}
-			for i := range want {
-				if !equalPacket(pkts[i], want[i]) {
-					t.Fatalf("packet %d differs: %+v, want %+v", i, pkts[i], want[i])
+			for _, got := range [][]Packet{pkts, ahead} {
+				if len(got) != len(want) {
+					t.Fatalf("got %d packets, want %d", len(got), len(want))
+				}
+				for i := range want {
+					if !equalPacket(got[i], want[i]) {
+						t.Fatalf("packet %d differs: %+v, want %+v", i, got[i], want[i])
+					}
 				}
 			}
 		})
@@ -154,7 +162,12 @@ func TestOpen_CompressionDamaged(t *testing.T) {
 		flipped[len(z)*3/4] ^= 0x55
 		for name, b := range map[string][]byte{"cut": cut, "flipped": flipped} {
 			t.Run(comp.String()+" "+name, func(t *testing.T) {
-				_, _, err := readAll(t, b)
+				_, pkts, err := readAll(t, b)
+				// Decompressed ahead, the same packets and the same error.
+				_, ahead, aheadErr := readAllWith(t, OpenRegular, b)
+				if len(ahead) != len(pkts) || fmt.Sprint(aheadErr) != fmt.Sprint(err) {
+					t.Errorf("OpenRegular read %d packets and %v; OpenFile %d and %v", len(ahead), aheadErr, len(pkts), err)
+				}
 				var fe *FormatError
 				if !errors.As(err, &fe) {
 					t.Errorf("got %v, want a FormatError", err)
@@ -194,5 +207,34 @@ func TestSniffCompression(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenRegular_closeEarly closes files decompressed ahead before their
+// end: Close returns with the goroutine gone, and a read after it fails
+// rather than hangs.
+func TestOpenRegular_closeEarly(t *testing.T) {
+	z := compress(t, CompressionGzip, manyPackets(3000))
+	before := runtime.NumGoroutine()
+	for range 20 {
+		f, err := OpenRegular(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p Packet
+		if err := f.Next(&p); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after closing, %d before", n, before)
+	}
+	a := newAheadReader(bytes.NewReader([]byte("abc")))
+	a.Close()
+	if n, err := a.Read(make([]byte, 8)); err == nil {
+		t.Errorf("read %d bytes after Close, no error", n)
 	}
 }

@@ -72,7 +72,15 @@ func Open(r io.Reader) (Reader, error) {
 
 // OpenFile is Open returning the concrete type, for callers that want the
 // format, compression and interface statistics.
-func OpenFile(r io.Reader) (*File, error) {
+func OpenFile(r io.Reader) (*File, error) { return openFile(r, false) }
+
+// OpenRegular is OpenFile for a reader of a regular file, or of anything
+// else whose reads never block for long: a file compressed with gzip, xz,
+// bzip2 or lz4 is then decompressed a chunk ahead on a goroutine of its
+// own (see aheadReader), which Close waits for.
+func OpenRegular(r io.Reader) (*File, error) { return openFile(r, true) }
+
+func openFile(r io.Reader, ahead bool) (*File, error) {
 	src := &sourceReader{r: r}
 	br := bufio.NewReaderSize(src, 64<<10)
 	magic, err := br.Peek(6)
@@ -88,6 +96,10 @@ func OpenFile(r io.Reader) (*File, error) {
 		return nil, &FormatError{Err: in.cause("open "+comp.String()+" stream", err)}
 	}
 
+	if ahead && comp != CompressionNone && comp != CompressionZstd {
+		a := newAheadReader(dec)
+		dec, closer = a, closers{a, closer}
+	}
 	f := &File{in: newInput(dec, src, comp), comp: comp, closer: closer}
 	if err := f.readHeader(); err != nil {
 		f.Close()

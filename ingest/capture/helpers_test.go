@@ -135,7 +135,13 @@ func (n *ngBuilder) u64opt(code uint16, v uint64) opt {
 // error that ended the read (nil for a clean io.EOF).
 func readAll(tb testing.TB, b []byte) (*File, []Packet, error) {
 	tb.Helper()
-	f, err := OpenFile(bytes.NewReader(b))
+	return readAllWith(tb, OpenFile, b)
+}
+
+// readAllWith is readAll opening the capture with open.
+func readAllWith(tb testing.TB, open func(io.Reader) (*File, error), b []byte) (*File, []Packet, error) {
+	tb.Helper()
+	f, err := open(bytes.NewReader(b))
 	if err != nil {
 		return nil, nil, err
 	}
