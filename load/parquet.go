@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -24,9 +23,10 @@ type ParquetSink struct {
 	// partitions: the export's log keeps a capture's export by it.
 	Sensor string
 
-	dir    parquet.Dir
-	schema *arrow.Schema
-	log    *exportLog
+	dir       parquet.Dir
+	schema    *arrow.Schema
+	log       *exportLog
+	leftovers parquet.Leftovers // of earlier exports, removed at publish
 }
 
 // NewParquetSink returns a sink writing under dir.
@@ -184,13 +184,7 @@ func (f *parquetFile) publish() error {
 	}
 	f.finished = nil
 	for folder := range folders {
-		parquet.RemoveStaleTemps(folder, f.name)
-		stale, _ := filepath.Glob(filepath.Join(folder, f.name+"-*.parquet"))
-		for _, path := range stale {
-			if !written[path] {
-				os.Remove(path)
-			}
-		}
+		f.sink.leftovers.Remove(folder, f.name, written)
 	}
 	return errors.Join(errs...)
 }

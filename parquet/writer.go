@@ -17,7 +17,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -377,41 +376,7 @@ func (f *File) Publish() error {
 		os.Remove(f.f.Name())
 		return fmt.Errorf("commit %s: %w", f.final, err)
 	}
-	removeStale(f.final)
 	return nil
-}
-
-// staleTemp is how long a temporary file of a name must have gone
-// unwritten before a commit of that name removes it: a killed export's.
-// An export running beside, of the same capture into the same folder,
-// leaves its files of days it has done unwritten until its end (see
-// File.Finish): an hour is far longer than any capture takes.
-const staleTemp = time.Hour
-
-// RemoveStaleTemps removes the temporary files that a killed export of
-// name (NAME.parquet and NAME-N.parquet) left in folder, those unwritten
-// for staleTemp: a rerun cut into fewer NAME-N files left the others'.
-func RemoveStaleTemps(folder, name string) {
-	for _, pattern := range []string{"." + name + ".*.tmp", "." + name + "-*.tmp"} {
-		temps, _ := filepath.Glob(filepath.Join(folder, pattern))
-		for _, t := range temps {
-			if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
-				os.Remove(t)
-			}
-		}
-	}
-}
-
-// removeStale removes the temporary files of final's name that a killed
-// export left: a rerun wrote new ones and left those (a hostile run).
-func removeStale(final string) {
-	base := strings.TrimSuffix(filepath.Base(final), ".parquet")
-	temps, _ := filepath.Glob(filepath.Join(filepath.Dir(final), "."+base+".*.tmp"))
-	for _, t := range temps {
-		if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
-			os.Remove(t)
-		}
-	}
 }
 
 // Abort drops the file.

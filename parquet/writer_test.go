@@ -453,66 +453,45 @@ func TestWrite_tinyPages(t *testing.T) {
 	}
 }
 
-// TestCommit_removesStaleTemps commits a file beside temporary files of
-// its name a killed export left, one being written and one finished by an
-// export beside: the stale one goes, the others and another name's stay.
-func TestCommit_removesStaleTemps(t *testing.T) {
+// TestLeftovers removes what earlier exports of a name left in a folder:
+// its temporary files, of NAME and of NAME-N, unwritten for long, and its
+// NAME-N files not written again. It keeps fresh temporary files (an
+// export beside, waiting for its end, see File.Finish), what was written,
+// and other names' files. A folder is listed once: what appears in it
+// later is left for another run.
+func TestLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	p := parquet.Partition{Day: 20000, Sensor: "s1"}
-	folder := filepath.Join(dir, p.Path())
-	if err := os.MkdirAll(folder, 0o755); err != nil {
-		t.Fatal(err)
+	files := map[string]bool{ // kept?
+		".out.1.tmp": false, ".out-3.2.tmp": false, ".out-4.3.tmp": true, ".outer.4.tmp": true,
+		".out.444.tmp": true, "out.parquet": true, "out-1.parquet": true, "out-2.parquet": false,
+		"outer-1.parquet": true, ".other.5.tmp": false, "other-1.parquet": false,
 	}
-	// .out.444.tmp is a finished file of an export of the same capture
-	// running beside, waiting for its end (File.Finish).
-	temps := map[string]bool{".out.111.tmp": false, ".out.222.tmp": true, ".out-1.333.tmp": true, ".out.444.tmp": true} // kept?
-	ages := map[string]time.Duration{".out.111.tmp": 2 * time.Hour, ".out-1.333.tmp": 2 * time.Hour, ".out.444.tmp": 5 * time.Minute}
-	for name := range temps {
-		path := filepath.Join(folder, name)
-		if err := os.WriteFile(path, []byte("PAR1"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if age, ok := ages[name]; ok {
-			at := time.Now().Add(-age)
-			os.Chtimes(path, at, at)
-		}
-	}
-	f, err := parquet.Dir{Root: dir}.Create(p, "out", schema.Arrow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	for name, kept := range temps {
-		if _, err := os.Stat(filepath.Join(folder, name)); (err == nil) != kept {
-			t.Errorf("%s: present %v, want %v", name, err == nil, kept)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(folder, "out.parquet")); err != nil {
-		t.Error(err)
-	}
-}
-
-// TestRemoveStaleTemps removes a name's temporary files, of NAME and of
-// NAME-N, unwritten for long, and keeps fresh ones and other names'.
-func TestRemoveStaleTemps(t *testing.T) {
-	dir := t.TempDir()
-	temps := map[string]bool{".out.1.tmp": false, ".out-3.2.tmp": false, ".out-4.3.tmp": true, ".outer.4.tmp": true} // kept?
-	for name, kept := range temps {
+	fresh := map[string]bool{".out-4.3.tmp": true, ".out.444.tmp": true}
+	for name := range files {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte("PAR1"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if !kept || name == ".outer.4.tmp" {
+		if !fresh[name] {
 			at := time.Now().Add(-2 * time.Hour)
 			os.Chtimes(path, at, at)
 		}
 	}
-	parquet.RemoveStaleTemps(dir, "out")
-	for name, kept := range temps {
+	var l parquet.Leftovers
+	written := map[string]bool{filepath.Join(dir, "out.parquet"): true, filepath.Join(dir, "out-1.parquet"): true}
+	l.Remove(dir, "out", written)
+	// Made after the folder was listed: left alone by this Leftovers.
+	late := filepath.Join(dir, "other-2.parquet")
+	if err := os.WriteFile(late, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.Remove(dir, "other", nil)
+	for name, kept := range files {
 		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != kept {
 			t.Errorf("%s: present %v, want %v", name, err == nil, kept)
 		}
+	}
+	if _, err := os.Stat(late); err != nil {
+		t.Errorf("%s, made after the folder was listed, removed", late)
 	}
 }
