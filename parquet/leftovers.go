@@ -83,8 +83,8 @@ func list(folder string) map[string][]string {
 	for _, e := range entries {
 		var n string
 		switch {
-		case strings.HasPrefix(e, ".") && strings.HasSuffix(e, ".tmp"):
-			inner := e[1 : len(e)-len(".tmp")]
+		case len(e) > len("..tmp") && e[0] == '.' && strings.HasSuffix(e, ".tmp"):
+			inner := e[1 : len(e)-len(".tmp")] // NAME.RANDOM
 			i := strings.LastIndexByte(inner, '.')
 			if i < 0 {
 				continue

@@ -465,6 +465,7 @@ func TestLeftovers(t *testing.T) {
 		".out.1.tmp": false, ".out-3.2.tmp": false, ".out-4.3.tmp": true, ".outer.4.tmp": true,
 		".out.444.tmp": true, "out.parquet": true, "out-1.parquet": true, "out-2.parquet": false,
 		"outer-1.parquet": true, ".other.5.tmp": false, "other-1.parquet": false,
+		".tmp": true, "..tmp": true, ".tmp.tmp": true, "-1.parquet": true, // odd names, of no export
 	}
 	fresh := map[string]bool{".out-4.3.tmp": true, ".out.444.tmp": true}
 	for name := range files {
