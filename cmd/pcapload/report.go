@@ -63,15 +63,7 @@ var distributedTables = strings.NewReplacer(
 	"FROM capture_files ", "FROM capture_files"+clickhouse.DistributedSuffix+" ")
 
 func (e *env) report(ctx context.Context, args []string) error {
-	fs := e.flagSet("report", "[--db PATH | --to URL]")
-	src := sourceFlags(fs)
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("report: unexpected argument %q", fs.Arg(0))
-	}
-	d, err := src.open(fs, "report")
+	d, err := e.openSource("report", args)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,20 @@ func sourceFlags(fs *flag.FlagSet) *source {
 	}
 }
 
+// openSource parses the arguments of cmd, which takes a database and no
+// other argument, and opens the database.
+func (e *env) openSource(cmd string, args []string) (*source, error) {
+	fs := e.flagSet(cmd, "[--db PATH | --to URL]")
+	src := sourceFlags(fs)
+	if err := e.parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("%s: unexpected argument %q", cmd, fs.Arg(0))
+	}
+	return src.open(fs, cmd)
+}
+
 // open opens the embedded database, unless the flags name a server.
 func (s *source) open(fs *flag.FlagSet, cmd string) (*source, error) {
 	set := map[string]bool{}
@@ -211,15 +225,7 @@ const schemaUsage = `Usage: pcapload schema print|apply|rebuild-views
 // rebuildViews empties the views' tables and fills them again from every
 // row of dns_messages (schema.RebuildViewsSQL).
 func (e *env) rebuildViews(ctx context.Context, args []string) error {
-	fs := e.flagSet("schema rebuild-views", "[--db PATH | --to URL]")
-	src := sourceFlags(fs)
-	if err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("schema rebuild-views: unexpected argument %q", fs.Arg(0))
-	}
-	d, err := src.open(fs, "schema rebuild-views")
+	d, err := e.openSource("schema rebuild-views", args)
 	if err != nil {
 		return err
 	}
