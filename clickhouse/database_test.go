@@ -1,8 +1,15 @@
 package clickhouse_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pcapload/pcapload/clickhouse"
@@ -82,5 +89,64 @@ func TestSink_manyDays(t *testing.T) {
 		if f := res.Files[0]; f.Failed() || f.Rows[s.Name()] != 600 {
 			t.Errorf("%s: %d rows, failed: %v %v; want 600", db, f.Rows[s.Name()], f.Stats.Err, f.SinkErrs)
 		}
+	}
+}
+
+// TestSink_mergeSettings: a load sets dns_messages to merge fewer, larger
+// sets of parts (schema.MergeDDL); through a proxy answering that
+// statement as a server before ClickHouse 24.11 does (UNKNOWN_SETTING),
+// the load goes on with the server's defaults and stores every row.
+func TestSink_mergeSettings(t *testing.T) {
+	srv := chtest.Start(t)
+	conn := srv.Conn(t)
+	var refused atomic.Int32
+	backend := &url.URL{Scheme: "http", Host: srv.HTTP}
+	proxy := httputil.NewSingleHostReverseProxy(backend)
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if bytes.Contains(body, []byte("merge_selector_base")) {
+			refused.Add(1)
+			w.Header().Set("X-ClickHouse-Exception-Code", "115")
+			http.Error(w, "Code: 115. DB::Exception: Unknown setting 'merge_selector_base'. (UNKNOWN_SETTING)",
+				http.StatusInternalServerError)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+
+	in := []ingest.Input{{Path: "../testdata/resolver.pcap"}}
+	for _, tc := range []struct{ db, url, settings string }{
+		{"current", "http://" + srv.HTTP + "/current", "1"},
+		{"older", old.URL + "/older", "0"},
+	} {
+		s, err := clickhouse.Open(tc.url, clickhouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := load.Run(context.Background(), in, []load.Sink{s}, load.Options{})
+		s.Close()
+		if f := res.Files[0]; f.Failed() {
+			t.Fatalf("%s: %v %v", tc.db, f.Stats.Err, f.SinkErrs)
+		}
+		var count uint64
+		var set uint8
+		q := fmt.Sprintf("SELECT (SELECT count() FROM `%s`.dns_messages), "+
+			"(SELECT engine_full LIKE '%%merge_selector_base = 30%%' FROM system.tables "+
+			"WHERE database = '%s' AND name = 'dns_messages')", tc.db, tc.db)
+		if err := conn.QueryRow(context.Background(), q).Scan(&count, &set); err != nil {
+			t.Fatal(err)
+		}
+		if count != 1000 || fmt.Sprint(set) != tc.settings {
+			t.Errorf("%s: %d rows, merge settings %d; want 1000 rows, settings %s", tc.db, count, set, tc.settings)
+		}
+	}
+	if refused.Load() == 0 {
+		t.Error("the proxy refused no merge settings: the older server was not played")
 	}
 }

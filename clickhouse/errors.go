@@ -52,6 +52,14 @@ func permanent(err error) bool {
 		answer.Status != 408 && answer.Status != 429
 }
 
+// unknownSetting reports whether err is a server's refusal of a setting
+// it does not have (UNKNOWN_SETTING), as older servers answer newer
+// settings.
+func unknownSetting(err error) bool {
+	code, ok := serverCode(err)
+	return ok && code == 115
+}
+
 // codeText finds the code in an exception's text: "Code: 62. DB::Exception: ...".
 var codeText = regexp.MustCompile(`\bCode: (\d+)\.`)
 

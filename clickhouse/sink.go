@@ -343,8 +343,12 @@ func (s *Sink) ensureTables(ctx context.Context) error {
 	if s.opt.Retention > 0 {
 		ddls = append(ddls, schema.RetentionDDL(s.target.Database, s.opt.Retention))
 	}
+	merge := schema.MergeDDL(s.target.Database)
 	for _, ddl := range ddls {
 		err := s.retry(ctx, func(ctx context.Context) error { return s.ins.exec(ctx, ddl) })
+		if err != nil && ddl == merge && unknownSetting(err) {
+			continue // a server before ClickHouse 24.11 keeps its merge defaults
+		}
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)
 		}
