@@ -146,7 +146,7 @@ func TestLedger_BeginCut(t *testing.T) {
 			if got := c.steps(); !slices.Equal(got, tt.wantSteps) {
 				t.Errorf("statements = %q, want %q", got, tt.wantSteps)
 			}
-			if tt.wantSteps != nil && !strings.Contains(c.execs[len(c.execs)-1], ", 'loading', '"+load.CutOf(f)+"', ") {
+			if tt.wantSteps != nil && !strings.Contains(c.execs[len(c.execs)-1], ", 'loading', '"+load.CutOf(f)+"'") {
 				t.Errorf("loading mark %s does not record the cut %q", c.execs[len(c.execs)-1], load.CutOf(f))
 			}
 		})

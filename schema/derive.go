@@ -174,6 +174,7 @@ func UpgradeDDL(database string) []string {
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS file_hash String FIRST", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS generation UInt32 AFTER file_hash", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s %s", db, FilesTable, dedup),
+		fmt.Sprintf("ALTER TABLE %s.%s MODIFY COLUMN loaded_at DEFAULT now64(3, 'UTC')", db, FilesTable),
 		fmt.Sprintf("ALTER TABLE %s.%s COMMENT COLUMN error %s", db, FilesTable, Quote(errorComment)),
 	}
 }
