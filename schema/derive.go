@@ -124,7 +124,7 @@ const loadedAtColumn = "    , `loaded_at` DateTime('UTC') MATERIALIZED now() " +
 
 // Setup returns the statements that create the tables and views in
 // database, or bring ones an earlier version made up to date, and record
-// Version: DDL, FilesDDL, UpgradeDDL, ViewsDDL, then the version. Running
+// Version: DDL, FilesDDL, UpgradeDDL, MergeDDL, ViewsDDL, then the version. Running
 // them again changes nothing.
 func Setup(database string) []string {
 	q := append([]string{DDL(database), FilesDDL(database)}, UpgradeDDL(database)...)

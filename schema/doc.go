@@ -19,11 +19,13 @@
 // subdomains are one range) and partitioned by day; capture_files, the load
 // records; passive_dns and message_counts, filled by materialized views
 // (ViewsDDL); and schema_version, which records Version. It also upgrades
-// tables an earlier version made (UpgradeDDL). Retention, when asked for
+// tables an earlier version made (UpgradeDDL), and sets how dns_messages
+// merges its parts (MergeDDL). Retention, when asked for
 // (RetentionDDL), counts from loaded_at, the time a row was loaded, which
 // the engine fills.
 //
 // Limitations: a table made before version 3 keeps its old sorting key;
-// the views count a file replaced with --force twice, and hold nothing
-// from before they were created.
+// the views hold nothing from before they were created until rebuilt
+// (RebuildViewsSQL), and can end short after a crash followed by a
+// replacing rerun (see UncountViewsSQL's TODO).
 package schema
