@@ -3,6 +3,7 @@ package load_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +14,8 @@ import (
 )
 
 // TestRecords_roundTrip inserts load records as the ledger does and reads
-// them back from the engine: times to the nanosecond, before 1900 and past
-// 2106 too; the reasons; a path with quotes, a backslash, a newline and a
+// them back from the engine: times to the nanosecond, from the earliest
+// to the latest an int64 holds; the reasons; a path with quotes, a backslash, a newline and a
 // zero byte; the loader's time where a record has one, and the server's
 // where it has none, alone and mixed with records that have one.
 func TestRecords_roundTrip(t *testing.T) {
@@ -38,8 +39,10 @@ func TestRecords_roundTrip(t *testing.T) {
 	}
 	inserts := [][]*schema.FileRecord{
 		{rec("a", 1762070400123456789, 1762070460987654321, time.Time{})},
-		{rec("b", -9_000_000_000_000_000_000, 9_000_000_000_000_000_000, loader)},
-		{rec("c", 0, 1, time.Time{}), rec("d", 5, 6, loader)},
+		{rec("b", -2_208_988_800_000_000_000, 9_000_000_000_000_000_000, loader)}, // 1900 to 2255
+		// The extremes of a saturated pcapng time; the engine cannot read
+		// the earliest second as text.
+		{rec("c", math.MinInt64, math.MaxInt64, time.Time{}), rec("d", -1, 0, loader)},
 	}
 	start := time.Now()
 	for i, recs := range inserts {
@@ -66,7 +69,7 @@ func TestRecords_roundTrip(t *testing.T) {
 		t.Fatalf("%d records read back, want 4:\n%s", len(lines), out)
 	}
 	firsts := map[string][2]int64{"a": {1762070400123456789, 1762070460987654321},
-		"b": {-9_000_000_000_000_000_000, 9_000_000_000_000_000_000}, "c": {0, 1}, "d": {5, 6}}
+		"b": {-2_208_988_800_000_000_000, 9_000_000_000_000_000_000}, "c": {math.MinInt64, math.MaxInt64}, "d": {-1, 0}}
 	for _, line := range lines {
 		f := strings.Split(line, "\t")
 		var first, last, at int64

@@ -126,10 +126,20 @@ func InsertRecordsSQL(database, token string, recs []*FileRecord) string {
 const recordColumns = "file_hash, generation, path, sensor, format, compression, bytes, packets, " +
 	"messages, malformed, snapped, reasons, first_time, last_time, status, error"
 
-// nanoText is how a record's times are written: text the engine parses in
-// the columns' time zone, UTC, exactly to the nanosecond, before 1900 and
-// after 2106 too.
-const nanoText = "2006-01-02 15:04:05.000000000"
+// nanoLiteral returns ns since the epoch as a DateTime64(9, 'UTC') value:
+// text the engine parses exactly, but for times before 1900, which it
+// cannot all read from text (it overflows on the first second of the
+// range, where a pcapng interface's offset saturates times), and which
+// are rare enough to go as a function call.
+func nanoLiteral(ns int64) string {
+	if ns < minTextTime {
+		return fmt.Sprintf("fromUnixTimestamp64Nano(%d, 'UTC')", ns)
+	}
+	return "'" + time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000000") + "'"
+}
+
+// minTextTime is 1900-01-01 in ns since the epoch.
+var minTextTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 
 // appendValues writes r as a VALUES tuple, with its loaded_at when withAt.
 func (r *FileRecord) appendValues(b *strings.Builder, withAt bool) {
@@ -145,12 +155,11 @@ func (r *FileRecord) appendValues(b *strings.Builder, withAt bool) {
 		}
 		fmt.Fprintf(&m, "%s: %d", Quote(k), r.Reasons[k])
 	}
-	fmt.Fprintf(b, " (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, '%s', '%s', %s, %s",
+	fmt.Fprintf(b, " (%s, %d, %s, %s, %s, %s, %d, %d, %d, %d, %d, {%s}, %s, %s, %s, %s",
 		Quote(r.Hash), r.Generation,
 		Quote(r.Path), Quote(r.Sensor), Quote(r.Format), Quote(r.Compression),
 		r.Bytes, r.Packets, r.Messages, r.Malformed, r.Snapped, m.String(),
-		time.Unix(0, r.First).UTC().Format(nanoText), time.Unix(0, r.Last).UTC().Format(nanoText),
-		Quote(r.Status), Quote(r.Error))
+		nanoLiteral(r.First), nanoLiteral(r.Last), Quote(r.Status), Quote(r.Error))
 	switch {
 	case !withAt:
 	case r.LoadedAt.IsZero():
