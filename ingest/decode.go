@@ -243,7 +243,7 @@ func (d *Decoder) packet(st *FileStats, _ func(*schema.Row) error) error {
 	if st.Packets == 1 || p.Timestamp < st.First {
 		st.First = p.Timestamp
 	}
-	if p.Timestamp > st.Last {
+	if st.Packets == 1 || p.Timestamp > st.Last {
 		st.Last = p.Timestamp
 	}
 	reason := d.pd.Decode(p.LinkType, p.Data, p.Timestamp, &d.frame)

@@ -54,6 +54,11 @@ func ReadSidecar(path string) (Sidecar, error) {
 			f, err = os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		}
 	}
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		// A capture's name of 251 bytes or more leaves no room for
+		// ".json": no sidecar can have it (a hostile run failed the file).
+		err = &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
 	if err != nil {
 		return s, fmt.Errorf("read sidecar: %w", err)
 	}
