@@ -424,3 +424,43 @@ func TestRun_fileSensors(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_namedNotCapture loads a capture and a file named on the command
+// line that is no capture, grouped, twice: the named file fails each time,
+// but the second run does not replace its rows, as it has none (a new
+// user's run printed "replaced the rows of 1 file" for it on every load).
+func TestRun_namedNotCapture(t *testing.T) {
+	testenv.RequireCHDB(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("# captures of resolver 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inputs := []ingest.Input{{Path: "../testdata/resolver.pcap"}, {Path: readme}}
+	dbPath := filepath.Join(dir, "db")
+	for run := range 2 {
+		emb, err := load.OpenEmbedded(ctx, dbPath, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := load.Run(ctx, inputs, []load.Sink{emb}, load.Options{Workers: 2})
+		f := res.Files[1]
+		if f.Stats.Err == nil || len(f.Replaced()) > 0 {
+			t.Errorf("run %d: README.md: error %v, replaced %v; want it failed, nothing replaced", run, f.Stats.Err, f.Replaced())
+		}
+	}
+	db, err := chdb.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out, err := db.Query(ctx, "SELECT status, max(generation), count() FROM capture_files WHERE path = "+
+		schema.Quote(readme)+" GROUP BY status ORDER BY status", "CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", " "), `"failed",0,2 "grouped",0,2`; got != want {
+		t.Errorf("README.md's records: %s, want %s", got, want)
+	}
+}
