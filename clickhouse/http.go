@@ -289,9 +289,14 @@ func Query(ctx context.Context, rawURL, query, format string, w io.Writer) error
 	defer cancel()
 	_, err = h.query(pctx, "SELECT 1")
 	var answer *ServerError
+	var op *net.OpError
 	switch {
 	case errors.As(err, &answer):
 		return fmt.Errorf("%s: %w", t, err) // an unknown database, a wrong password
+	case errors.As(err, &op) && op.Op == "dial":
+		// Refused at once, or no route: no wait to speak of (a new
+		// user read "no answer in 10s" after 8 ms).
+		return fmt.Errorf("%s: cannot connect: %w", t, err)
 	case err != nil:
 		return fmt.Errorf("%s: no answer to SELECT 1 in %s: %w", t, dialTimeout, err)
 	}

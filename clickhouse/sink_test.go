@@ -244,3 +244,17 @@ func TestSink_unfinishedOverHTTP(t *testing.T) {
 		t.Errorf("unfinished = %q, want %q", got, want)
 	}
 }
+
+// TestQuery_refused: a query to a server that refuses the connection says
+// so at once, not that it waited for an answer (a new user read "no answer
+// to SELECT 1 in 10s" after 8 ms).
+func TestQuery_refused(t *testing.T) {
+	start := time.Now()
+	err := Query(t.Context(), "http://"+closedAddr(t)+"/default", "SELECT 1", "TSV", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot connect") || strings.Contains(err.Error(), "no answer") {
+		t.Errorf("Query on a refused port: %v; want it said it cannot connect", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Query on a refused port took %v", d)
+	}
+}
