@@ -74,6 +74,11 @@ func (e *env) report(ctx context.Context, args []string) error {
 			query = distributedTables.Replace(query)
 		}
 		out, err := d.query(ctx, query, "PrettyCompactMonoBlock")
+		if err != nil && strings.Contains(err.Error(), "(UNKNOWN_TABLE)") {
+			// The server's text quotes the whole query (a new user's run).
+			return fmt.Errorf("report: the database has no pcapload tables: load captures into it, " +
+				"or create them with pcapload schema apply")
+		}
 		if err != nil {
 			return fmt.Errorf("report %q: %w", q.title, err)
 		}

@@ -162,4 +162,11 @@ func TestSchema_rebuildViews(t *testing.T) {
 	if !strings.HasSuffix(out, "\n1000\n") {
 		t.Errorf("server's message_counts after the rebuild: %q, want 1000 messages", out)
 	}
+
+	// A report on a server database without the tables says so in a
+	// line, where the server's exception quoted the whole query.
+	code, _, stderr = runBinary(t, srv.Bin, "report", "--to", "http://"+srv.HTTP+"/default")
+	if code == 0 || !strings.Contains(stderr, "has no pcapload tables") || len(stderr) > 300 {
+		t.Errorf("report on a database without the tables: exit %d, %q", code, stderr)
+	}
 }
