@@ -91,9 +91,6 @@ type fileState struct {
 	markAge    time.Duration // since the generation's newest loading or grouped mark
 	cut        string        // the loading mark's (File.CutInto)
 	loadedAs   string        // the path of the generation's loaded record, if any
-	// noRows is true when every load of the generation failed before a
-	// packet, as one of a file that is no capture does: none left rows.
-	noRows bool
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
@@ -125,19 +122,15 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 		quoted[i] = schema.Quote(h)
 	}
 	// The cut in hex, as it holds spaces and commas.
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c, ' p', p, e)), ',') FROM ("+
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c, ' p', p)), ',') FROM ("+
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
 		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
 		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
-		"hex(anyIf(error, status = %s)) AS c, hex(anyIf(path, status = %s)) AS p, "+
-		// As many failures before a packet as marks: no load left rows.
-		"if(countIf(status = %s AND packets = 0) AS z > 0 AND z = countIf(status IN (%s, %s)), ' e', '') AS e "+
+		"hex(anyIf(error, status = %s)) AS c, hex(anyIf(path, status = %s)) AS p "+
 		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
 		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusLoading),
-		schema.Quote(schema.StatusLoaded),
-		schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
-		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
+		schema.Quote(schema.StatusLoaded), schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read load state: %w", err)
@@ -148,10 +141,9 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		// h g s a, then b unless empty (no superseder found), then x and
-		// the cut's hex, p and the loaded path's hex, and e if no load
-		// of the generation left rows.
+		// the cut's hex, and p and the loaded path's hex.
 		f := strings.Fields(item)
-		if len(f) < 4 || len(f) > 8 {
+		if len(f) < 4 || len(f) > 7 {
 			return fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
@@ -175,8 +167,6 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 					return fmt.Errorf("read load state: unexpected %q", item)
 				}
 				st.loadedAs = string(path)
-			case v == "e":
-				st.noRows = true
 			case v != "-":
 				st.supersededBy = v
 			}
@@ -243,12 +233,9 @@ func plan(st fileState, found bool, f File, grouped bool) (uint32, bool, error) 
 	case st.has(schema.StatusSkipped):
 		// Not a capture, so no rows: the same bytes are not one now.
 		return st.generation, false, nil
-	case st.has(schema.StatusGrouped) && !st.noRows:
-		// (A group's file that failed before its first packet each
-		// time, a file named that is no capture, left no rows to
-		// replace.)
+	case st.has(schema.StatusGrouped):
 		return st.generation + 1, true, nil
-	case grouped && !st.noRows && !(st.has(schema.StatusReplaced) && len(st.statuses) == 2):
+	case grouped && !(st.has(schema.StatusReplaced) && len(st.statuses) == 2):
 		// Rows inserted with the file's own tokens: a group's tokens
 		// would not drop them.
 		return st.generation + 1, true, nil
