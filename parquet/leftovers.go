@@ -59,19 +59,14 @@ func (l *Leftovers) take(folder, name string) []string {
 		names = list(folder)
 		l.folders[folder] = names
 	}
-	var files []string
-	for _, f := range names[name] {
-		if leftoverOf(f, name) {
-			files = append(files, f)
-		}
-	}
+	files := names[name]
 	delete(names, name)
 	return files
 }
 
-// list returns the folder's candidate leftovers by the name they would be
-// of: the part of a temporary file's name before its random part, and the
-// name of a NAME-N.parquet file, each also without a -N suffix.
+// list returns the folder's leftovers by the name they would be of:
+// .NAME.RANDOM.tmp by NAME, .NAME-N.RANDOM.tmp by NAME-N and NAME, and
+// NAME-N.parquet by NAME, for a decimal N.
 func list(folder string) map[string][]string {
 	names := make(map[string][]string)
 	d, err := os.Open(folder)
@@ -81,7 +76,6 @@ func list(folder string) map[string][]string {
 	defer d.Close()
 	entries, _ := d.Readdirnames(-1)
 	for _, e := range entries {
-		var n string
 		switch {
 		case len(e) > len("..tmp") && e[0] == '.' && strings.HasSuffix(e, ".tmp"):
 			inner := e[1 : len(e)-len(".tmp")] // NAME.RANDOM
@@ -89,34 +83,18 @@ func list(folder string) map[string][]string {
 			if i < 0 {
 				continue
 			}
-			n = inner[:i]
-		case strings.HasSuffix(e, ".parquet") && strings.Contains(e, "-"):
-			n = strings.TrimSuffix(e, ".parquet")
-		default:
-			continue
-		}
-		names[n] = append(names[n], e)
-		if base, ok := cutNumber(n); ok {
-			names[base] = append(names[base], e)
+			names[inner[:i]] = append(names[inner[:i]], e)
+			if base, ok := cutNumber(inner[:i]); ok {
+				names[base] = append(names[base], e)
+			}
+		case strings.HasSuffix(e, ".parquet"):
+			// Not by its own name: NAME.parquet is what an export writes.
+			if base, ok := cutNumber(strings.TrimSuffix(e, ".parquet")); ok {
+				names[base] = append(names[base], e)
+			}
 		}
 	}
 	return names
-}
-
-// leftoverOf reports whether the file f is a leftover of name: .NAME.*.tmp,
-// .NAME-N.*.tmp or NAME-N.parquet.
-func leftoverOf(f, name string) bool {
-	if strings.HasSuffix(f, ".tmp") {
-		inner := f[1 : len(f)-len(".tmp")]
-		n := inner[:strings.LastIndexByte(inner, '.')]
-		if n == name {
-			return true
-		}
-		base, ok := cutNumber(n)
-		return ok && base == name
-	}
-	base, ok := cutNumber(strings.TrimSuffix(f, ".parquet"))
-	return ok && base == name
 }
 
 // cutNumber splits NAME-N into NAME, for a decimal N.
