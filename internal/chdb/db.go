@@ -123,6 +123,17 @@ func (db *DB) Exec(ctx context.Context, query string) error {
 	return nil
 }
 
+// ExecRows is Exec of one statement, returning the rows it wrote (an
+// INSERT's).
+func (db *DB) ExecRows(ctx context.Context, query string) (uint64, error) {
+	var rows uint64
+	_, err := db.runWith(ctx, query, "Null", func(res uintptr) { rows = db.lib.resultRowsWritten(res) })
+	if err != nil {
+		return 0, fmt.Errorf("chdb exec: %w", err)
+	}
+	return rows, nil
+}
+
 // Query runs query and returns its whole result in format ("CSV", "TSV",
 // "JSONEachRow", "PrettyCompactMonoBlock", any ClickHouse output format). The
 // returned slice is a copy owned by the caller.
@@ -140,6 +151,12 @@ func (db *DB) Query(ctx context.Context, query, format string) ([]byte, error) {
 // be cancelled. chdb_stream_query with chdb_stream_cancel_query between chunks
 // would fix it for SELECTs.
 func (db *DB) run(ctx context.Context, query, format string) ([]byte, error) {
+	return db.runWith(ctx, query, format, nil)
+}
+
+// runWith is run, calling got, when not nil, with the result before it
+// is copied and destroyed.
+func (db *DB) runWith(ctx context.Context, query, format string, got func(res uintptr)) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -159,6 +176,9 @@ func (db *DB) run(ctx context.Context, query, format string) ([]byte, error) {
 	defer db.lib.destroyResult(res)
 	if msg := db.lib.resultError(res); msg != "" {
 		return nil, engineError(msg)
+	}
+	if got != nil {
+		got(res)
 	}
 	return db.lib.copyResult(res), nil
 }

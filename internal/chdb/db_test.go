@@ -50,6 +50,29 @@ func TestDB_Query(t *testing.T) {
 	}
 }
 
+// TestDB_ExecRows returns the rows an INSERT ... SELECT wrote, none when
+// it selects none, and the engine's error for a bad one.
+func TestDB_ExecRows(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	mustExec(t, db, "CREATE TABLE n (x UInt64) ENGINE = MergeTree ORDER BY x")
+	for _, tt := range []struct {
+		query string
+		want  uint64
+	}{
+		{"INSERT INTO n SELECT number FROM numbers(37)", 37},
+		{"INSERT INTO n SELECT number FROM numbers(37) WHERE number > 100", 0},
+	} {
+		if got, err := db.ExecRows(ctx, tt.query); err != nil || got != tt.want {
+			t.Errorf("ExecRows(%q) = %d, %v; want %d", tt.query, got, err, tt.want)
+		}
+	}
+	var e *Error
+	if _, err := db.ExecRows(ctx, "INSERT INTO missing SELECT 1"); !errors.As(err, &e) || e.Name != "UNKNOWN_TABLE" {
+		t.Errorf("ExecRows(into a missing table) = %v, want UNKNOWN_TABLE", err)
+	}
+}
+
 func TestDB_Exec_badSQL(t *testing.T) {
 	db := openTemp(t)
 	tests := []struct {

@@ -39,18 +39,42 @@ func (db *DB) InsertArrow(ctx context.Context, table string, schema *arrow.Schem
 func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema *arrow.Schema,
 	recs ...arrow.RecordBatch) error {
 	query := pcschema.InsertSQL(table, schema) + pcschema.InsertSettings(token)
-	if err := db.insertArrowSQL(ctx, query, schema, recs); err != nil {
+	if err := db.insertArrowSQL(ctx, query, schema, recs, false); err != nil {
+		return fmt.Errorf("chdb insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// InsertArrowTaking is InsertArrowToken taking the batches: it releases
+// each one once the engine has copied it, before the engine has sorted and
+// written the rows, which takes it three to five times as long. An insert
+// in flight then holds the engine's copy only, not the Go batches as well
+// (about 110 MiB for 262,144 rows). It releases them all, whatever it
+// returns.
+func (db *DB) InsertArrowTaking(ctx context.Context, table, token string, schema *arrow.Schema,
+	recs []arrow.RecordBatch) error {
+	defer func() {
+		for i, r := range recs {
+			if r != nil {
+				r.Release()
+				recs[i] = nil
+			}
+		}
+	}()
+	query := pcschema.InsertSQL(table, schema) + pcschema.InsertSettings(token)
+	if err := db.insertArrowSQL(ctx, query, schema, recs, true); err != nil {
 		return fmt.Errorf("chdb insert into %s: %w", table, err)
 	}
 	return nil
 }
 
 func (db *DB) insertArrow(ctx context.Context, table string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
-	return db.insertArrowSQL(ctx, pcschema.InsertSQL(table, schema), schema, recs)
+	return db.insertArrowSQL(ctx, pcschema.InsertSQL(table, schema), schema, recs, false)
 }
 
 // insertArrowSQL runs query, an INSERT without its FORMAT, with recs as data.
-func (db *DB) insertArrowSQL(ctx context.Context, query string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+// With take, it releases each batch once the engine has it, and sets it nil.
+func (db *DB) insertArrowSQL(ctx context.Context, query string, schema *arrow.Schema, recs []arrow.RecordBatch, take bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -66,7 +90,7 @@ func (db *DB) insertArrowSQL(ctx context.Context, query string, schema *arrow.Sc
 	// Destroying an unfinished stream cancels the INSERT.
 	defer db.lib.destroyInsert(st)
 
-	if err := db.appendBatches(ctx, st, schema, recs); err != nil {
+	if err := db.appendBatches(ctx, st, schema, recs, take); err != nil {
 		return err
 	}
 	return db.finishInsert(st)
@@ -90,8 +114,9 @@ func (db *DB) beginInsert(query, format string) (uintptr, error) {
 }
 
 // appendBatches writes recs as one IPC stream, handing the engine the bytes of
-// each batch as soon as they are encoded.
-func (db *DB) appendBatches(ctx context.Context, st uintptr, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+// each batch as soon as they are encoded. With take, it releases each batch
+// once handed over, and sets it nil.
+func (db *DB) appendBatches(ctx context.Context, st uintptr, schema *arrow.Schema, recs []arrow.RecordBatch, take bool) error {
 	var buf bytes.Buffer
 	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
 	for i, rec := range recs {
@@ -103,6 +128,10 @@ func (db *DB) appendBatches(ctx context.Context, st uintptr, schema *arrow.Schem
 		}
 		if err := db.appendChunk(st, &buf); err != nil {
 			return fmt.Errorf("append batch %d: %w", i, err)
+		}
+		if take {
+			rec.Release()
+			recs[i] = nil
 		}
 	}
 	if err := w.Close(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -155,5 +156,33 @@ func TestDB_InsertArrow_concurrent(t *testing.T) {
 	}
 	if got := mustQuery(t, b, "SELECT count() FROM wide", "TSV"); got != "16000\n" {
 		t.Errorf("count = %q, want 16000", got)
+	}
+}
+
+// TestDB_InsertArrowTaking inserts batches it hands over: they are all
+// released, after an insert that succeeds and after one that fails, and
+// the rows of the first are there.
+func TestDB_InsertArrowTaking(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	mustExec(t, db, wideDDL("wide"))
+	for _, table := range []string{"wide", "missing"} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		recs := wideBatchesFrom(mem, 1_000, 300)
+		err := db.InsertArrowTaking(ctx, table, "", wideSchema(), recs)
+		if (err != nil) != (table == "missing") {
+			t.Errorf("InsertArrowTaking into %s: %v", table, err)
+		}
+		if n := mem.CurrentAlloc(); n != 0 {
+			t.Errorf("after an insert into %s, %d bytes of its batches are still held", table, n)
+		}
+		for i, r := range recs {
+			if r != nil {
+				t.Errorf("batch %d of the insert into %s is still in the caller's slice", i, table)
+			}
+		}
+	}
+	if got := mustQuery(t, db, "SELECT count() FROM wide", "TSV"); got != "1000\n" {
+		t.Errorf("wide holds %q rows, want 1000", got)
 	}
 }

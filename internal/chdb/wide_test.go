@@ -59,8 +59,13 @@ func wideSchema() *arrow.Schema {
 // wideBatches builds rows rows in batches of batch rows; values are cheap
 // deterministic functions of the row number.
 func wideBatches(rows, batch int) []arrow.RecordBatch {
+	return wideBatchesFrom(memory.DefaultAllocator, rows, batch)
+}
+
+// wideBatchesFrom is wideBatches with the batches' memory from mem.
+func wideBatchesFrom(mem memory.Allocator, rows, batch int) []arrow.RecordBatch {
 	schema := wideSchema()
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	var recs []arrow.RecordBatch
 	for start := 0; start < rows; start += batch {
