@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -55,10 +56,11 @@ type Conn interface {
 //     (the old ones are still in the window and would drop the new rows).
 //     A crash before the replaced record is finished by the next run.
 type Ledger struct {
-	conn     Conn
-	database string
-	sensor   string
-	takeover time.Duration // see SetTakeover
+	conn      Conn
+	database  string
+	sensor    string
+	takeover  time.Duration // see SetTakeover
+	uncounted atomic.Bool   // rows were taken out of the views (see Uncounted)
 }
 
 // NewLedger returns the Ledger of database, stamping sensor on records.
@@ -745,8 +747,9 @@ func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, fin
 //
 // TODO(views): a rerun that replaces another set of files than the
 // crashed run did, after a crash between these inserts and the delete,
-// takes the files of both out twice; a record per file of the uncount,
-// written with it, would fix it.
+// takes the files of both out twice. The embedded engine's sink corrects
+// that after the run (EmbeddedSink.CheckViews); on a server, a record per
+// file of the uncount, written with it, would fix it.
 func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error {
 	quoted := make([]string, len(files))
 	for i, f := range files {
@@ -757,6 +760,7 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 		fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
 	}
 	set := fmt.Sprintf("%x", h.Sum(nil)[:16])
+	l.uncounted.Store(true)
 	for _, v := range schema.UncountViewsSQL(l.database, strings.Join(quoted, ", ")) {
 		token := "pcapload:uncount:" + set + ":" + v.Table
 		if err := l.conn.Exec(ctx, fmt.Sprintf(v.SQL, schema.Quote(token))); err != nil {
@@ -765,6 +769,11 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 	}
 	return nil
 }
+
+// Uncounted reports whether this Ledger took rows out of the views, or
+// tried to: what it took out is what dns_messages held of the files, which
+// the views may not have counted whole (see EmbeddedSink.CheckViews).
+func (l *Ledger) Uncounted() bool { return l.uncounted.Load() }
 
 // mark writes, in one insert deduplicated by token, a record of each file
 // with only a status.

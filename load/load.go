@@ -254,7 +254,15 @@ type Result struct {
 	// Unfinished lists, by sink name, files whose load began there and
 	// did not end, in this run or an earlier one (Ledger.Unfinished).
 	Unfinished map[string][]string
-	Duration   time.Duration
+	// Notes says, by sink name, what a sink did at the end of the run
+	// beyond the files: the views it corrected (EmbeddedSink.CheckViews).
+	Notes    map[string]string
+	Duration time.Duration
+}
+
+// viewsChecker is a sink that checks its views once every file is done.
+type viewsChecker interface {
+	CheckViews(ctx context.Context) (string, error)
 }
 
 // Run loads inputs into sinks and closes the sinks. It returns when every
@@ -308,7 +316,20 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 				res.Unfinished[s.Name()] = paths
 			}
 		}
-		if err := s.Close(); err != nil {
+		var err error
+		if v, ok := s.(viewsChecker); ok && ctx.Err() == nil {
+			var note string
+			if note, err = v.CheckViews(ctx); note != "" {
+				if res.Notes == nil {
+					res.Notes = make(map[string]string)
+				}
+				res.Notes[s.Name()] = note
+			}
+		}
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			if res.CloseErr == nil {
 				res.CloseErr = make(map[string]error)
 			}

@@ -3,6 +3,7 @@ package load_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -87,21 +88,8 @@ func TestViews_MatchDirect(t *testing.T) {
 	}
 	defer db.Close()
 
-	tests := []struct{ name, view, direct string }{
-		{"passive dns",
-			`SELECT name, type, data, min(first_seen), max(last_seen), sum(count) FROM passive_dns
-			GROUP BY name, type, data ORDER BY name, type, data`,
-			`SELECT name, type, data, min(time), max(time), count() FROM dns_messages
-			ARRAY JOIN answer_names AS name, answer_types AS type, answer_data AS data WHERE qr
-			GROUP BY name, type, data ORDER BY name, type, data`},
-		{"counts",
-			`SELECT minute, sensor, qtype, rcode, transport, qr, sum(messages), sum(bytes) FROM message_counts
-			GROUP BY ALL ORDER BY ALL`,
-			`SELECT toStartOfMinute(time) AS minute, sensor, qtype, rcode, transport, qr, count(), sum(size)
-			FROM dns_messages GROUP BY ALL ORDER BY ALL`},
-	}
 	check := func(step string) {
-		for _, tc := range tests {
+		for _, tc := range viewQueries {
 			t.Run(step+"/"+tc.name, func(t *testing.T) {
 				got, want := queryText(t, db, tc.view), queryText(t, db, tc.direct)
 				if len(want) < 1000 {
@@ -128,6 +116,101 @@ func TestViews_MatchDirect(t *testing.T) {
 	rows := queryText(t, db, "SELECT count() FROM dns_messages")
 	if rows != "40000\n" {
 		t.Errorf("dns_messages holds %q rows after the rerun, want 40000", rows)
+	}
+}
+
+// viewQueries are each view read as queries read it, and the same
+// aggregate computed from dns_messages.
+var viewQueries = []struct{ name, view, direct string }{
+	{"passive dns",
+		`SELECT name, type, data, min(first_seen), max(last_seen), sum(count) AS c FROM passive_dns
+		GROUP BY name, type, data HAVING c != 0 ORDER BY name, type, data`,
+		`SELECT name, type, data, min(time), max(time), count() FROM dns_messages
+		ARRAY JOIN answer_names AS name, answer_types AS type, answer_data AS data WHERE qr
+		GROUP BY name, type, data ORDER BY name, type, data`},
+	{"counts",
+		`SELECT minute, sensor, qtype, rcode, transport, qr, sum(messages) AS m, sum(bytes) AS b FROM message_counts
+		GROUP BY ALL HAVING m != 0 OR b != 0 ORDER BY ALL`,
+		`SELECT toStartOfMinute(time) AS minute, sensor, qtype, rcode, transport, qr, count(), sum(size)
+		FROM dns_messages GROUP BY ALL ORDER BY ALL`},
+}
+
+// viewsDiffer returns the names of the views of the database at path that
+// differ from their direct aggregates.
+func viewsDiffer(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := chdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var differ []string
+	for _, tc := range viewQueries {
+		if queryText(t, db, tc.view) != queryText(t, db, tc.direct) {
+			differ = append(differ, tc.name)
+		}
+	}
+	return differ
+}
+
+// TestEmbedded_correctsViews leaves the views of a database wrong, as a
+// load killed inside an insert does, and loads with --force: the load
+// ends by correcting them, and says so. While a load in the database is
+// unfinished, it does not.
+func TestEmbedded_correctsViews(t *testing.T) {
+	testenv.RequireCHDB(t)
+	dir := t.TempDir()
+	inputs := []ingest.Input{{Path: writeCapture(t, dir, "a.pcap", gen.Config{Seed: 5, Messages: 5000})}}
+	path := filepath.Join(dir, "db")
+	loadEmbedded(t, path, inputs, 0)
+	spoil := func(extra string) {
+		db, err := chdb.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range []string{
+			// Rows without their counts, and counts without their rows.
+			"ALTER TABLE passive_dns DELETE WHERE cityHash64(name) % 3 = 0 SETTINGS mutations_sync = 1",
+			"INSERT INTO message_counts SELECT minute, sensor, qtype, rcode, transport, qr, 7, 700 FROM message_counts LIMIT 3",
+			extra,
+		} {
+			if q != "" {
+				if err := db.Exec(context.Background(), q); err != nil {
+					t.Fatalf("%v\n%s", err, q)
+				}
+			}
+		}
+	}
+	force := func() *load.Result {
+		emb, err := load.OpenEmbedded(context.Background(), path, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := load.Run(context.Background(), inputs, []load.Sink{emb}, load.Options{Workers: 1, BatchRows: 500, Force: true})
+		if f := res.Files[0]; f.Failed() {
+			t.Fatalf("forced load: %v %v", f.Stats.Err, f.SinkErrs)
+		}
+		return res
+	}
+
+	// A load of another file in the database that began and did not end.
+	spoil(`INSERT INTO capture_files (file_hash, generation, path, sensor, status)
+		VALUES ('00ff', 0, '/elsewhere/b.pcap', 'test', 'loading')`)
+	res := force()
+	if len(viewsDiffer(t, path)) != 2 || res.Notes != nil {
+		t.Errorf("with a load unfinished: views that differ %v (want both), notes %v (want none)",
+			viewsDiffer(t, path), res.Notes)
+	}
+
+	spoil(`INSERT INTO capture_files (file_hash, generation, path, sensor, status)
+		VALUES ('00ff', 0, '/elsewhere/b.pcap', 'test', 'failed')`)
+	res = force()
+	if d := viewsDiffer(t, path); len(d) != 0 {
+		t.Errorf("views %v differ from dns_messages after the forced load", d)
+	}
+	if note := res.Notes["db:"+path]; !strings.Contains(note, "corrected") {
+		t.Errorf("notes %v, want one saying the views were corrected", res.Notes)
 	}
 }
 

@@ -172,6 +172,9 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 			"stored; load them again to complete them), or that another load is loading: %s",
 			name, strings.Join(paths, ", ")))
 	}
+	for _, name := range slices.Sorted(maps.Keys(res.Notes)) {
+		s.Notes = append(s.Notes, name+": "+res.Notes[name])
+	}
 	for _, name := range sortedKeys(s.FailedIn) {
 		then := "rows sent before the failure may be stored: load them again to complete them"
 		switch {
