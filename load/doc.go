@@ -23,7 +23,9 @@
 // a bounded number of batches (one being written to Parquet; one insert
 // gathering and one in flight to a server, bounded by InsertBytes and
 // held compressed by the HTTP sink; one insert gathering for the embedded
-// engine, bounded by its rows and insertBytes). A Builder takes a batch's slices at its first row, not when
+// engine, bounded by its rows and insertBytes, and up to two being copied
+// by the engine, which then lets them go). A Builder takes a batch's
+// slices at its first row, not when
 // the last batch is handed on, and reuses those of batches released, so
 // that a large file allocates its batches once. With the Go runtime's
 // memory limit set by the command, two workers loading Parquet or into a

@@ -83,8 +83,9 @@ const interruptGrace = 30 * time.Second
 const memoryLimit = 192 << 20
 
 // embeddedMemoryLimit is the limit when the embedded engine is a
-// destination: its sink holds two inserts' batches (about 110 MB each) while
-// the engine works on one, which would keep the heap at the 192 MiB limit
+// destination: its sink holds an insert's batches as it gathers them and
+// those of another while the engine copies them (about 110 MB each), which
+// would keep the heap at the 192 MiB limit
 // and the collector running without pause (a load then took twice as
 // long). The engine's own memory is larger still (see the README).
 const embeddedMemoryLimit = 320 << 20
