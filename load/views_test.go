@@ -104,15 +104,15 @@ func TestViews_MatchDirect(t *testing.T) {
 	check("loads")
 
 	// Views left short, as by a crash between an insert's part and its
-	// views', are rebuilt exact.
+	// views', are corrected exact.
 	for _, q := range append([]string{"TRUNCATE TABLE message_counts",
 		"ALTER TABLE passive_dns DELETE WHERE cityHash64(name) % 3 = 0 SETTINGS mutations_sync = 1"},
-		schema.RebuildViewsSQL("default")...) {
+		schema.CorrectViewsSQL("default")...) {
 		if err := db.Exec(context.Background(), q); err != nil {
 			t.Fatalf("%v\n%s", err, q)
 		}
 	}
-	check("rebuilt")
+	check("corrected")
 	rows := queryText(t, db, "SELECT count() FROM dns_messages")
 	if rows != "40000\n" {
 		t.Errorf("dns_messages holds %q rows after the rerun, want 40000", rows)

@@ -25,7 +25,7 @@
 // the engine fills.
 //
 // Limitations: a table made before version 3 keeps its old sorting key;
-// the views hold nothing from before they were created until rebuilt
-// (RebuildViewsSQL), and can end short after a crash followed by a
-// replacing rerun (see UncountViewsSQL's TODO).
+// the views hold nothing from before they were created until corrected
+// (CorrectViewsSQL), and on a server can end short after a crash followed
+// by a replacing rerun (see UncountViewsSQL's TODO).
 package schema

@@ -92,24 +92,6 @@ FROM %s.%s
 GROUP BY minute, sensor, qtype, rcode, transport, qr
 `
 
-// RebuildViewsSQL returns the statements that empty the views' tables and
-// fill them again from every row of dns_messages, as the views would have
-// from the inserts: the way back to exact views after a crash left them
-// short (see UncountViewsSQL's TODO), or for rows loaded before the views
-// existed. No load may run meanwhile: its inserts would reach the views
-// between the two. The inserts are not deduplicated: an aggregate the same
-// as one inserted before is not a retry.
-func RebuildViewsSQL(database string) []string {
-	db := QuoteIdent(database)
-	var q []string
-	for _, v := range []struct{ table, query string }{{PassiveDNSTable, passiveDNSSelect}, {CountsTable, countsSelect}} {
-		q = append(q, fmt.Sprintf("TRUNCATE TABLE %s.%s", db, v.table),
-			fmt.Sprintf("INSERT INTO %s.%s SETTINGS insert_deduplicate = 0\n", db, v.table)+
-				fmt.Sprintf(v.query, db, Table))
-	}
-	return q
-}
-
 // ViewUncount is an insert that takes rows out of a view's table.
 type ViewUncount struct {
 	Table string
@@ -164,7 +146,12 @@ GROUP BY minute, sensor, qtype, rcode, transport, qr`, db, CountsTable, db, Tabl
 // others take the rows'. Correcting again finds nothing to add.
 //
 // The inserts are not deduplicated: a correction the same as one made
-// before is not a retry.
+// before is not a retry. No load may run meanwhile, and none may be
+// unfinished: loaded again, it may send an insert that dns_messages holds
+// and the views lack, which they would count twice. Unlike emptying the
+// tables and filling them again, the correction keeps their deduplication
+// logs, by which the views drop the inserts of a failed load sent again.
+// A first or last seen that replaced rows left stays.
 func CorrectViewsSQL(database string) []string {
 	db := QuoteIdent(database)
 	return []string{

@@ -138,6 +138,46 @@ func TestSchema_rebuildViews(t *testing.T) {
 	}
 	checkQueries(t, path, full)
 
+	// The rows of a load that began and did not end may be in
+	// dns_messages and not in the views, and its rerun sends them again:
+	// the views are not touched meanwhile.
+	mark := "INSERT INTO capture_files (file_hash, generation, path, sensor, status) " +
+		"VALUES ('00ff', 0, '/elsewhere/b.pcap', 'default', 'loading')"
+	for _, q := range []string{mark, "TRUNCATE TABLE message_counts"} {
+		if code, _, stderr := runCmd(t, nil, "sql", "--db", path, q); code != 0 {
+			t.Fatalf("%s: exit %d: %s", q, code, stderr)
+		}
+	}
+	code, _, stderr = runCmd(t, nil, "schema", "rebuild-views", "--db", path)
+	if code == 0 || !strings.Contains(stderr, "/elsewhere/b.pcap") || !strings.Contains(stderr, "did not end") {
+		t.Errorf("rebuild-views with a load unfinished: exit %d, %q; want a refusal naming it", code, stderr)
+	}
+	checkQueries(t, path, map[string]string{"SELECT count() FROM message_counts": "0"})
+	if code, _, stderr := runCmd(t, nil, "sql", "--db", path, strings.Replace(mark, "'loading'", "'failed'", 1)); code != 0 {
+		t.Fatalf("mark failed: exit %d: %s", code, stderr)
+	}
+	if code, out, stderr := runCmd(t, nil, "schema", "rebuild-views", "--db", path); code != 0 {
+		t.Fatalf("rebuild-views once the load ended: exit %d: %s%s", code, out, stderr)
+	}
+	checkQueries(t, path, full)
+
+	// A file whose load failed, loaded again after a rebuild, sends its
+	// inserts again: the views, whose deduplication logs the rebuild kept,
+	// drop them.
+	failed := filepath.Join(t.TempDir(), "db")
+	for _, args := range [][]string{
+		{"load", "--db", failed, "../../testdata/resolver.pcap"},
+		{"sql", "--db", failed, "ALTER TABLE capture_files UPDATE status = 'failed' WHERE status = 'loaded' " +
+			"SETTINGS mutations_sync = 1"},
+		{"schema", "rebuild-views", "--db", failed},
+		{"load", "--db", failed, "../../testdata/resolver.pcap"},
+	} {
+		if code, _, stderr := runCmd(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	checkQueries(t, failed, full)
+
 	// Without dns_messages to fill them from, the views are not emptied.
 	if code, _, stderr := runCmd(t, nil, "sql", "--db", path, "DROP TABLE dns_messages"); code != 0 {
 		t.Fatalf("drop: exit %d: %s", code, stderr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse"
 	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/schema"
 )
 
@@ -217,13 +218,17 @@ const schemaUsage = `Usage: pcapload schema print|apply|rebuild-views
                                 the upgrades of older tables and the version record
   apply [--db PATH | --to URL]  run them on the embedded database or a server
   rebuild-views [--db PATH | --to http(s)://...]
-                                fill passive_dns and message_counts again from
-                                dns_messages (after a crash left them short);
-                                no load may run meanwhile
+                                make passive_dns and message_counts count every
+                                row of dns_messages once (after a crash left them
+                                short); no load may run meanwhile, and none may
+                                be unfinished
 `
 
-// rebuildViews empties the views' tables and fills them again from every
-// row of dns_messages (schema.RebuildViewsSQL).
+// rebuildViews makes the views' tables hold the aggregates of every row of
+// dns_messages once, by inserting the difference of each group
+// (schema.CorrectViewsSQL). Emptying them and filling them again cleared
+// their deduplication logs too: a failed load loaded again then had the
+// views count again the inserts they held.
 func (e *env) rebuildViews(ctx context.Context, args []string) error {
 	d, err := e.openSource("schema rebuild-views", args)
 	if err != nil {
@@ -239,13 +244,37 @@ func (e *env) rebuildViews(ctx context.Context, args []string) error {
 				d.database, table, err)
 		}
 	}
-	for _, q := range schema.RebuildViewsSQL(d.database) {
+	// A load that began and did not end may send, loaded again, an insert
+	// that is in dns_messages and not in the views: counted now, it would
+	// be counted twice then.
+	unfinished, err := load.NewLedger(sourceConn{d}, d.database, "").Unfinished(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild views: %w", err)
+	}
+	if len(unfinished) > 0 {
+		return fmt.Errorf("rebuild views: the loads of %s began and did not end: load them again first, "+
+			"or their inserts would be counted twice", someOf(unfinished))
+	}
+	for _, q := range schema.CorrectViewsSQL(d.database) {
 		if _, err := d.query(ctx, q, "TSV"); err != nil {
 			return fmt.Errorf("rebuild views: %w", err)
 		}
 	}
 	fmt.Fprintf(e.stdout, "views %s and %s rebuilt from %s\n", schema.PassiveDNSTable, schema.CountsTable, schema.Table)
 	return nil
+}
+
+// sourceConn is a source as a load.Conn, for the Ledger's queries.
+type sourceConn struct{ s *source }
+
+func (c sourceConn) Exec(ctx context.Context, q string) error {
+	_, err := c.s.query(ctx, q, "TSV")
+	return err
+}
+
+func (c sourceConn) QueryString(ctx context.Context, q string) (string, error) {
+	out, err := c.s.query(ctx, q, "TSVRaw")
+	return string(out), err
 }
 
 // applyTo creates the tables on the server named by url.
