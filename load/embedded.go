@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -40,11 +42,13 @@ type EmbeddedSink struct {
 	conns  chan *chdb.DB // the inserts' connections, db among them
 	schema *arrow.Schema
 	ledger *Ledger
-
-	// crashed is set when a load began and did not end before this
-	// sink opened: a loader killed inside an insert (see CheckViews).
-	crashed bool
+	owed   atomic.Bool // this run wrote its row of viewsOwed
 }
+
+// viewsOwed is the embedded database's table of the views' corrections
+// owed: a row while one is (see CheckViews). A correction owed outlives
+// the run that owes it, killed or interrupted before its end.
+const viewsOwed = "views_owed"
 
 // maxInflight is how many inserts of one file are in flight at once. The
 // engine turns an insert into a part on one thread, and one connection
@@ -84,9 +88,34 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 		s.conns <- c
 	}
 	s.ledger = NewLedger(embeddedConn{db}, database, sensor)
-	unfinished, err := s.ledger.Unfinished(ctx)
-	s.crashed = err != nil || len(unfinished) > 0
+	s.ledger.beforeUncount = s.owe
+	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')) "+
+		"ENGINE = MergeTree ORDER BY tuple()", database, viewsOwed)
+	if err := db.Exec(ctx, q); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("create tables in %s: %w", path, err)
+	}
+	// A load killed before this run may have left an insert's rows
+	// without their counts.
+	if unfinished, err := s.ledger.Unfinished(ctx); err != nil || len(unfinished) > 0 {
+		if err := s.owe(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// owe records, once a run, that the views owe a correction.
+func (s *EmbeddedSink) owe(ctx context.Context) error {
+	if s.owed.Load() {
+		return nil
+	}
+	if err := s.db.Exec(ctx, fmt.Sprintf("INSERT INTO %s.%s (at) VALUES (now64(3, 'UTC'))", database, viewsOwed)); err != nil {
+		return fmt.Errorf("record the views' correction owed: %w", err)
+	}
+	s.owed.Store(true)
+	return nil
 }
 
 // CheckViews makes the views' tables hold the aggregates of every row of
@@ -103,20 +132,28 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 // counted or not. Rows loaded before the views existed are taken out the
 // same way.
 //
-// So after a run that took rows out of the views, or that found a load
-// killed before it, CheckViews corrects the views by the difference of
+// So a run that takes rows out of the views, or that finds a load killed
+// before it, first records in viewsOwed that the views owe a correction;
+// and at the end of a run that finds one owed, CheckViews corrects the
+// views by the difference of
 // each group between them and the rows (schema.CorrectViewsSQL): a full
 // aggregation of both, 1.1 s for ten million rows. Comparing totals first
 // is not enough: one insert's rows without their counts and another's
 // counts without their rows add up. It does not while a load is
 // unfinished: loading it again may send an insert the views lack, which
-// they would then count twice.
+// they would then count twice. The row of viewsOwed goes once the
+// correction is made: a run killed in between corrects again, and finds
+// nothing left to correct or what is.
 func (s *EmbeddedSink) CheckViews(ctx context.Context) (string, error) {
-	if !s.crashed && !s.ledger.Uncounted() {
+	out, err := s.db.Query(ctx, fmt.Sprintf("SELECT count() FROM %s.%s", database, viewsOwed), "TSV")
+	if err != nil {
+		return "", fmt.Errorf("check the views: %w", err)
+	}
+	if strings.TrimSpace(string(out)) == "0" {
 		return "", nil
 	}
 	if unfinished, err := s.ledger.Unfinished(ctx); err != nil || len(unfinished) > 0 {
-		return "", err // said in the summary; they are checked once loaded
+		return "", err // said in the summary; they are corrected once loaded
 	}
 	var groups uint64
 	for _, q := range schema.CorrectViewsSQL(database) {
@@ -125,6 +162,9 @@ func (s *EmbeddedSink) CheckViews(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("correct the views: %w", err)
 		}
 		groups += n
+	}
+	if err := s.db.Exec(ctx, fmt.Sprintf("TRUNCATE TABLE %s.%s", database, viewsOwed)); err != nil {
+		return "", fmt.Errorf("correct the views: %w", err)
 	}
 	if groups == 0 {
 		return "", nil

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -56,11 +55,13 @@ type Conn interface {
 //     (the old ones are still in the window and would drop the new rows).
 //     A crash before the replaced record is finished by the next run.
 type Ledger struct {
-	conn      Conn
-	database  string
-	sensor    string
-	takeover  time.Duration // see SetTakeover
-	uncounted atomic.Bool   // rows were taken out of the views (see Uncounted)
+	conn     Conn
+	database string
+	sensor   string
+	takeover time.Duration // see SetTakeover
+	// beforeUncount, when set, runs before rows are taken out of the
+	// views, and an error stops the replacement (see EmbeddedSink.owe).
+	beforeUncount func(context.Context) error
 }
 
 // NewLedger returns the Ledger of database, stamping sensor on records.
@@ -760,7 +761,11 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 		fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
 	}
 	set := fmt.Sprintf("%x", h.Sum(nil)[:16])
-	l.uncounted.Store(true)
+	if l.beforeUncount != nil {
+		if err := l.beforeUncount(ctx); err != nil {
+			return err
+		}
+	}
 	for _, v := range schema.UncountViewsSQL(l.database, strings.Join(quoted, ", ")) {
 		token := "pcapload:uncount:" + set + ":" + v.Table
 		if err := l.conn.Exec(ctx, fmt.Sprintf(v.SQL, schema.Quote(token))); err != nil {
@@ -769,11 +774,6 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 	}
 	return nil
 }
-
-// Uncounted reports whether this Ledger took rows out of the views, or
-// tried to: what it took out is what dns_messages held of the files, which
-// the views may not have counted whole (see EmbeddedSink.CheckViews).
-func (l *Ledger) Uncounted() bool { return l.uncounted.Load() }
 
 // mark writes, in one insert deduplicated by token, a record of each file
 // with only a status.
@@ -860,7 +860,8 @@ func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
 }
 
 // Unfinished lists, by path, up to 100 files whose latest generation is
-// marked and has no outcome: a load that crashed or failed on the
+// marked (loading, grouped, or replacing: a replacement cut short) and has
+// no outcome: a load that crashed or failed on the
 // destination left some of their rows, or one is loading them now. A run
 // that is given them again completes them; one that is not, because they
 // were moved away or changed, can only say so.
@@ -871,10 +872,11 @@ func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(hex(p)), ',') FROM ("+
 		"SELECT any(path) AS p FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
 		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
-		"HAVING countIf(status IN (%[3]s, %[4]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
+		"HAVING countIf(status IN (%[3]s, %[4]s, %[8]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
 		"ORDER BY p LIMIT 100)",
 		db, schema.FilesTable, schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
-		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped))
+		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped),
+		schema.Quote(schema.StatusReplacing))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list unfinished loads: %w", err)

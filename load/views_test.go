@@ -2,7 +2,9 @@ package load_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,61 +158,83 @@ func viewsDiffer(t *testing.T, path string) []string {
 // TestEmbedded_correctsViews leaves the views of a database wrong, as a
 // load killed inside an insert does, and loads with --force: the load
 // ends by correcting them, and says so. While a load in the database is
-// unfinished, it does not.
+// unfinished (a replacement cut short, here), it does not, and a later
+// run owes the correction still; so does one after a run interrupted
+// before its end.
 func TestEmbedded_correctsViews(t *testing.T) {
 	testenv.RequireCHDB(t)
 	dir := t.TempDir()
 	inputs := []ingest.Input{{Path: writeCapture(t, dir, "a.pcap", gen.Config{Seed: 5, Messages: 5000})}}
 	path := filepath.Join(dir, "db")
 	loadEmbedded(t, path, inputs, 0)
-	spoil := func(extra string) {
+	exec := func(qs ...string) {
 		db, err := chdb.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		for _, q := range []string{
-			// Rows without their counts, and counts without their rows.
-			"ALTER TABLE passive_dns DELETE WHERE cityHash64(name) % 3 = 0 SETTINGS mutations_sync = 1",
-			"INSERT INTO message_counts SELECT minute, sensor, qtype, rcode, transport, qr, 7, 700 FROM message_counts LIMIT 3",
-			extra,
-		} {
-			if q != "" {
-				if err := db.Exec(context.Background(), q); err != nil {
-					t.Fatalf("%v\n%s", err, q)
-				}
+		for _, q := range qs {
+			if err := db.Exec(context.Background(), q); err != nil {
+				t.Fatalf("%v\n%s", err, q)
 			}
 		}
 	}
-	force := func() *load.Result {
+	// Rows without their counts, and counts without their rows.
+	spoil := func() {
+		exec("ALTER TABLE passive_dns DELETE WHERE cityHash64(name) % 3 = 0 SETTINGS mutations_sync = 1",
+			"INSERT INTO message_counts SELECT minute, sensor, qtype, rcode, transport, qr, 7, 700 FROM message_counts LIMIT 3")
+	}
+	run := func(ctx context.Context, opt load.Options) *load.Result {
 		emb, err := load.OpenEmbedded(context.Background(), path, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := load.Run(context.Background(), inputs, []load.Sink{emb}, load.Options{Workers: 1, BatchRows: 500, Force: true})
-		if f := res.Files[0]; f.Failed() {
-			t.Fatalf("forced load: %v %v", f.Stats.Err, f.SinkErrs)
+		opt.Workers, opt.BatchRows = 1, 500
+		return load.Run(ctx, inputs, []load.Sink{emb}, opt)
+	}
+	mark := func(status string) string {
+		return fmt.Sprintf(`INSERT INTO capture_files (file_hash, generation, path, sensor, status)
+			VALUES ('00ff', 0, '/elsewhere/b.pcap', 'test', %s)`, schema.Quote(status))
+	}
+	corrected := func(res *load.Result) bool { return strings.Contains(res.Notes["db:"+path], "corrected") }
+
+	spoil()
+	exec(mark(schema.StatusReplacing))
+	res := run(context.Background(), load.Options{Force: true})
+	if d := viewsDiffer(t, path); len(d) != 2 || res.Notes != nil {
+		t.Errorf("with a replacement unfinished: views that differ %v (want both), notes %v (want none)", d, res.Notes)
+	}
+	if paths := res.Unfinished["db:"+path]; !slices.Contains(paths, "/elsewhere/b.pcap") {
+		t.Errorf("unfinished loads %v, want the replacement cut short", res.Unfinished)
+	}
+
+	// Once it ended, a run that loads nothing makes the correction owed.
+	exec(mark(schema.StatusFailed))
+	res = run(context.Background(), load.Options{})
+	if d := viewsDiffer(t, path); len(d) != 0 || !corrected(res) {
+		t.Errorf("after the replacement ended: views %v differ, notes %v", d, res.Notes)
+	}
+
+	// A forced load interrupted after its record, before its end.
+	spoil()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run(ctx, load.Options{Force: true, Checkpoint: func(step string, _ int) {
+		if step == "recorded" {
+			cancel()
 		}
-		return res
+	}})
+	if d := viewsDiffer(t, path); len(d) == 0 {
+		t.Fatal("views already corrected by an interrupted run: the test spoils nothing")
 	}
-
-	// A load of another file in the database that began and did not end.
-	spoil(`INSERT INTO capture_files (file_hash, generation, path, sensor, status)
-		VALUES ('00ff', 0, '/elsewhere/b.pcap', 'test', 'loading')`)
-	res := force()
-	if len(viewsDiffer(t, path)) != 2 || res.Notes != nil {
-		t.Errorf("with a load unfinished: views that differ %v (want both), notes %v (want none)",
-			viewsDiffer(t, path), res.Notes)
+	res = run(context.Background(), load.Options{})
+	if d := viewsDiffer(t, path); len(d) != 0 || !corrected(res) {
+		t.Errorf("after an interrupted forced load: views %v differ, notes %v", d, res.Notes)
 	}
-
-	spoil(`INSERT INTO capture_files (file_hash, generation, path, sensor, status)
-		VALUES ('00ff', 0, '/elsewhere/b.pcap', 'test', 'failed')`)
-	res = force()
-	if d := viewsDiffer(t, path); len(d) != 0 {
-		t.Errorf("views %v differ from dns_messages after the forced load", d)
-	}
-	if note := res.Notes["db:"+path]; !strings.Contains(note, "corrected") {
-		t.Errorf("notes %v, want one saying the views were corrected", res.Notes)
+	// Corrected, nothing is owed.
+	spoil()
+	if res = run(context.Background(), load.Options{}); res.Notes != nil || len(viewsDiffer(t, path)) != 2 {
+		t.Errorf("a run with no correction owed: notes %v, views that differ %v (want both)", res.Notes, viewsDiffer(t, path))
 	}
 }
 
