@@ -88,7 +88,7 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 		s.conns <- c
 	}
 	s.ledger = NewLedger(embeddedConn{db}, database, sensor)
-	s.ledger.beforeUncount = s.owe
+	s.ledger.beforeUncount = s.oweFor
 	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')) "+
 		"ENGINE = MergeTree ORDER BY tuple()", database, viewsOwed)
 	if err := db.Exec(ctx, q); err != nil {
@@ -104,6 +104,24 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 		}
 	}
 	return s, nil
+}
+
+// oweFor is owe before the rows of the files of quotedHashes are taken
+// out of the views, when dns_messages holds any: a file that is no capture,
+// named in a group, is replaced on every load and has none.
+func (s *EmbeddedSink) oweFor(ctx context.Context, quotedHashes string) error {
+	if s.owed.Load() {
+		return nil
+	}
+	out, err := s.db.Query(ctx, fmt.Sprintf("SELECT count() > 0 FROM %s.%s WHERE file_hash IN (%s)",
+		database, schema.Table, quotedHashes), "TSV")
+	if err != nil {
+		return fmt.Errorf("record the views' correction owed: %w", err)
+	}
+	if strings.TrimSpace(string(out)) != "1" {
+		return nil
+	}
+	return s.owe(ctx)
 }
 
 // owe records, once a run, that the views owe a correction.
@@ -154,6 +172,21 @@ func (s *EmbeddedSink) CheckViews(ctx context.Context) (string, error) {
 	}
 	if unfinished, err := s.ledger.Unfinished(ctx); err != nil || len(unfinished) > 0 {
 		return "", err // said in the summary; they are corrected once loaded
+	}
+	// With a retention, the views hold what dns_messages dropped since:
+	// made to count what it holds, they would lose that history.
+	out, err = s.db.Query(ctx, fmt.Sprintf("SELECT position(engine_full, ' TTL ') > 0 FROM system.tables "+
+		"WHERE database = %s AND name = %s", schema.Quote(database), schema.Quote(schema.Table)), "TSV")
+	if err != nil {
+		return "", fmt.Errorf("check the views: %w", err)
+	}
+	if strings.TrimSpace(string(out)) == "1" {
+		if err := s.db.Exec(ctx, fmt.Sprintf("TRUNCATE TABLE %s.%s", database, viewsOwed)); err != nil {
+			return "", fmt.Errorf("check the views: %w", err)
+		}
+		return "a load killed inside an insert, then replaced, may have left the views counting its rows " +
+			"wrongly; they are not corrected, as dns_messages keeps rows for --retention days and the views " +
+			"all of them (pcapload schema rebuild-views would make them count only what it holds now)", nil
 	}
 	var groups uint64
 	for _, q := range schema.CorrectViewsSQL(database) {

@@ -59,9 +59,10 @@ type Ledger struct {
 	database string
 	sensor   string
 	takeover time.Duration // see SetTakeover
-	// beforeUncount, when set, runs before rows are taken out of the
-	// views, and an error stops the replacement (see EmbeddedSink.owe).
-	beforeUncount func(context.Context) error
+	// beforeUncount, when set, runs before the rows of the files of
+	// quotedHashes are taken out of the views, and an error stops the
+	// replacement (see EmbeddedSink.owe).
+	beforeUncount func(ctx context.Context, quotedHashes string) error
 }
 
 // NewLedger returns the Ledger of database, stamping sensor on records.
@@ -762,7 +763,7 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 	}
 	set := fmt.Sprintf("%x", h.Sum(nil)[:16])
 	if l.beforeUncount != nil {
-		if err := l.beforeUncount(ctx); err != nil {
+		if err := l.beforeUncount(ctx, strings.Join(quoted, ", ")); err != nil {
 			return err
 		}
 	}

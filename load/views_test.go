@@ -160,7 +160,7 @@ func viewsDiffer(t *testing.T, path string) []string {
 // ends by correcting them, and says so. While a load in the database is
 // unfinished (a replacement cut short, here), it does not, and a later
 // run owes the correction still; so does one after a run interrupted
-// before its end.
+// before its end. With a retention, it says why it does not.
 func TestEmbedded_correctsViews(t *testing.T) {
 	testenv.RequireCHDB(t)
 	dir := t.TempDir()
@@ -235,6 +235,17 @@ func TestEmbedded_correctsViews(t *testing.T) {
 	spoil()
 	if res = run(context.Background(), load.Options{}); res.Notes != nil || len(viewsDiffer(t, path)) != 2 {
 		t.Errorf("a run with no correction owed: notes %v, views that differ %v (want both)", res.Notes, viewsDiffer(t, path))
+	}
+
+	// With a retention, the views keep what dns_messages dropped: they
+	// are left as they are, and the note says why.
+	exec(schema.RetentionDDL("default", 30))
+	res = run(context.Background(), load.Options{Force: true})
+	if note := res.Notes["db:"+path]; len(viewsDiffer(t, path)) != 2 || !strings.Contains(note, "--retention") {
+		t.Errorf("with a retention: views that differ %v (want both), note %q", viewsDiffer(t, path), note)
+	}
+	if res = run(context.Background(), load.Options{}); res.Notes != nil {
+		t.Errorf("the run after: notes %v, want none (said once)", res.Notes)
 	}
 }
 
