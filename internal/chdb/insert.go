@@ -32,21 +32,11 @@ func (db *DB) InsertArrow(ctx context.Context, table string, schema *arrow.Schem
 	return nil
 }
 
-// InsertArrowToken is InsertArrow with an insert_deduplication_token: on a
-// table with non_replicated_deduplication_window set, the same batches
-// inserted again with the same token are dropped, block by block. An empty
-// token inserts without one.
-func (db *DB) InsertArrowToken(ctx context.Context, table, token string, schema *arrow.Schema,
-	recs ...arrow.RecordBatch) error {
-	query := pcschema.InsertSQL(table, schema) + pcschema.InsertSettings(token)
-	if err := db.insertArrowSQL(ctx, query, schema, recs, false); err != nil {
-		return fmt.Errorf("chdb insert into %s: %w", table, err)
-	}
-	return nil
-}
-
-// InsertArrowTaking is InsertArrowToken taking the batches: it releases
-// each one once the engine has copied it, before the engine has sorted and
+// InsertArrowTaking is InsertArrow with an insert_deduplication_token (on
+// a table with non_replicated_deduplication_window set, the same batches
+// inserted again with the same token are dropped, block by block; an empty
+// token inserts without one), taking the batches: it releases each one
+// once the engine has copied it, before the engine has sorted and
 // written the rows, which takes it three to five times as long. An insert
 // in flight then holds the engine's copy only, not the Go batches as well
 // (about 110 MiB for 262,144 rows). It releases them all, whatever it

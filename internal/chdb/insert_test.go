@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 )
@@ -61,7 +62,12 @@ func TestDB_InsertArrowToken(t *testing.T) {
 		{"file:0:1", "3000\n"},
 	}
 	for i, tt := range tests {
-		if err := db.InsertArrowToken(ctx, "wide", tt.token, wideSchema(), recs...); err != nil {
+		taken := make([]arrow.RecordBatch, len(recs))
+		for k, r := range recs {
+			r.Retain()
+			taken[k] = r
+		}
+		if err := db.InsertArrowTaking(ctx, "wide", tt.token, wideSchema(), taken); err != nil {
 			t.Fatalf("insert %d (%q): %v", i, tt.token, err)
 		}
 		if got := mustQuery(t, db, "SELECT count() FROM wide", "TSV"); got != tt.want {
