@@ -87,7 +87,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 		Decode:     ingest.Config{Ports: ports, Sensor: f.sensor, Stdin: e.stdin},
 		Progress:   prog,
 		Force:      f.force,
-		Checkpoint: testCheckpoint(e.stderr),
+		Checkpoint: testCheckpoint(ctx, e.stderr),
 		Waiting: func(paths []string, wait time.Duration) {
 			fmt.Fprintf(e.stderr, "pcapload: waiting %.1f s before replacing the rows of %s, whose earlier load "+
 				"began and did not end: its last insert may still land (--takeover-after)\n",
@@ -428,8 +428,11 @@ const (
 )
 
 // testCheckpoint returns the load.Options.Checkpoint the crash test
-// variables ask for, nil when none is set.
-func testCheckpoint(stderr io.Writer) func(string, int) {
+// variables ask for, nil when none is set. An interrupt waits until the
+// signal has cancelled ctx, as a Ctrl-C at that moment would have: the
+// loader, two inserts ahead, went on to load some twenty small files
+// before the signal landed under the race detector.
+func testCheckpoint(ctx context.Context, stderr io.Writer) func(string, int) {
 	crash, stop, interrupt := os.Getenv(crashEnv), os.Getenv(stopEnv), os.Getenv(interruptEnv)
 	if crash == "" && stop == "" && interrupt == "" {
 		return nil
@@ -446,6 +449,10 @@ func testCheckpoint(stderr io.Writer) func(string, int) {
 			interrupted.Do(func() {
 				fmt.Fprintf(stderr, "pcapload: %s=%s: interrupting the loader\n", interruptEnv, at)
 				_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Second):
+				}
 			})
 		case stop:
 			// Once: the test continues the loader for the rest of the load.
