@@ -108,12 +108,10 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 
 // oweFor is owe before the rows of the files of quotedHashes are taken
 // out of the views, when dns_messages holds any: a file that is no capture,
-// named in a group, is replaced on every load and has none.
-//
-// TODO(views): a forced replacement of a load that ended loaded owes no
-// correction, its rows counted whole, yet pays one (1 to 10 s for ten
-// million rows); passing the replaced generations' states here would
-// spare it.
+// named in a group, is replaced on every load and has none. The Ledger
+// does not call it for loads that ended loaded, as a --force of a loaded
+// file replaces: their rows were counted whole, and a correction would
+// cost 1 to 10 s for ten million rows for nothing.
 func (s *EmbeddedSink) oweFor(ctx context.Context, quotedHashes string) error {
 	if s.owed.Load() {
 		return nil

@@ -60,8 +60,9 @@ type Ledger struct {
 	sensor   string
 	takeover time.Duration // see SetTakeover
 	// beforeUncount, when set, runs before the rows of the files of
-	// quotedHashes are taken out of the views, and an error stops the
-	// replacement (see EmbeddedSink.owe).
+	// quotedHashes are taken out of the views, unless every one of them
+	// ended loaded (its rows counted whole: see uncount); an error stops
+	// the replacement (see EmbeddedSink.owe).
 	beforeUncount func(ctx context.Context, quotedHashes string) error
 }
 
@@ -367,7 +368,7 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := l.replace(ctx, files, gens); err != nil {
+		if err := l.replace(ctx, files, gens, endedLoaded([]fileState{st})); err != nil {
 			return 0, err
 		}
 		noteReplaced(f, replaceReason(st, f, false, waited))
@@ -443,7 +444,7 @@ func (l *Ledger) BeginGroup(ctx context.Context, files []File) (*Group, []bool, 
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := l.replace(ctx, replace, replaceGens); err != nil {
+		if err := l.replace(ctx, replace, replaceGens, endedLoaded(replaceSts)); err != nil {
 			return nil, nil, err
 		}
 		for i, f := range replace {
@@ -670,7 +671,7 @@ func (l *Ledger) supersedeSome(ctx context.Context, files []File) error {
 	// uncount and the delete, given the files in other groups, would take
 	// them out of the views twice. Supersedes are few.
 	for i, f := range replace {
-		if err := l.replaceAs(ctx, []File{f}, gens[i:i+1], schema.StatusSuperseded); err != nil {
+		if err := l.replaceAs(ctx, []File{f}, gens[i:i+1], schema.StatusSuperseded, false); err != nil {
 			return err
 		}
 		if f.outcome != nil {
@@ -694,14 +695,20 @@ func regular(path string, size *int64) bool {
 // replace deletes the rows of files and records each generation gens[i]
 // as replaced. Nothing of those generations is inserted before the
 // replaced records, so running it again after a crash deletes no row it
-// should keep.
-func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32) error {
-	return l.replaceAs(ctx, files, gens, schema.StatusReplaced)
+// should keep. loaded says that the generation replaced of every file
+// ended loaded (see uncount).
+func (l *Ledger) replace(ctx context.Context, files []File, gens []uint32, loaded bool) error {
+	return l.replaceAs(ctx, files, gens, schema.StatusReplaced, loaded)
+}
+
+// endedLoaded reports whether every generation of sts ended loaded.
+func endedLoaded(sts []fileState) bool {
+	return !slices.ContainsFunc(sts, func(st fileState) bool { return !st.has(schema.StatusLoaded) })
 }
 
 // replaceAs is replace with final as the last record's status: replaced,
 // or superseded (see supersede).
-func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, final string) error {
+func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, final string, loaded bool) error {
 	token := func(status string) string {
 		if len(files) > 1 {
 			return ""
@@ -713,7 +720,7 @@ func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, fin
 	}
 	files[0].Reached("replace", 0)
 
-	if err := l.uncount(ctx, files, gens); err != nil {
+	if err := l.uncount(ctx, files, gens, loaded); err != nil {
 		return err
 	}
 	files[0].Reached("uncounted", 0)
@@ -747,12 +754,19 @@ func (l *Ledger) replaceAs(ctx context.Context, files []File, gens []uint32, fin
 // deleted, takes them out once. The counts are UInt64: the negation wraps,
 // and the sums the queries take, and the engine's merges, wrap back.
 //
+// loaded says that every file's generation replaced ended loaded: its
+// inserts all ended, so the views count its rows as dns_messages holds
+// them, and taking those out leaves them exact. A load killed inside an
+// insert may have left its rows counted in part; the run that found it
+// unfinished recorded a correction owed (EmbeddedSink), so beforeUncount
+// need not run for the loads that ended since.
+//
 // TODO(views): a rerun that replaces another set of files than the
 // crashed run did, after a crash between these inserts and the delete,
 // takes the files of both out twice. The embedded engine's sink corrects
 // that after the run (EmbeddedSink.CheckViews); on a server, a record per
 // file of the uncount, written with it, would fix it.
-func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error {
+func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32, loaded bool) error {
 	quoted := make([]string, len(files))
 	for i, f := range files {
 		quoted[i] = schema.Quote(f.Hash)
@@ -762,7 +776,7 @@ func (l *Ledger) uncount(ctx context.Context, files []File, gens []uint32) error
 		fmt.Fprintf(h, "%s:%d\n", f.Hash, gens[i])
 	}
 	set := fmt.Sprintf("%x", h.Sum(nil)[:16])
-	if l.beforeUncount != nil {
+	if l.beforeUncount != nil && !loaded {
 		if err := l.beforeUncount(ctx, strings.Join(quoted, ", ")); err != nil {
 			return err
 		}
@@ -835,7 +849,7 @@ func (l *Ledger) takeOut(ctx context.Context, files []File, gens []uint32) error
 	for i, g := range gens {
 		next[i] = g + 1
 	}
-	if err := l.replace(ctx, files, next); err != nil {
+	if err := l.replace(ctx, files, next, false); err != nil {
 		return fmt.Errorf("take out the rows of a file cut while it loaded: %w", err)
 	}
 	return nil
