@@ -107,6 +107,8 @@ func TestUsage_ignoredFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--db", db, "--to", "db:" + other}, "--to db:PATH names its own"},
+		{[]string{"--db", db, "--to", "null"}, "no destination is one"},
+		{[]string{"--db", db, "--to", pq}, "no destination is one"},
 		{[]string{"--to", "db:" + db, "--to", "db:" + other}, "2 embedded databases"},
 		{[]string{"--to", "db", "--to", "db:" + other}, "2 embedded databases"},
 		{[]string{"--retention", "7", "--to", pq}, "--retention applies to databases"},

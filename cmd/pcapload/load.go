@@ -331,7 +331,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		return nil, usagef("load: --to null decodes only; it takes no other destination")
 	}
 	// Flags that would be ignored are refused (a new user's --db beside
-	// --to db:PATH, --retention into Parquet).
+	// --to db:PATH or --to null, --retention into Parquet).
 	dbs, databases, dbPaths := 0, 0, 0
 	for _, dest := range to {
 		if dest == "db" || strings.HasPrefix(dest, "db:") {
@@ -349,6 +349,8 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		return nil, usagef("load: %d embedded databases: a load opens one (serve another and load into it by URL)", dbs)
 	case f.dbSet && dbPaths > 0:
 		return nil, usagef("load: --db names the database of --to db; --to db:PATH names its own")
+	case f.dbSet && dbs == 0:
+		return nil, usagef("load: --db names the database of --to db, and no destination is one")
 	case f.retention > 0 && databases == 0:
 		return nil, usagef("load: --retention applies to databases, and no destination is one")
 	}
