@@ -96,9 +96,17 @@ type fileState struct {
 	markAge    time.Duration // since the generation's newest loading or grouped mark
 	cut        string        // the loading mark's (File.CutInto)
 	loadedAs   string        // the path of the generation's loaded record, if any
+	// marks counts the generation's loading marks, ends its outcomes
+	// (loaded, failed, skipped): a failed load run again is marked again
+	// (see Begin), so that a kill in that run leaves it unfinished.
+	marks, ends int
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
+
+// resumedOpen reports whether a load that failed was run again and has
+// not ended since: its rerun's mark outnumbers the outcomes.
+func (s fileState) resumedOpen() bool { return s.ends > 0 && s.marks > s.ends }
 
 // maxQueryText bounds the text a Ledger query lists (hashes, names,
 // paths): the server parses 256 KiB of a query at most, and 300 files of
@@ -127,15 +135,16 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 		quoted[i] = schema.Quote(h)
 	}
 	// The cut in hex, as it holds spaces and commas.
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c, ' p', p)), ',') FROM ("+
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(concat(h, ' ', toString(g), ' ', s, ' ', toString(a), ' ', b, ' x', c, ' p', p, ' n', n)), ',') FROM ("+
 		"SELECT file_hash AS h, generation AS g, arrayStringConcat(groupUniqArray(status), '|') AS s, "+
-		"dateDiff('millisecond', maxIf(loaded_at, status IN (%s, %s)), now64(3, 'UTC')) AS a, "+
-		"if(countIf(status = %s) > 0, extract(anyIf(error, status = %s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
-		"hex(anyIf(error, status = %s)) AS c, hex(anyIf(path, status = %s)) AS p "+
-		"FROM %s.%s WHERE file_hash IN (%s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
-		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
-		schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusSuperseded), schema.Quote(schema.StatusLoading),
-		schema.Quote(schema.StatusLoaded), schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
+		"dateDiff('millisecond', maxIf(loaded_at, status IN (%[1]s, %[2]s)), now64(3, 'UTC')) AS a, "+
+		"if(countIf(status = %[3]s) > 0, extract(anyIf(error, status = %[3]s), 'superseded by ([0-9a-f]+)'), '-') AS b, "+
+		"hex(anyIf(error, status = %[1]s)) AS c, hex(anyIf(path, status = %[4]s)) AS p, "+
+		"concat(toString(countIf(status = %[1]s)), ':', toString(countIf(status IN (%[4]s, %[5]s, %[6]s)))) AS n "+
+		"FROM %[7]s.%[8]s WHERE file_hash IN (%[9]s) GROUP BY h, g ORDER BY h, g DESC LIMIT 1 BY h)",
+		schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped), schema.Quote(schema.StatusSuperseded),
+		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped),
+		schema.QuoteIdent(l.database), schema.FilesTable, strings.Join(quoted, ", "))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read load state: %w", err)
@@ -146,9 +155,10 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 	}
 	for item := range strings.SplitSeq(out, ",") {
 		// h g s a, then b unless empty (no superseder found), then x and
-		// the cut's hex, and p and the loaded path's hex.
+		// the cut's hex, p and the loaded path's hex, and n and the marks
+		// and outcomes counted.
 		f := strings.Fields(item)
-		if len(f) < 4 || len(f) > 7 {
+		if len(f) < 4 || len(f) > 8 {
 			return fmt.Errorf("read load state: unexpected %q", item)
 		}
 		g, err1 := strconv.ParseUint(f[1], 10, 32)
@@ -172,6 +182,14 @@ func (l *Ledger) statesInto(ctx context.Context, hashes []string, m map[string]f
 					return fmt.Errorf("read load state: unexpected %q", item)
 				}
 				st.loadedAs = string(path)
+			case strings.HasPrefix(v, "n"):
+				m, e, ok := strings.Cut(v[1:], ":")
+				marks, err1 := strconv.Atoi(m)
+				ends, err2 := strconv.Atoi(e)
+				if !ok || err1 != nil || err2 != nil {
+					return fmt.Errorf("read load state: unexpected %q", item)
+				}
+				st.marks, st.ends = marks, ends
 			case v != "-":
 				st.supersededBy = v
 			}
@@ -268,8 +286,8 @@ func (l *Ledger) waitTakeover(ctx context.Context, files []File, sts []fileState
 	var paths []string
 	for i, st := range sts {
 		marked := st.has(schema.StatusLoading) || st.has(schema.StatusGrouped)
-		if marked && !st.has(schema.StatusFailed) && !st.has(schema.StatusLoaded) && !st.has(schema.StatusSkipped) &&
-			l.takeover > st.markAge {
+		ended := st.has(schema.StatusFailed) || st.has(schema.StatusLoaded) || st.has(schema.StatusSkipped)
+		if (marked && !ended || st.resumedOpen()) && l.takeover > st.markAge {
 			wait = max(wait, l.takeover-st.markAge)
 			paths = append(paths, files[i].Path)
 		}
@@ -373,8 +391,21 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 		}
 		noteReplaced(f, replaceReason(st, f, false, waited))
 	}
-	if !st.has(schema.StatusLoading) || replace {
+	switch {
+	case !st.has(schema.StatusLoading) || replace:
 		if err := l.mark(ctx, files, gens, schema.StatusLoading, Token(f.Hash, g, schema.StatusLoading)); err != nil {
+			return 0, err
+		}
+	case st.has(schema.StatusFailed) && st.marks <= st.ends:
+		// A failed load run again is marked again, in its generation,
+		// so that a kill in this run leaves it unfinished: one inside an
+		// insert may leave rows the views did not count, which no
+		// correction may fill before this load, sending that insert
+		// again, has the views count it (a hostile run counted 10,000
+		// rows twice). The token holds the marks so far: a retry of
+		// this mark is dropped, the next rerun's is not.
+		token := Token(f.Hash, g, schema.StatusLoading) + ":" + strconv.Itoa(st.marks)
+		if err := l.mark(ctx, files, gens, schema.StatusLoading, token); err != nil {
 			return 0, err
 		}
 	}
@@ -888,6 +919,8 @@ func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 		"SELECT any(path) AS p FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
 		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
 		"HAVING countIf(status IN (%[3]s, %[4]s, %[8]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
+		// A failed load run again and killed: its mark again (Begin).
+		"OR countIf(status IN (%[5]s, %[6]s, %[7]s)) > 0 AND countIf(status = %[3]s) > countIf(status IN (%[5]s, %[6]s, %[7]s)) "+
 		"ORDER BY p LIMIT 100)",
 		db, schema.FilesTable, schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped),

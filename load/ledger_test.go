@@ -69,7 +69,7 @@ func TestLedger_Begin(t *testing.T) {
 	tests := []struct {
 		name      string
 		hash      string
-		state     string // generation and statuses of the latest one
+		state     string // generation and statuses of the latest one; after a ";", more fields
 		force     bool
 		wantGen   uint32
 		wantErr   error
@@ -79,7 +79,11 @@ func TestLedger_Begin(t *testing.T) {
 		{"standard input", "", "", false, 0, nil, nil},
 		{"loaded", hash, "0 loading|loaded", false, 0, load.ErrLoaded, nil},
 		{"cut short", hash, "0 loading", false, 0, nil, nil},
-		{"failed", hash, "0 loading|failed", false, 0, nil, nil},
+		// A failed load run again is marked again, so that a kill in
+		// that run leaves it unfinished; not when a rerun was killed.
+		{"failed", hash, "0 loading|failed;n1:1", false, 0, nil, []string{"loading"}},
+		{"failed, its rerun killed", hash, "0 loading|failed;n2:1", false, 0, nil, nil},
+		{"failed twice", hash, "0 loading|failed;n2:2", false, 0, nil, []string{"loading"}},
 		{"failed, older version", hash, "0 failed", false, 0, nil, []string{"loading"}},
 		{"forced", hash, "0 loaded", true, 1, nil, replaceThenLoad},
 		{"forced new file", hash, "", true, 1, nil, replaceThenLoad},
@@ -94,9 +98,9 @@ func TestLedger_Begin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			state := tt.state
+			state, more, _ := strings.Cut(tt.state, ";")
 			if state != "" {
-				state = tt.hash + " " + state + " 60000" // marked a minute ago
+				state = tt.hash + " " + state + " 60000 " + more // marked a minute ago
 			}
 			c := &fakeConn{state: state}
 			l := load.NewLedger(c, "default", "s1")
@@ -111,6 +115,22 @@ func TestLedger_Begin(t *testing.T) {
 				t.Errorf("statements = %q, want %q", got, tt.wantSteps)
 			}
 		})
+	}
+}
+
+// TestLedger_BeginFailedAgain: the mark of each rerun of a failed load has
+// a token of its own, the marks so far in it, so that a retried mark is
+// dropped and the next rerun's is not.
+func TestLedger_BeginFailedAgain(t *testing.T) {
+	for _, tt := range []struct{ counts, suffix string }{{"n1:1", ":1"}, {"n2:2", ":2"}, {"n5:5", ":5"}} {
+		c := &fakeConn{state: "ab12 0 loading|failed 60000 " + tt.counts}
+		if _, err := load.NewLedger(c, "default", "s1").Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab12"}); err != nil {
+			t.Fatal(err)
+		}
+		want := "insert_deduplication_token = '" + load.Token("ab12", 0, "loading") + tt.suffix + "'"
+		if len(c.execs) != 1 || !strings.Contains(c.execs[0], want) {
+			t.Errorf("%s: statements %q, want one mark with %s", tt.counts, c.execs, want)
+		}
 	}
 }
 
@@ -129,7 +149,7 @@ func TestLedger_BeginCut(t *testing.T) {
 		wantSteps []string
 	}{
 		{"cut the same", "0 loading 60000 - x" + load.CutHex(same), 0, nil},
-		{"failed, cut the same", "0 loading|failed 60000 - x" + load.CutHex(same), 0, nil},
+		{"failed, cut the same", "0 loading|failed 60000 - n1:1 x" + load.CutHex(same), 0, []string{"loading"}},
 		{"cut otherwise", "0 loading 60000 - x" + load.CutHex(other), 1, replaceThenLoad},
 		{"replaced, then cut otherwise", "2 replacing|replaced|loading 60000 x" + load.CutHex(other), 3, replaceThenLoad},
 		{"mark without a cut", "0 loading 60000 - x", 1, replaceThenLoad},

@@ -190,6 +190,47 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 	}
 }
 
+// TestLoad_failedRerunKilled: a failed load run again and killed counts as
+// unfinished, as a first run killed does. A kill inside one of its inserts
+// may leave rows the views did not count, which the load's last rerun
+// sends again and the views then count; a correction in between (a
+// rebuild, or a load of other files that owes one) counted them first,
+// twice in all (a hostile run: 10,000 rows). So rebuild-views refuses, and
+// the completing rerun leaves rows and views as a clean load does.
+func TestLoad_failedRerunKilled(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	caps := writeCaptures(t, 12_000)
+	// Each file on its own: a failed group is replaced, not run again.
+	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, clean, caps, args)
+	want := stateOf(t, bin, clean)
+
+	db := filepath.Join(t.TempDir(), "db")
+	killedLoad(t, bin, db, caps, args, crashCase{interruptAt: "insert:1"}, 0)
+	killedLoad(t, bin, db, caps, args, crashCase{crashAt: "insert:2"}, 0)
+	code, _, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
+	if code == exitOK || !strings.Contains(stderr, "did not end") {
+		t.Errorf("rebuild-views after a failed load's rerun was killed: exit %d, %q; want a refusal", code, stderr)
+	}
+	loadOK(t, bin, db, caps, args)
+	want.check(t, bin, db)
+	// Marked again on each rerun of a failure, not on a rerun of a kill:
+	// every file's marks and outcomes pair up, so none is unfinished; nor
+	// is a file that fails whole on every run (named, and no capture).
+	notCapture := filepath.Join(t.TempDir(), "notes.pcap")
+	if err := os.WriteFile(notCapture, []byte("not a capture, though named like one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), notCapture)...)
+	}
+	if code, out, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
+		t.Errorf("rebuild-views once every load ended: exit %d: %s%s", code, out, stderr)
+	}
+}
+
 // loadOK loads caps into db and fails the test unless the load succeeds.
 func loadOK(t *testing.T, bin, db, caps string, loadArgs []string) {
 	t.Helper()
