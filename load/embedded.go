@@ -163,9 +163,9 @@ func (s *EmbeddedSink) owe(ctx context.Context) error {
 // is not enough: one insert's rows without their counts and another's
 // counts without their rows add up. It does not while a load is
 // unfinished: loading it again may send an insert the views lack, which
-// they would then count twice. A failed load run again is marked again
-// (Ledger.Begin), so a kill in that rerun leaves it unfinished too; an
-// insert the engine failed (between the two parts, say, out of memory in
+// they would then count twice. A load killed stays unfinished until a
+// run sends all its inserts again (Ledger.Unfinished), whatever came
+// between; an insert the engine failed (between the two parts, say, out of memory in
 // a view) records no outcome, the file aborted, so its load stays
 // unfinished as well. The row of viewsOwed goes once the correction is
 // made: a run killed in between corrects again, and finds nothing left

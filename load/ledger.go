@@ -37,7 +37,8 @@ type Conn interface {
 //     file is left out (ErrLoaded), unless forced.
 //   - Before its first row is inserted, the generation is marked: loading
 //     when the file's inserts are its own, grouped when they carry other
-//     files' rows too (BeginGroup).
+//     files' rows too (BeginGroup). Each run of a generation marks it, so
+//     that a run killed shows (Unfinished).
 //   - Every insert of a file's own rows carries a deduplication token made
 //     of the hash, the generation and the insert's sequence number, and
 //     batches are cut the same way from the same file, so an insert sent
@@ -97,15 +98,15 @@ type fileState struct {
 	cut        string        // the loading mark's (File.CutInto)
 	loadedAs   string        // the path of the generation's loaded record, if any
 	// marks counts the generation's loading marks, ends its outcomes
-	// (loaded, failed, skipped): a failed load run again is marked again
-	// (see Begin), so that a kill in that run leaves it unfinished.
+	// (loaded, failed, skipped): each run of a generation marks it (see
+	// Begin), so that a kill in it shows.
 	marks, ends int
 }
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
 
-// resumedOpen reports whether a load that failed was run again and has
-// not ended since: its rerun's mark outnumbers the outcomes.
+// resumedOpen reports whether a load that ended (failed) was run again
+// and has not ended since: its marks outnumber the outcomes.
 func (s fileState) resumedOpen() bool { return s.ends > 0 && s.marks > s.ends }
 
 // maxQueryText bounds the text a Ledger query lists (hashes, names,
@@ -396,14 +397,13 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 		if err := l.mark(ctx, files, gens, schema.StatusLoading, Token(f.Hash, g, schema.StatusLoading)); err != nil {
 			return 0, err
 		}
-	case st.has(schema.StatusFailed) && st.marks <= st.ends:
-		// A failed load run again is marked again, in its generation,
-		// so that a kill in this run leaves it unfinished: one inside an
-		// insert may leave rows the views did not count, which no
-		// correction may fill before this load, sending that insert
-		// again, has the views count it (a hostile run counted 10,000
-		// rows twice). The token holds the marks so far: a retry of
-		// this mark is dropped, the next rerun's is not.
+	case st.has(schema.StatusSkipped):
+		// Not a capture, found so again: no rows, no run to mark.
+	default:
+		// Run again in its generation (after a failure, or a kill), the
+		// load is marked again, each run, so that a kill in this one
+		// shows (see unfinished). The token holds the marks so far: a
+		// retry of this mark is dropped, the next run's is not.
 		token := Token(f.Hash, g, schema.StatusLoading) + ":" + strconv.Itoa(st.marks)
 		if err := l.mark(ctx, files, gens, schema.StatusLoading, token); err != nil {
 			return 0, err
@@ -905,26 +905,30 @@ func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
 		Status: schema.StatusSkipped, Error: "not a capture file", LoadedAt: time.Now()}
 }
 
-// Unfinished lists, by path, up to 100 files whose latest generation is
-// marked (loading, grouped, or replacing: a replacement cut short) and has
-// no outcome: a load that crashed or failed on the
-// destination left some of their rows, or one is loading them now. A run
-// that is given them again completes them; one that is not, because they
-// were moved away or changed, can only say so.
+// Unfinished lists, by path, up to 100 files whose latest generation's
+// load began and did not end, or was killed and has not been sent whole
+// since (see unfinished): a load that crashed left some of their rows,
+// maybe without their counts in the views, or one is loading them now. A
+// run that is given them again completes them; one that is not, because
+// they were moved away or changed, can only say so.
 func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	db := schema.QuoteIdent(l.database)
-	// In hex, as a path may hold any byte, and on one line: the HTTP
-	// interface's answer was read to its first (a hostile run).
-	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(hex(p)), ',') FROM ("+
-		"SELECT any(path) AS p FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
+	// The candidates, in SQL: no loaded, skipped or superseded record,
+	// and a mark with no failure, or more loading marks than failures (a
+	// run killed). Their records, in hex (a path may hold any byte) and on
+	// one line (the HTTP interface's answer was read to its first, a
+	// hostile run), go to unfinished for the order.
+	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(r), ',') FROM ("+
+		"SELECT concat(hex(any(path)), ' ', arrayStringConcat(groupArray(concat(toString(toUnixTimestamp64Milli(loaded_at)), "+
+		"':', status, ':', toString(endsWith(error, %[9]s)))), ' ')) AS r FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
 		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
-		"HAVING countIf(status IN (%[3]s, %[4]s, %[8]s)) > 0 AND countIf(status IN (%[5]s, %[6]s, %[7]s)) = 0 "+
-		// A failed load run again and killed: its mark again (Begin).
-		"OR countIf(status IN (%[5]s, %[6]s, %[7]s)) > 0 AND countIf(status = %[3]s) > countIf(status IN (%[5]s, %[6]s, %[7]s)) "+
-		"ORDER BY p LIMIT 100)",
+		"HAVING countIf(status IN (%[5]s, %[7]s, %[10]s)) = 0 AND "+
+		"(countIf(status IN (%[3]s, %[4]s, %[8]s)) > 0 AND countIf(status = %[6]s) = 0 "+
+		"OR countIf(status = %[3]s) > countIf(status = %[6]s)) ORDER BY any(path))",
 		db, schema.FilesTable, schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped),
-		schema.Quote(schema.StatusReplacing))
+		schema.Quote(schema.StatusReplacing), schema.Quote(": "+ingest.ErrCancelled.Error()),
+		schema.Quote(schema.StatusSuperseded))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list unfinished loads: %w", err)
@@ -933,14 +937,82 @@ func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	var paths []string
-	for h := range strings.SplitSeq(out, ",") {
-		p, err := hex.DecodeString(h)
-		if err != nil {
-			return nil, fmt.Errorf("list unfinished loads: unexpected %q", h)
+	for item := range strings.SplitSeq(out, ",") {
+		f := strings.Fields(item)
+		if len(f) < 2 {
+			return nil, fmt.Errorf("list unfinished loads: unexpected %q", item)
 		}
-		paths = append(paths, string(p))
+		p, err := hex.DecodeString(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("list unfinished loads: unexpected %q", item)
+		}
+		recs := make([]genRecord, len(f)-1)
+		for i, r := range f[1:] {
+			ms, rest, ok1 := strings.Cut(r, ":")
+			status, cancelled, ok2 := strings.Cut(rest, ":")
+			t, err := strconv.ParseInt(ms, 10, 64)
+			if !ok1 || !ok2 || err != nil {
+				return nil, fmt.Errorf("list unfinished loads: unexpected %q", r)
+			}
+			recs[i] = genRecord{ms: t, status: status, cancelled: cancelled == "1"}
+		}
+		if unfinished(recs) && len(paths) < 100 {
+			paths = append(paths, string(p))
+		}
 	}
 	return paths, nil
+}
+
+// genRecord is one load record of a generation, as unfinished reads it.
+type genRecord struct {
+	ms        int64 // loaded_at, in milliseconds
+	status    string
+	cancelled bool // a failure by an interrupt (ingest.ErrCancelled)
+}
+
+// unfinished reports whether the records of a generation leave its load
+// unfinished. Every run of a generation marks it (Begin), so a mark that
+// follows another with no outcome between is a run killed: one inside an
+// insert may have left rows the views do not count. Only a run that sent
+// every insert again fills that gap, the views counting what they lack:
+// one that ended loaded, or failed for the file's bytes, whose rerun fails
+// at the same place. A run interrupted may have stopped before the insert
+// cut, so its failure leaves the gap. Until filled, no correction of the
+// views may run: it would count those rows, and the rerun, sending the
+// insert again, count them a second time (a hostile run). A replacement
+// begun is unfinished until its load is marked or the file superseded.
+func unfinished(recs []genRecord) bool {
+	// In time, and in one millisecond, in the order a run writes them.
+	rank := func(status string) int {
+		switch status {
+		case schema.StatusReplacing:
+			return 0
+		case schema.StatusReplaced, schema.StatusSuperseded:
+			return 1
+		case schema.StatusLoading, schema.StatusGrouped:
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(recs, func(a, b genRecord) int {
+		return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(rank(a.status), rank(b.status)))
+	})
+	var replacing, open, killed bool
+	for _, r := range recs {
+		switch r.status {
+		case schema.StatusReplacing:
+			replacing = true
+		case schema.StatusSuperseded:
+			replacing = false
+		case schema.StatusLoading, schema.StatusGrouped:
+			replacing, killed, open = false, killed || open, true
+		case schema.StatusLoaded, schema.StatusSkipped:
+			open, killed = false, false
+		case schema.StatusFailed:
+			open, killed = false, killed && r.cancelled
+		}
+	}
+	return replacing || open || killed
 }
 
 // CommitGroup writes the load records of a group's files in one insert,

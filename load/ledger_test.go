@@ -78,12 +78,13 @@ func TestLedger_Begin(t *testing.T) {
 		{"new file", hash, "", false, 0, nil, []string{"loading"}},
 		{"standard input", "", "", false, 0, nil, nil},
 		{"loaded", hash, "0 loading|loaded", false, 0, load.ErrLoaded, nil},
-		{"cut short", hash, "0 loading", false, 0, nil, nil},
-		// A failed load run again is marked again, so that a kill in
-		// that run leaves it unfinished; not when a rerun was killed.
+		{"cut short", hash, "0 loading;n1:0", false, 0, nil, []string{"loading"}},
+		// Every run of a generation marks it again, so that a kill in
+		// it shows (see unfinished).
 		{"failed", hash, "0 loading|failed;n1:1", false, 0, nil, []string{"loading"}},
-		{"failed, its rerun killed", hash, "0 loading|failed;n2:1", false, 0, nil, nil},
+		{"failed, its rerun killed", hash, "0 loading|failed;n2:1", false, 0, nil, []string{"loading"}},
 		{"failed twice", hash, "0 loading|failed;n2:2", false, 0, nil, []string{"loading"}},
+		{"not a capture", hash, "0 loading|skipped;n1:1", false, 0, nil, nil},
 		{"failed, older version", hash, "0 failed", false, 0, nil, []string{"loading"}},
 		{"forced", hash, "0 loaded", true, 1, nil, replaceThenLoad},
 		{"forced new file", hash, "", true, 1, nil, replaceThenLoad},
@@ -91,7 +92,7 @@ func TestLedger_Begin(t *testing.T) {
 		// Not generation 3: the rows may be out of the views already,
 		// under generation 2's tokens.
 		{"forced after a replacement cut short", hash, "2 replacing", true, 2, nil, replaceThenLoad},
-		{"replaced, load cut short", hash, "2 replacing|replaced|loading", false, 2, nil, nil},
+		{"replaced, load cut short", hash, "2 replacing|replaced|loading;n1:0", false, 2, nil, []string{"loading"}},
 		{"replaced and loaded", hash, "2 replacing|replaced|loading|loaded", false, 0, load.ErrLoaded, nil},
 		{"group cut short", hash, "0 grouped", false, 1, nil, replaceThenLoad},
 		{"skipped in a group", hash, "3 grouped|skipped", false, 3, nil, []string{"loading"}},
@@ -148,7 +149,7 @@ func TestLedger_BeginCut(t *testing.T) {
 		wantGen   uint32
 		wantSteps []string
 	}{
-		{"cut the same", "0 loading 60000 - x" + load.CutHex(same), 0, nil},
+		{"cut the same", "0 loading 60000 - n1:0 x" + load.CutHex(same), 0, []string{"loading"}},
 		{"failed, cut the same", "0 loading|failed 60000 - n1:1 x" + load.CutHex(same), 0, []string{"loading"}},
 		{"cut otherwise", "0 loading 60000 - x" + load.CutHex(other), 1, replaceThenLoad},
 		{"replaced, then cut otherwise", "2 replacing|replaced|loading 60000 x" + load.CutHex(other), 3, replaceThenLoad},

@@ -191,7 +191,8 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 }
 
 // TestLoad_failedRerunKilled: a failed load run again and killed counts as
-// unfinished, as a first run killed does. A kill inside one of its inserts
+// unfinished, as a first run killed does, and so does a killed load whose
+// rerun was interrupted. A kill inside one of its inserts
 // may leave rows the views did not count, which the load's last rerun
 // sends again and the views then count; a correction in between (a
 // rebuild, or a load of other files that owes one) counted them first,
@@ -216,9 +217,21 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 	}
 	loadOK(t, bin, db, caps, args)
 	want.check(t, bin, db)
-	// Marked again on each rerun of a failure, not on a rerun of a kill:
-	// every file's marks and outcomes pair up, so none is unfinished; nor
-	// is a file that fails whole on every run (named, and no capture).
+
+	// The other order: killed, then its rerun interrupted before it sent
+	// the insert cut again. Its failure leaves the gap (a hostile run).
+	other := filepath.Join(t.TempDir(), "db")
+	killedLoad(t, bin, other, caps, args, crashCase{crashAt: "insert:3"}, 0)
+	killedLoad(t, bin, other, caps, args, crashCase{interruptAt: "insert:1"}, 0)
+	code, _, stderr = runBinary(t, bin, "schema", "rebuild-views", "--db", other)
+	if code == exitOK || !strings.Contains(stderr, "did not end") {
+		t.Errorf("rebuild-views after a killed load's rerun was interrupted: exit %d, %q; want a refusal", code, stderr)
+	}
+	loadOK(t, bin, other, caps, args)
+	want.check(t, bin, other)
+
+	// Every run marked, each file's last run ended: none is unfinished;
+	// nor is a file that fails whole on every run (named, and no capture).
 	notCapture := filepath.Join(t.TempDir(), "notes.pcap")
 	if err := os.WriteFile(notCapture, []byte("not a capture, though named like one\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -441,6 +454,11 @@ func TestLoad_killedWhileSuperseding(t *testing.T) {
 	}
 	if got := query(t, bin, db, viewsSQL); got != wantViews {
 		t.Errorf("views (passive dns, counts) = %q, want %q", got, wantViews)
+	}
+	// The cut copies' loads ended, superseded: none is unfinished, or
+	// no correction of the views would ever run again (a hostile run).
+	if code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
+		t.Errorf("rebuild-views once the cut copies were superseded: exit %d: %s%s", code, out, errOut)
 	}
 }
 
