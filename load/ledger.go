@@ -105,10 +105,6 @@ type fileState struct {
 
 func (s fileState) has(status string) bool { return slices.Contains(s.statuses, status) }
 
-// resumedOpen reports whether a load that ended (failed) was run again
-// and has not ended since: its marks outnumber the outcomes.
-func (s fileState) resumedOpen() bool { return s.ends > 0 && s.marks > s.ends }
-
 // maxQueryText bounds the text a Ledger query lists (hashes, names,
 // paths): the server parses 256 KiB of a query at most, and 300 files of
 // 1 KiB paths, or 4,000 hashes, failed a group whole (a hostile run).
@@ -288,7 +284,9 @@ func (l *Ledger) waitTakeover(ctx context.Context, files []File, sts []fileState
 	for i, st := range sts {
 		marked := st.has(schema.StatusLoading) || st.has(schema.StatusGrouped)
 		ended := st.has(schema.StatusFailed) || st.has(schema.StatusLoaded) || st.has(schema.StatusSkipped)
-		if (marked && !ended || st.resumedOpen()) && l.takeover > st.markAge {
+		// More marks than outcomes: a run since the last outcome may be
+		// loading still, or its last insert landing (see Begin).
+		if (marked && !ended || st.marks > st.ends) && l.takeover > st.markAge {
 			wait = max(wait, l.takeover-st.markAge)
 			paths = append(paths, files[i].Path)
 		}
