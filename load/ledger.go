@@ -979,6 +979,11 @@ type genRecord struct {
 // views may run: it would count those rows, and the rerun, sending the
 // insert again, count them a second time (a hostile run). A replacement
 // begun is unfinished until its load is marked or the file superseded.
+//
+// TODO(clock): on a server, marks carry the server's time and outcomes
+// the loader's (FileRecord); clocks skewed by more than the time between
+// two runs of a file misorder them. Outcomes taking the server's time,
+// loaded_at's default, would fix it.
 func unfinished(recs []genRecord) bool {
 	// In time, and in one millisecond, in the order a run writes them.
 	rank := func(status string) int {
