@@ -911,22 +911,23 @@ func (l *Ledger) skippedRecord(f File, g uint32) *schema.FileRecord {
 // they were moved away or changed, can only say so.
 func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	db := schema.QuoteIdent(l.database)
-	// The candidates, in SQL: no loaded, skipped or superseded record,
-	// and a mark with no failure, or more loading marks than failures (a
-	// run killed). Their records, in hex (a path may hold any byte) and on
+	// The candidates, in SQL: no loaded or skipped record, and a mark
+	// with no failure, or more loading marks than failures (a run
+	// killed). A superseded generation is loaded again in itself when the
+	// file that superseded it is not loaded (plan), so its later marks
+	// count too (a hostile run). Their records, in hex (a path may hold any byte) and on
 	// one line (the HTTP interface's answer was read to its first, a
 	// hostile run), go to unfinished for the order.
 	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(r), ',') FROM ("+
 		"SELECT concat(hex(any(path)), ' ', arrayStringConcat(groupArray(concat(toString(toUnixTimestamp64Milli(loaded_at)), "+
 		"':', status, ':', toString(endsWith(error, %[9]s)))), ' ')) AS r FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
 		"(SELECT file_hash, max(generation) FROM %[1]s.%[2]s GROUP BY file_hash) GROUP BY file_hash "+
-		"HAVING countIf(status IN (%[5]s, %[7]s, %[10]s)) = 0 AND "+
+		"HAVING countIf(status IN (%[5]s, %[7]s)) = 0 AND "+
 		"(countIf(status IN (%[3]s, %[4]s, %[8]s)) > 0 AND countIf(status = %[6]s) = 0 "+
 		"OR countIf(status = %[3]s) > countIf(status = %[6]s)) ORDER BY any(path))",
 		db, schema.FilesTable, schema.Quote(schema.StatusLoading), schema.Quote(schema.StatusGrouped),
 		schema.Quote(schema.StatusLoaded), schema.Quote(schema.StatusFailed), schema.Quote(schema.StatusSkipped),
-		schema.Quote(schema.StatusReplacing), schema.Quote(": "+ingest.ErrCancelled.Error()),
-		schema.Quote(schema.StatusSuperseded))
+		schema.Quote(schema.StatusReplacing), schema.Quote(": "+ingest.ErrCancelled.Error()))
 	out, err := l.conn.QueryString(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list unfinished loads: %w", err)
@@ -978,7 +979,9 @@ type genRecord struct {
 // cut, so its failure leaves the gap. Until filled, no correction of the
 // views may run: it would count those rows, and the rerun, sending the
 // insert again, count them a second time (a hostile run). A replacement
-// begun is unfinished until its load is marked or the file superseded.
+// begun is unfinished until it ends, replaced or superseded: a file cut
+// while it loaded ends so, and the path may never hold its bytes again (a
+// hostile run).
 //
 // TODO(clock): on a server, marks carry the server's time and outcomes
 // the loader's (FileRecord); clocks skewed by more than the time between
@@ -1005,7 +1008,7 @@ func unfinished(recs []genRecord) bool {
 		switch r.status {
 		case schema.StatusReplacing:
 			replacing = true
-		case schema.StatusSuperseded:
+		case schema.StatusReplaced, schema.StatusSuperseded:
 			replacing = false
 		case schema.StatusLoading, schema.StatusGrouped:
 			replacing, killed, open = false, killed || open, true

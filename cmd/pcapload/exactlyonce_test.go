@@ -512,6 +512,79 @@ func TestLoad_cutThenKilled(t *testing.T) {
 	}
 }
 
+// TestLoad_cutWhileLoadingEnds: a capture cut while it loads has its rows
+// taken out, and its load, replaced, has ended: the path may never hold
+// those bytes again, and a load counted unfinished for good would block
+// every correction of the views (a hostile run: copytruncate).
+func TestLoad_cutWhileLoadingEnds(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	path := filepath.Join(t.TempDir(), "dns.pcap")
+	if _, err := gen.WriteFile(path, gen.Config{Seed: 17, Messages: 40_000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	db := filepath.Join(t.TempDir(), "db")
+	cmd := exec.Command(bin, append(append([]string{"load", "--db", db}, args...), path)...)
+	cmd.Env = append(os.Environ(), stopEnv+"=batch:3")
+	code, errOut := runStopped(t, cmd, func() {
+		if err := os.Truncate(path, fi.Size()*4/10); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if code != exitFailure || !strings.Contains(errOut, "cut") {
+		t.Fatalf("load of a capture cut while it loaded: exit %d, want %d naming the cut\n%s", code, exitFailure, errOut)
+	}
+	if got := query(t, bin, db, "SELECT count() FROM dns_messages"); got != "0\n" {
+		t.Errorf("rows of the cut load left: %q", got)
+	}
+	if code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
+		t.Errorf("rebuild-views after the cut load was taken out: exit %d: %s%s", code, out, errOut)
+	}
+}
+
+// TestLoad_supersededReloadKilled: a cut copy superseded by its whole file,
+// whose load then failed, loads again in the superseded generation when it
+// comes back; killed there, its load is unfinished, so no correction of
+// the views may count what the kill left (a hostile run).
+func TestLoad_supersededReloadKilled(t *testing.T) {
+	testenv.RequireCHDB(t)
+	bin := chtest.Binary(t)
+	src := filepath.Join(t.TempDir(), "src.pcap")
+	if _, err := gen.WriteFile(src, gen.Config{Seed: 17, Messages: 40_000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := whole[:len(whole)*6/10+7]
+	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	path := filepath.Join(t.TempDir(), "x.pcap")
+	db := filepath.Join(t.TempDir(), "db")
+	put := func(b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(cut)
+	if code, _, errOut := runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), path)...); code != exitFailure {
+		t.Fatalf("load of the cut copy: exit %d, want %d\n%s", code, exitFailure, errOut)
+	}
+	put(whole)
+	killedLoad(t, bin, db, path, args, crashCase{interruptAt: "insert:1"}, 0)
+	put(cut)
+	killedLoad(t, bin, db, path, args, crashCase{crashAt: "insert:3"}, 0)
+	code, _, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
+	if code == exitOK || !strings.Contains(stderr, "did not end") {
+		t.Errorf("rebuild-views after the superseded copy's reload was killed: exit %d, %q; want a refusal", code, stderr)
+	}
+}
+
 // TestLoad_rerunCutOtherwise kills a load after its third insert and runs
 // it again with other batch or insert sizes, whose inserts the first run's
 // tokens do not match: the rerun replaces the files' rows (a generation
