@@ -208,27 +208,23 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 	loadOK(t, bin, clean, caps, args)
 	want := stateOf(t, bin, clean)
 
-	db := filepath.Join(t.TempDir(), "db")
-	killedLoad(t, bin, db, caps, args, crashCase{interruptAt: "insert:1"}, 0)
-	killedLoad(t, bin, db, caps, args, crashCase{crashAt: "insert:2"}, 0)
-	code, _, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
-	if code == exitOK || !strings.Contains(stderr, "did not end") {
-		t.Errorf("rebuild-views after a failed load's rerun was killed: exit %d, %q; want a refusal", code, stderr)
+	var db string
+	for _, runs := range []struct {
+		after       string
+		first, then crashCase
+	}{
+		{"a failed load's rerun was killed", crashCase{interruptAt: "insert:1"}, crashCase{crashAt: "insert:2"}},
+		// Interrupted before it sent the insert cut again, the rerun's
+		// failure leaves the gap (a hostile run).
+		{"a killed load's rerun was interrupted", crashCase{crashAt: "insert:3"}, crashCase{interruptAt: "insert:1"}},
+	} {
+		db = filepath.Join(t.TempDir(), "db")
+		killedLoad(t, bin, db, caps, args, runs.first, 0)
+		killedLoad(t, bin, db, caps, args, runs.then, 0)
+		rebuildViews(t, bin, db, true, "after "+runs.after)
+		loadOK(t, bin, db, caps, args)
+		want.check(t, bin, db)
 	}
-	loadOK(t, bin, db, caps, args)
-	want.check(t, bin, db)
-
-	// The other order: killed, then its rerun interrupted before it sent
-	// the insert cut again. Its failure leaves the gap (a hostile run).
-	other := filepath.Join(t.TempDir(), "db")
-	killedLoad(t, bin, other, caps, args, crashCase{crashAt: "insert:3"}, 0)
-	killedLoad(t, bin, other, caps, args, crashCase{interruptAt: "insert:1"}, 0)
-	code, _, stderr = runBinary(t, bin, "schema", "rebuild-views", "--db", other)
-	if code == exitOK || !strings.Contains(stderr, "did not end") {
-		t.Errorf("rebuild-views after a killed load's rerun was interrupted: exit %d, %q; want a refusal", code, stderr)
-	}
-	loadOK(t, bin, other, caps, args)
-	want.check(t, bin, other)
 
 	// Every run marked, each file's last run ended: none is unfinished;
 	// nor is a file that fails whole on every run (named, and no capture).
@@ -239,9 +235,36 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 	for range 2 {
 		runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), notCapture)...)
 	}
-	if code, out, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
-		t.Errorf("rebuild-views once every load ended: exit %d: %s%s", code, out, stderr)
+	rebuildViews(t, bin, db, false, "once every load ended")
+}
+
+// rebuildViews runs schema rebuild-views on db and fails the test unless
+// it succeeds (refused false) or refuses, naming a load that did not end
+// (refused true); when says at which step.
+func rebuildViews(t *testing.T, bin, db string, refused bool, when string) {
+	t.Helper()
+	code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
+	switch {
+	case refused && (code == exitOK || !strings.Contains(errOut, "did not end")):
+		t.Errorf("rebuild-views %s: exit %d, %q; want a refusal", when, code, errOut)
+	case !refused && code != exitOK:
+		t.Errorf("rebuild-views %s: exit %d: %s%s", when, code, out, errOut)
 	}
+}
+
+// genCapture writes the capture of 40,000 messages the cut tests use and
+// returns its path and bytes.
+func genCapture(t *testing.T) (string, []byte) {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "src.pcap")
+	if _, err := gen.WriteFile(src, gen.Config{Seed: 17, Messages: 40_000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, whole
 }
 
 // loadOK loads caps into db and fails the test unless the load succeeds.
@@ -457,9 +480,7 @@ func TestLoad_killedWhileSuperseding(t *testing.T) {
 	}
 	// The cut copies' loads ended, superseded: none is unfinished, or
 	// no correction of the views would ever run again (a hostile run).
-	if code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
-		t.Errorf("rebuild-views once the cut copies were superseded: exit %d: %s%s", code, out, errOut)
-	}
+	rebuildViews(t, bin, db, false, "once the cut copies were superseded")
 }
 
 // TestLoad_cutThenKilled cuts a capture in place while it loads, one by
@@ -471,14 +492,7 @@ func TestLoad_killedWhileSuperseding(t *testing.T) {
 func TestLoad_cutThenKilled(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
-	src := filepath.Join(t.TempDir(), "src.pcap")
-	if _, err := gen.WriteFile(src, gen.Config{Seed: 17, Messages: 40_000}, gen.Pcap); err != nil {
-		t.Fatal(err)
-	}
-	whole, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, whole := genCapture(t)
 	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
 	clean := filepath.Join(t.TempDir(), "db")
 	loadOK(t, bin, clean, src, args)
@@ -542,9 +556,7 @@ func TestLoad_cutWhileLoadingEnds(t *testing.T) {
 	if got := query(t, bin, db, "SELECT count() FROM dns_messages"); got != "0\n" {
 		t.Errorf("rows of the cut load left: %q", got)
 	}
-	if code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db); code != exitOK {
-		t.Errorf("rebuild-views after the cut load was taken out: exit %d: %s%s", code, out, errOut)
-	}
+	rebuildViews(t, bin, db, false, "after the cut load was taken out")
 }
 
 // TestLoad_supersededReloadKilled: a cut copy superseded by its whole file,
@@ -554,14 +566,7 @@ func TestLoad_cutWhileLoadingEnds(t *testing.T) {
 func TestLoad_supersededReloadKilled(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
-	src := filepath.Join(t.TempDir(), "src.pcap")
-	if _, err := gen.WriteFile(src, gen.Config{Seed: 17, Messages: 40_000}, gen.Pcap); err != nil {
-		t.Fatal(err)
-	}
-	whole, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, whole := genCapture(t)
 	cut := whole[:len(whole)*6/10+7]
 	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
 	path := filepath.Join(t.TempDir(), "x.pcap")
@@ -579,10 +584,7 @@ func TestLoad_supersededReloadKilled(t *testing.T) {
 	killedLoad(t, bin, db, path, args, crashCase{interruptAt: "insert:1"}, 0)
 	put(cut)
 	killedLoad(t, bin, db, path, args, crashCase{crashAt: "insert:3"}, 0)
-	code, _, stderr := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
-	if code == exitOK || !strings.Contains(stderr, "did not end") {
-		t.Errorf("rebuild-views after the superseded copy's reload was killed: exit %d, %q; want a refusal", code, stderr)
-	}
+	rebuildViews(t, bin, db, true, "after the superseded copy's reload was killed")
 }
 
 // TestLoad_rerunCutOtherwise kills a load after its third insert and runs
