@@ -165,9 +165,9 @@ func (s *EmbeddedSink) owe(ctx context.Context) error {
 // unfinished: loading it again may send an insert the views lack, which
 // they would then count twice. A load killed stays unfinished until a
 // run sends all its inserts again (Ledger.Unfinished), whatever came
-// between; an insert the engine failed (between the two parts, say, out of memory in
-// a view) records no outcome, the file aborted, so its load stays
-// unfinished as well. The row of viewsOwed goes once the correction is
+// between; an insert the engine failed (between the two parts, say, out
+// of memory in a view) records no outcome, the file aborted, so its load
+// stays unfinished as well. The row of viewsOwed goes once the correction is
 // made: a run killed in between corrects again, and finds nothing left
 // to correct or what is.
 func (s *EmbeddedSink) CheckViews(ctx context.Context) (string, error) {

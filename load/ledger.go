@@ -913,11 +913,12 @@ func (l *Ledger) Unfinished(ctx context.Context) ([]string, error) {
 	db := schema.QuoteIdent(l.database)
 	// The candidates, in SQL: no loaded or skipped record, and a mark
 	// with no failure, or more loading marks than failures (a run
-	// killed). A superseded generation is loaded again in itself when the
-	// file that superseded it is not loaded (plan), so its later marks
-	// count too (a hostile run). Their records, in hex (a path may hold any byte) and on
-	// one line (the HTTP interface's answer was read to its first, a
-	// hostile run), go to unfinished for the order.
+	// killed); every failed file's records, read on each run, would grow
+	// with the runs. A superseded generation is loaded again in itself
+	// when the file that superseded it is not loaded (plan), so its later
+	// marks count too (a hostile run). Their records go to unfinished for
+	// the order, the path in hex (it may hold any byte), all on one line
+	// (the HTTP interface's answer was read to its first, a hostile run).
 	q := fmt.Sprintf("SELECT arrayStringConcat(groupArray(r), ',') FROM ("+
 		"SELECT concat(hex(any(path)), ' ', arrayStringConcat(groupArray(concat(toString(toUnixTimestamp64Milli(loaded_at)), "+
 		"':', status, ':', toString(endsWith(error, %[9]s)))), ' ')) AS r FROM %[1]s.%[2]s WHERE (file_hash, generation) IN "+
