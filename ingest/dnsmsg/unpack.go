@@ -8,11 +8,16 @@ const headerLen = 12
 // Storage a Message keeps between calls. A hostile message can make the
 // arena grow to megabytes (a 2-octet pointer expands to a 255-octet name,
 // four times that when escaped); past these sizes the storage is dropped
-// rather than pinned for the life of the Message. Both numbers are arbitrary:
-// ten times what a large real response needs.
+// rather than pinned for the life of the Message. The arena's bound is
+// arbitrary: ten times what a large real response needs. The records' is
+// what a 64 KiB message can hold (5,956 records of 11 bytes), to which
+// appending grows a slice's capacity: a Message pins 8,192 records a
+// section at most (460 KB), and a capture of full messages is decoded
+// without allocating, where a bound of 4,096 dropped a zone transfer's
+// storage after each message.
 const (
 	maxKeptArena   = 1 << 20
-	maxKeptRecords = 4096
+	maxKeptRecords = 8192
 )
 
 // Unpack decodes the DNS message in b into m, replacing its contents and
