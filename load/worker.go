@@ -19,18 +19,21 @@ import (
 	"github.com/pcapload/pcapload/schema"
 )
 
-// batchBytes bounds a batch by size, as Builder.Size estimates it (the
-// estimate runs about a quarter above Arrow's real bytes): messages carry
-// up to 64 KiB each, and Arrow's 32-bit offsets must not overflow. It is
-// what makes a load's memory independent of its input. A worker holds the
-// batch it builds and what its sinks keep: one batch being written for
-// Parquet, up to an insert's gathering for ClickHouse (see the sinks), so
-// two workers loading Parquet hold 4 × 40 MiB of batches at most, and
-// typically 4 × 28 MiB. 40 MiB is above the 34 MiB estimate of 65536 rows
-// of typical traffic, so --batch-rows still decides where batches end;
-// lowering it would cut typical batches, and their inserts' tokens,
-// differently from earlier runs.
-const batchBytes = 40 << 20
+// batchBytes bounds a batch by size, as Builder.Size estimates it (within
+// a tenth above Arrow's real bytes, whether the rows are a resolver's or a
+// zone transfer's): messages carry up to 64 KiB each, and Arrow's 32-bit
+// offsets must not overflow. It is what makes a load's memory independent
+// of its input. A worker holds the batch it builds and what its sinks
+// keep: one batch being written for Parquet, up to an insert's gathering
+// for ClickHouse (see the sinks), so two workers loading Parquet hold
+// 4 × 32 MiB of batches at most, and typically 4 × 20 MiB. 32 MiB is well
+// above the 22 MiB estimate of 65536 rows of typical traffic, so
+// --batch-rows still decides where batches end. It was 40 MiB of an
+// estimate that counted lists by their text only, under which a capture
+// of 64 KiB responses of 4,000 address records made batches of 72 MiB
+// (schema.SizeVersion names the change, so that a rerun replaces a
+// failed load's rows cut the old way rather than complete them).
+const batchBytes = 32 << 20
 
 // worker decodes one file at a time. Its decoder and batch builders are
 // reused from file to file.

@@ -348,6 +348,12 @@ func (b *listBuf[T]) array() arrow.Array {
 	return a
 }
 
+// bytes returns the bytes of the items held; Builder.Size asks it a row.
+func (b *listBuf[T]) bytes() int {
+	var v T
+	return len(b.vals) * int(unsafe.Sizeof(v))
+}
+
 func (b *listBuf[T]) reserve() { b.offs, b.vals = take[int32](&b.offsSlot), take[T](&b.valsSlot) }
 
 // listTextBuf holds a list of strings per row: the strings of a row are
@@ -376,6 +382,11 @@ func (b *listTextBuf) array() arrow.Array {
 	b.offs = nil
 	return a
 }
+
+// bytes returns the bytes of the items held, their offsets included;
+// Builder.Size asks it a row. A 64 KiB response holds up to 4,000 records,
+// and the offsets and numbers of each are as many bytes as its text.
+func (b *listTextBuf) bytes() int { return len(b.items.data) + 4*len(b.items.offs) }
 
 func (b *listTextBuf) reserve() {
 	b.offs = take[int32](&b.slot)

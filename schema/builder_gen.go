@@ -134,9 +134,10 @@ func (b *rowBufs) all() []colBuf {
 	return []colBuf{&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9, &b.c10, &b.c11, &b.c12, &b.c13, &b.c14, &b.c15, &b.c16, &b.c17, &b.c18, &b.c19, &b.c20, &b.c21, &b.c22, &b.c23, &b.c24, &b.c25, &b.c26, &b.c27, &b.c28, &b.c29, &b.c30, &b.c31, &b.c32, &b.c33, &b.c34, &b.c35, &b.c36, &b.c37, &b.c38, &b.c39, &b.c40, &b.c41, &b.c42, &b.c43, &b.c44, &b.c45, &b.c46, &b.c47, &b.c48, &b.c49, &b.c50, &b.c51, &b.c52, &b.c53, &b.c54, &b.c55, &b.c56, &b.c57, &b.c58, &b.c59, &b.c60, &b.c61, &b.c62, &b.c63, &b.c64, &b.c65, &b.c66, &b.c67, &b.c68, &b.c69, &b.c70}
 }
 
-// textBytes returns the bytes of text and binary values held.
-func (b *rowBufs) textBytes() int {
-	return 0 + b.c1.bytes() + b.c2.bytes() + b.c3.bytes() + b.c13.bytes() + len(b.c34.data) + len(b.c37.items.data) + len(b.c40.items.data) + len(b.c44.items.data) + len(b.c45.items.data) + len(b.c49.items.data) + len(b.c50.items.data) + len(b.c54.items.data) + len(b.c63.data) + len(b.c64.data) + len(b.c65.data) + len(b.c66.data) + len(b.c68.items.data) + b.c69.bytes() + len(b.c70.data)
+// varBytes returns the bytes held of what varies in size from row to
+// row: text and binary values, and the items of lists.
+func (b *rowBufs) varBytes() int {
+	return 0 + b.c1.bytes() + b.c2.bytes() + b.c3.bytes() + b.c13.bytes() + len(b.c34.data) + b.c37.bytes() + b.c38.bytes() + b.c39.bytes() + b.c40.bytes() + b.c41.bytes() + b.c42.bytes() + b.c43.bytes() + b.c44.bytes() + b.c45.bytes() + b.c46.bytes() + b.c47.bytes() + b.c48.bytes() + b.c49.bytes() + b.c50.bytes() + b.c51.bytes() + b.c52.bytes() + b.c53.bytes() + b.c54.bytes() + b.c59.bytes() + len(b.c63.data) + len(b.c64.data) + len(b.c65.data) + len(b.c66.data) + b.c67.bytes() + b.c68.bytes() + b.c69.bytes() + len(b.c70.data)
 }
 
 // append adds r to every buffer.

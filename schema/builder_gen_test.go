@@ -71,15 +71,13 @@ type rowBufs struct {
 		}
 		fmt.Fprintf(&b, "&b.c%d", i)
 	}
-	b.WriteString("}\n}\n\n// textBytes returns the bytes of text and binary values held.\nfunc (b *rowBufs) textBytes() int {\n\treturn 0")
+	b.WriteString("}\n}\n\n// varBytes returns the bytes held of what varies in size from row to\n// row: text and binary values, and the items of lists.\nfunc (b *rowBufs) varBytes() int {\n\treturn 0")
 	for i, c := range Columns {
-		switch c.buf {
-		case "bytesBuf":
+		switch {
+		case c.buf == "bytesBuf":
 			fmt.Fprintf(&b, " + len(b.c%d.data)", i)
-		case "labelBuf":
+		case c.buf == "labelBuf", c.buf == "listTextBuf", strings.HasPrefix(c.buf, "listBuf"):
 			fmt.Fprintf(&b, " + b.c%d.bytes()", i)
-		case "listTextBuf":
-			fmt.Fprintf(&b, " + len(b.c%d.items.data)", i)
 		}
 	}
 	b.WriteString("\n}\n\n// append adds r to every buffer.\nfunc (b *rowBufs) append(r *Row) {\n")

@@ -235,8 +235,9 @@ type Builder struct {
 }
 
 // rowOverhead estimates the bytes of a row's fixed-width columns and
-// offsets; the text of names and RDATA comes on top.
-const rowOverhead = 512
+// offsets (232 in Arrow, and the bits of its booleans); the text of names
+// and RDATA, and the items of lists, come on top (rowBufs.varBytes).
+const rowOverhead = 256
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
@@ -270,15 +271,15 @@ func (b *Builder) Len() int { return b.rows }
 // The text is counted as the buffers hold it, not as the message did: a
 // name compressed to a two-byte pointer is stored whole each time, and
 // one 64 KiB message can expand to megabytes.
-func (b *Builder) Size() int { return b.rows*rowOverhead + b.cols.textBytes() }
+func (b *Builder) Size() int { return b.rows*rowOverhead + b.cols.varBytes() }
 
 // SizeVersion names how Size and the Arrow bytes of a batch are reckoned
-// (the label columns' dictionaries changed both): batches, and so inserts
-// and their tokens, are cut by them. It goes into the load records' cut
-// (FileRecord.Cut), so that a rerun reckoning otherwise replaces a failed
-// load's rows rather than complete them. Change it whenever either
-// changes.
-const SizeVersion = "sizes 2"
+// (the label columns' dictionaries changed both; then Size counted lists'
+// items): batches, and so inserts and their tokens, are cut by them. It
+// goes into the load records' cut (FileRecord.Cut), so that a rerun
+// reckoning otherwise replaces a failed load's rows rather than complete
+// them. Change it whenever either changes.
+const SizeVersion = "sizes 3"
 
 // SetFileHash sets the file_hash of every row appended since the last
 // NewRecord to h. A loader that hashes a large file while decoding it
