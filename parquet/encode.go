@@ -25,6 +25,16 @@ const minCompress = 64
 // pageBytes is about how much plain data a page holds before it is cut.
 var pageBytes = 1 << 20
 
+// dictBytes is how large a chunk's dictionary of strings or addresses may
+// grow, in plain bytes, before the chunk's next pages are written plain:
+// values that do not repeat gain nothing from a dictionary, and one of a
+// whole chunk was held twice (its table and its page) while the chunk was
+// written. A zone transfer's 4,000 distinct addresses a message made
+// dictionaries of 12 MB a batch, and a Parquet export of two such files
+// peaked past 256 MiB. 1 MiB is Arrow's and parquet-mr's bound too; the
+// dictionaries of a resolver's batch of 65,536 messages hold 0.1 to 0.4 MiB.
+var dictBytes = 1 << 20
+
 // encoder holds the scratch space of encoding one column chunk at a time.
 // Encoders are pooled: their dictionaries' tables and page buffers are
 // reused from batch to batch and from file to file.
@@ -36,6 +46,8 @@ type encoder struct {
 	small []uint32
 	addrs strDict // of 16-byte addresses
 	strs  strDict
+
+	plainRest bool // the chunk's dictionary is full: its next pages are plain
 
 	idx      []uint32
 	keyMap   []int64 // a keyed page's Arrow indices to dictionary entries; -1 unseen
@@ -76,10 +88,19 @@ func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []
 	e.sameLists(ch.lists)
 	e.stats.set = false
 	e.pages = e.pages[:0]
+	e.plainRest = false
 	for r0 := 0; r0 < ch.rows; {
 		r1 := c.pageEnd(ch, r0)
 		m.values += e.dataPage(c, ch, r0, r1, &m)
 		r0 = r1
+		if c.dict && c.kind != kindSmall && e.dictSize(c) > dictBytes {
+			// Readers take a chunk's pages in any mix of dictionary
+			// and plain encodings, as Arrow and parquet-mr write them
+			// when their dictionaries fill. The plain pages are tried
+			// with zstd afresh: distinct values' indices do not
+			// compress, their text does.
+			e.plainRest, c.stored = true, 0
+		}
 	}
 	if c.dict {
 		e.plain = e.dictValues(c)
@@ -132,7 +153,10 @@ func (e *encoder) dataPage(c *column, ch *chunk, r0, r1 int, m *chunkMeta) int64
 	v0, v1 := ch.values(r0, r1)
 	enc := c.encoding()
 	var vals []byte
-	if c.dict {
+	if c.dict && e.plainRest {
+		enc = encPlain
+		vals = e.plainValues(c, &ch.leaf, v0, v1, levels)
+	} else if c.dict {
 		vals = e.dictIndices(c, &ch.leaf, v0, v1, levels)
 	} else {
 		vals = e.plainValues(c, &ch.leaf, v0, v1, levels)
@@ -215,7 +239,13 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 			e.stats.int64s(vs)
 		}
 	case kindAddr:
-		dst = append(dst, v.fixed[(v.off+v0)*16:(v.off+v1)*16]...)
+		raw := v.fixed[(v.off+v0)*16 : (v.off+v1)*16]
+		dst = append(dst, raw...)
+		if c.stats {
+			for i := 0; i < len(raw); i += 16 {
+				e.stats.bytes(raw[i : i+16])
+			}
+		}
 	case kindBytes:
 		o := v.offs[v.off:]
 		for i := v0; i < v1; i++ {
@@ -227,6 +257,9 @@ func (e *encoder) plainValues(c *column, v *leafView, v0, v1 int, dst []byte) []
 			}
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
 			dst = append(dst, s...)
+			if c.stats {
+				e.stats.bytes(s)
+			}
 		}
 	}
 	return dst
@@ -369,6 +402,14 @@ func (e *encoder) smallIndex(x uint32) uint32 {
 		e.slot[x] = k
 	}
 	return uint32(k - 1)
+}
+
+// dictSize returns the plain bytes of a string or address dictionary.
+func (e *encoder) dictSize(c *column) int {
+	if c.kind == kindAddr {
+		return 16 * e.addrs.len()
+	}
+	return len(e.strs.arena) + 4*e.strs.len()
 }
 
 func (e *encoder) dictLen(c *column) int {

@@ -88,15 +88,19 @@ func writeAs(t testing.TB, s *arrow.Schema, recs []arrow.RecordBatch) string {
 // arrow-go's reader: every column of every row must come back equal, and
 // the statistics must bound the values.
 func TestWrite_readBack(t *testing.T) {
-	for _, tt := range []struct{ page, msgs, batch int }{
-		{300, 6000, 2500},
-		{1 << 20, 6000, 2500},
+	for _, tt := range []struct{ page, dict, msgs, batch int }{
+		{300, 1 << 20, 6000, 2500},
+		{1 << 20, 1 << 20, 6000, 2500},
 		// Row groups with more IDs than a small dictionary holds: the
 		// second one writes id and the ports plain.
-		{1 << 20, 40000, 15000},
+		{1 << 20, 1 << 20, 40000, 15000},
+		// Dictionaries that fill within a chunk: its next pages are
+		// plain, and the statistics take their values too.
+		{2000, 3000, 6000, 2500},
 	} {
-		t.Run(fmt.Sprintf("%d messages, %d a row group, pages of %d bytes", tt.msgs, tt.batch, tt.page), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d messages, %d a row group, pages of %d bytes, dictionaries of %d", tt.msgs, tt.batch, tt.page, tt.dict), func(t *testing.T) {
 			defer parquet.SetPageBytes(tt.page)()
+			defer parquet.SetDictBytes(tt.dict)()
 			recs := records(t, tt.msgs, tt.batch)
 			path := write(t, recs)
 
@@ -145,6 +149,13 @@ func TestWrite_readBack(t *testing.T) {
 				}
 			}
 			checkStats(t, pf.MetaData(), recs)
+			if tt.dict < 1<<20 {
+				for _, name := range []string{"qname", "src_addr", "answer_data"} {
+					if enc := pageEncodings(t, pf, 0, name); !enc["PLAIN"] || !enc["RLE_DICTIONARY"] {
+						t.Errorf("%s: pages encoded %v, want dictionary pages and then plain ones", name, enc)
+					}
+				}
+			}
 			if tt.batch > 2*4096 { // more IDs in row group 0 than a small dictionary holds
 				cc, err := pf.MetaData().RowGroup(1).ColumnChunk(schema.Arrow().FieldIndices("id")[0])
 				if err != nil {
@@ -156,6 +167,26 @@ func TestWrite_readBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pageEncodings returns the encodings of the data pages of column name in
+// row group g, by name.
+func pageEncodings(t *testing.T, pf *file.Reader, g int, name string) map[string]bool {
+	t.Helper()
+	pr, err := pf.RowGroup(g).GetColumnPageReader(schema.Arrow().FieldIndices(name)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := map[string]bool{}
+	for pr.Next() {
+		if p := pr.Page(); p.Type().String() == "DATA_PAGE_V2" {
+			enc[p.Encoding().String()] = true
+		}
+	}
+	if err := pr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }
 
 // TestWrite_labelsAsStrings writes the label columns as the batches hold
@@ -340,10 +371,12 @@ func sumsOf(t *testing.T, recs []arrow.RecordBatch) sums {
 	return s
 }
 
-// TestWrite_clickhouse reads a written file with ClickHouse's file().
+// TestWrite_clickhouse reads a written file with ClickHouse's file(). Its
+// dictionaries fill within chunks, whose next pages are plain.
 func TestWrite_clickhouse(t *testing.T) {
 	testenv.RequireCHDB(t)
 	defer parquet.SetPageBytes(4096)()
+	defer parquet.SetDictBytes(16384)()
 	recs := records(t, 20000, 6000)
 	path := write(t, recs)
 	want := sumsOf(t, recs)
@@ -371,7 +404,8 @@ func TestWrite_clickhouse(t *testing.T) {
 
 // TestWrite_duckdb reads a written file with DuckDB (for Node.js, which
 // make test installs with scripts/fetch-duckdb.sh): a third reader, apart
-// from arrow-go and ClickHouse, for the data scientists' tools.
+// from arrow-go and ClickHouse, for the data scientists' tools. Its
+// dictionaries fill within chunks too.
 func TestWrite_duckdb(t *testing.T) {
 	dir := os.Getenv("PCAPLOAD_DUCKDB")
 	if dir == "" {
@@ -382,6 +416,7 @@ func TestWrite_duckdb(t *testing.T) {
 		testenv.Missing(t, "node, to run DuckDB: "+err.Error())
 	}
 	defer parquet.SetPageBytes(4096)()
+	defer parquet.SetDictBytes(16384)()
 	recs := records(t, 20000, 6000)
 	path := write(t, recs)
 	want := sumsOf(t, recs)
