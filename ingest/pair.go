@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"hash/maphash"
+	"unsafe"
 
 	"github.com/pcapload/pcapload/ingest/dnsmsg"
 	"github.com/pcapload/pcapload/ingest/packet"
@@ -11,19 +12,30 @@ import (
 
 // Pairing bounds. A resolver answers within milliseconds or gives up within
 // a few seconds; 5 s of packet time waits for slow upstreams without holding
-// much. The pending bound caps memory (about 200 bytes a query, 50 MiB at
-// most) when a capture is full of unanswered queries.
+// much. maxHeldBytes caps what the held queries take when a capture is full
+// of unanswered ones (a one-way tap, a flood): about 90,000 queries of 60
+// bytes, or 30,000 of 600, before the oldest are reported unanswered early
+// (PairStats.Evicted). A bound of 262,144 queries, whatever their size, let
+// a decoder hold 118 MiB of 80-byte queries, and 250 MiB of 600-byte ones.
 const (
 	DefaultPairTimeout = 5e9
-	maxPending         = 1 << 18
+	maxHeldBytes       = 24 << 20
+
+	// keptQuery is the largest buffer a slot keeps for a query of less
+	// than half its size: queries are tens of bytes.
+	keptQuery = 512
 )
+
+// slotCost is what a slab slot takes beside its buffer: its entry, and the
+// index's slots for it (the index is at most half full, and grows twofold).
+var slotCost = int(unsafe.Sizeof(pending{})) + 4*int(unsafe.Sizeof(uint64(0))+unsafe.Sizeof(int32(0)))
 
 // PairStats counts the outcome of pairing in one file.
 type PairStats struct {
 	Paired      uint64 // queries matched with a response
 	Unanswered  uint64 // queries with no response within the timeout or the file
 	Unsolicited uint64 // responses that matched no held query
-	Evicted     uint64 // queries reported unanswered early because too many were held
+	Evicted     uint64 // queries reported unanswered early because the held ones took their bound
 }
 
 // pending is a query held until its response arrives or time runs out. It
@@ -53,6 +65,11 @@ type pairer struct {
 	free       []int32
 	head, tail int32 // oldest and newest held; -1 when none
 	keyBuf     []byte
+
+	// mem is what the slab takes, its slots and their buffers, held or
+	// free: freed slots keep their buffers for the next queries.
+	// freeBufs is the part in the free slots' buffers.
+	mem, freeBufs int
 }
 
 func newPairer(timeout int64) *pairer {
@@ -80,8 +97,32 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 	return maphash.Bytes(p.seed, b)
 }
 
-// full reports whether no more queries can be held.
-func (p *pairer) full() bool { return p.index.len() >= maxPending }
+// full reports whether a query of n bytes cannot be held without passing
+// maxHeldBytes while queries are held. A lone query always can: a message
+// is at most 64 KiB.
+func (p *pairer) full(n int) bool { return p.head >= 0 && p.mem+slotCost+n > maxHeldBytes }
+
+// room makes room for a query of n bytes: when the held queries are at
+// their bound, it lets go of the free slots' buffers, and if that is not
+// enough, removes and returns the oldest held query, for the caller to
+// report unanswered and call room again. The entries taken since the last
+// hold are the callers' until it: they must be done with them.
+func (p *pairer) room(n int) (*pending, bool) {
+	if !p.full(n) {
+		return nil, false
+	}
+	if p.freeBufs > 0 {
+		for _, i := range p.free {
+			p.slab[i].msg = nil
+		}
+		p.mem -= p.freeBufs
+		p.freeBufs = 0
+		if !p.full(n) {
+			return nil, false
+		}
+	}
+	return p.expired(-1)
+}
 
 // hold keeps a query under key; the caller has taken any held query with
 // the same key and made room.
@@ -89,13 +130,22 @@ func (p *pairer) hold(key uint64, ts int64, frame uint64, f *packet.Frame) {
 	var i int32
 	if n := len(p.free); n > 0 {
 		i, p.free = p.free[n-1], p.free[:n-1]
+		p.freeBufs -= cap(p.slab[i].msg)
 	} else {
 		p.slab = append(p.slab, pending{})
 		i = int32(len(p.slab) - 1)
+		p.mem += slotCost
 	}
 	e := &p.slab[i]
 	e.key, e.time, e.frame, e.net = key, ts, frame, *f
+	if cap(e.msg) > max(keptQuery, 2*len(f.Payload)) {
+		// A large query's buffer is not kept for small ones.
+		p.mem -= cap(e.msg)
+		e.msg = nil
+	}
+	was := cap(e.msg)
 	e.msg = append(e.msg[:0], f.Payload...)
+	p.mem += cap(e.msg) - was
 	e.net.Payload = e.msg
 	e.prev, e.next = p.tail, -1
 	if p.tail >= 0 {
@@ -144,6 +194,7 @@ func (p *pairer) drop() {
 // remove unlinks entry i and frees its slot.
 func (p *pairer) remove(i int32) {
 	e := &p.slab[i]
+	p.freeBufs += cap(e.msg)
 	p.index.del(e.key)
 	if e.prev >= 0 {
 		p.slab[e.prev].next = e.next
@@ -211,13 +262,15 @@ func (d *Decoder) holdQuery(key uint64, ts int64, frame uint64) error {
 			return err
 		}
 	}
-	if d.pair.full() {
+	for {
+		e, ok := d.pair.room(len(d.frame.Payload))
+		if !ok {
+			break
+		}
 		d.stats.Pairs.Evicted++
-		if e, ok := d.pair.expired(-1); ok {
-			d.stats.Pairs.Unanswered++
-			if err := d.decodeAndEmitHeld(e); err != nil {
-				return err
-			}
+		d.stats.Pairs.Unanswered++
+		if err := d.decodeAndEmitHeld(e); err != nil {
+			return err
 		}
 	}
 	d.pair.hold(key, ts, frame, &d.frame)

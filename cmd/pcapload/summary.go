@@ -110,6 +110,7 @@ type pairSummary struct {
 	Paired      uint64 `json:"paired"`
 	Unanswered  uint64 `json:"unanswered"`
 	Unsolicited uint64 `json:"unsolicited"`
+	Evicted     uint64 `json:"evicted"` // of the unanswered, those reported early, past the held queries' bound
 }
 
 func (r *reassembly) add(o reassembly) {
@@ -125,6 +126,7 @@ func (r *reassembly) add(o reassembly) {
 	r.Pairs.Paired += o.Pairs.Paired
 	r.Pairs.Unanswered += o.Pairs.Unanswered
 	r.Pairs.Unsolicited += o.Pairs.Unsolicited
+	r.Pairs.Evicted += o.Pairs.Evicted
 }
 
 func reassemblyOf(st *ingest.FileStats) reassembly {
@@ -132,7 +134,7 @@ func reassemblyOf(st *ingest.FileStats) reassembly {
 		Fragments: fragmentSummary{st.Fragments.Reassembled, st.Fragments.Inconsistent, st.Fragments.Expired},
 		TCP: tcpSummary{st.TCP.Segments, st.TCP.Messages, st.TCP.Gaps, st.TCP.Resyncs,
 			st.TCP.Incomplete, st.TCP.SkippedBytes},
-		Pairs: pairSummary{st.Pairs.Paired, st.Pairs.Unanswered, st.Pairs.Unsolicited},
+		Pairs: pairSummary{st.Pairs.Paired, st.Pairs.Unanswered, st.Pairs.Unsolicited, st.Pairs.Evicted},
 	}
 }
 
@@ -358,8 +360,12 @@ func (s *summary) writeText(w io.Writer) {
 	fmt.Fprintf(tw, "reassembly\t\tfragmented datagrams %d (dropped %d, never completed %d); "+
 		"tcp messages %d (gaps %d, incomplete %d, bytes skipped %d)\n", r.Fragments.Reassembled, r.Fragments.Inconsistent,
 		r.Fragments.Expired, r.TCP.Messages, r.TCP.Gaps, r.TCP.Incomplete, r.TCP.Skipped)
-	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d\n",
+	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d",
 		r.Pairs.Paired, r.Pairs.Unanswered, r.Pairs.Unsolicited)
+	if r.Pairs.Evicted > 0 {
+		fmt.Fprintf(tw, "; evicted %d (unanswered early, past the 24 MiB the waiting queries may take)", r.Pairs.Evicted)
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "rows\t\t%s", formatCounts(s.Rows))
 	if len(s.FailedIn) > 0 {
 		fmt.Fprintf(tw, "; files failed in %s", formatCounts(s.FailedIn))

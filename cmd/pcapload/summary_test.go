@@ -135,3 +135,29 @@ func TestSummary_skippedBytes(t *testing.T) {
 		t.Errorf("summary does not say the bytes skipped:\n%s", b.String())
 	}
 }
+
+// TestSummary_evicted: queries reported unanswered early, past the bound
+// on what the waiting queries take, are summed over files and said apart
+// from the unanswered, in text and JSON; without any, nothing is said.
+func TestSummary_evicted(t *testing.T) {
+	file := func(path string, unanswered, evicted uint64) load.FileResult {
+		st := ingest.FileStats{Path: path}
+		st.Pairs.Unanswered, st.Pairs.Evicted = unanswered, evicted
+		return load.FileResult{Stats: st}
+	}
+	s := summarize(&load.Result{Files: []load.FileResult{file("a.pcap", 300, 200), file("b.pcap", 50, 40)}}, nil, nil)
+	var b strings.Builder
+	s.writeText(&b)
+	if !strings.Contains(b.String(), "unanswered queries 350, unsolicited responses 0; evicted 240 (") {
+		t.Errorf("pairs line does not say 240 were evicted:\n%s", b.String())
+	}
+	if s.Reassembly.Pairs.Evicted != 240 {
+		t.Errorf("summary holds %d evicted, want 240", s.Reassembly.Pairs.Evicted)
+	}
+	s = summarize(&load.Result{Files: []load.FileResult{file("a.pcap", 3, 0)}}, nil, nil)
+	b.Reset()
+	s.writeText(&b)
+	if strings.Contains(b.String(), "evicted") {
+		t.Errorf("pairs line speaks of evicted queries when none were:\n%s", b.String())
+	}
+}
