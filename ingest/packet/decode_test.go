@@ -353,3 +353,118 @@ func TestDecoder_ReassemblyBounds(t *testing.T) {
 		t.Fatalf("last piece after 10000 duplicates: %v, want %v", r, DNS)
 	}
 }
+
+// setID gives IPv4 packets the identification id, making them pieces of
+// another datagram.
+func setID(pieces [][]byte, id uint16) {
+	for _, p := range pieces {
+		binary.BigEndian.PutUint16(p[4:], id)
+	}
+}
+
+// heldBytes is the capacity of the buffers the reassembler holds.
+func heldBytes(r *reassembler) int {
+	n := 0
+	for _, d := range r.pending {
+		n += cap(d.data)
+	}
+	for _, d := range r.free {
+		n += cap(d.data)
+	}
+	if r.done != nil {
+		n += cap(r.done.data)
+	}
+	return n
+}
+
+// TestDecoder_ReassemblyMemory: thousands of 64 KiB datagrams that never
+// complete, in one piece or in many, hold no more than heldMax of buffers,
+// and datagrams still complete among them.
+func TestDecoder_ReassemblyMemory(t *testing.T) {
+	big := udp(53, 40000, make([]byte, 65000))
+	whole := fragments4(big, len(big)-16) // one piece of 64 KiB, and the last
+	pieces := fragments4(big, 1480)       // the same cut at Ethernet's MTU
+	payload := make([]byte, 3000)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	small := fragments4(udp(53, 40000, payload), 1480)
+	d := NewDecoder([]uint16{53})
+	var f Frame
+	ts := int64(0)
+	decode := func(p []byte) Reason {
+		ts += 1e3
+		return d.Decode(capture.LinkIPv4, p, ts, &f)
+	}
+	complete := func(id uint16) {
+		t.Helper()
+		setID(small, id)
+		for _, p := range small[:len(small)-1] {
+			decode(p)
+		}
+		// Two hundred large datagrams begin before the last piece: fewer
+		// than fit in heldMax, so this one is not evicted.
+		for i := range 200 {
+			setID(whole, uint16(10000+i))
+			decode(whole[0])
+		}
+		if r := decode(small[len(small)-1]); r != DNS || string(f.Payload) != string(payload) {
+			t.Fatalf("datagram %d among large ones: %v, %d bytes", id, r, len(f.Payload))
+		}
+	}
+	const n = 3000
+	for i := range n {
+		if i%2 == 0 {
+			setID(whole, uint16(i))
+			decode(whole[0])
+		} else {
+			setID(pieces, uint16(i))
+			for _, p := range pieces[:len(pieces)-1] {
+				decode(p)
+			}
+		}
+		if got := heldBytes(d.frag); got > heldMax {
+			t.Fatalf("after %d datagrams the reassembler holds %d bytes of buffers, over %d", i+1, got, heldMax)
+		}
+		if i == n/2 {
+			complete(60000)
+		}
+	}
+	complete(60001)
+	if got := heldBytes(d.frag); got != d.frag.held {
+		t.Errorf("held counts %d bytes of buffers; they are %d", d.frag.held, got)
+	}
+	if st := d.EndFile(); st.Reassembled != 2 || st.Expired != n+400 || st.Inconsistent != 0 {
+		t.Errorf("stats %+v, want 2 reassembled, %d expired", st, n+400)
+	}
+}
+
+// TestDecoder_ReassemblyConcurrent: as many datagrams of a resolver's
+// sizes as pendingMax allows are pending at once, and all complete.
+func TestDecoder_ReassemblyConcurrent(t *testing.T) {
+	payload := make([]byte, 4096)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	pieces := fragments4(udp(53, 40000, payload), 1480)
+	d := NewDecoder([]uint16{53})
+	var f Frame
+	for _, p := range pieces[:len(pieces)-1] {
+		for id := range pendingMax {
+			setID([][]byte{p}, uint16(id))
+			if r := d.Decode(capture.LinkIPv4, p, int64(id), &f); r != Fragment {
+				t.Fatalf("datagram %d: %v, want %v", id, r, Fragment)
+			}
+		}
+	}
+	last := pieces[len(pieces)-1]
+	for id := range pendingMax {
+		setID([][]byte{last}, uint16(id))
+		if r := d.Decode(capture.LinkIPv4, last, 1e6, &f); r != DNS || string(f.Payload) != string(payload) {
+			t.Fatalf("datagram %d: %v, %d bytes", id, r, len(f.Payload))
+		}
+	}
+	if st := d.EndFile(); st.Reassembled != pendingMax || st.Expired != 0 {
+		t.Errorf("stats %+v, want %d reassembled", st, pendingMax)
+	}
+}

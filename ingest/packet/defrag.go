@@ -6,12 +6,20 @@ import (
 )
 
 // Reassembly bounds. A datagram is at most 64 KiB by the IP length fields;
-// the number held at once and the timeout are arbitrary but generous: a
-// resolver's fragmented responses complete within milliseconds, and the
-// bounds only cap what a hostile or lossy capture can make the loader hold
-// (pendingMax * 64 KiB = 64 MiB at worst).
+// the number held at once, the bytes their buffers take and the timeout are
+// arbitrary but generous: a resolver's fragmented responses (1,232 to 4,096
+// bytes) complete within milliseconds, and pendingMax of them take 4 MiB.
+// The bounds only cap what a hostile or lossy capture can make the loader
+// hold: heldMax of buffers (256 datagrams of 64 KiB) and the spans of
+// pendingMax datagrams (1 KiB each at worst), about 17 MiB a decoder. The
+// loader has a decoder a worker and must stay within 256 MiB: when
+// pendingMax datagrams of 64 KiB were held, and the buffers their growth
+// let go waited for the collector, a load of two files of them alone, two
+// workers writing nothing, peaked at 205–209 MiB.
 const (
 	pendingMax    = 1024
+	heldMax       = 16 << 20
+	freeMax       = 64   // datagrams kept for reuse
 	fragTimeout   = 30e9 // nanoseconds of packet time, as Linux's ipfrag_time
 	maxDatagram   = 65535
 	sweepInterval = 1e9
@@ -53,6 +61,7 @@ type reassembler struct {
 	pending   map[fragKey]*datagram
 	free      []*datagram
 	done      *datagram // returned last; recycled at the next call
+	held      int       // capacity of the buffers of pending, free and done datagrams
 	lastSweep int64
 	stats     FragmentStats
 }
@@ -73,12 +82,12 @@ func (r *reassembler) add(k fragKey, ts int64, off int, more bool, payload []byt
 	d := r.pending[k]
 	if d == nil {
 		if len(r.pending) >= pendingMax {
-			r.evictOldest()
+			r.evictOldest(nil)
 		}
 		d = r.get(ts)
 		r.pending[k] = d
 	}
-	d.insert(off, more, payload)
+	r.insert(d, off, more, payload)
 	if d.bad {
 		r.stats.Inconsistent++
 		delete(r.pending, k)
@@ -94,7 +103,8 @@ func (r *reassembler) add(k fragKey, ts int64, off int, more bool, payload []byt
 	return d.data[:d.total], true
 }
 
-func (d *datagram) insert(off int, more bool, payload []byte) {
+// insert copies the fragment into d, or marks d bad.
+func (r *reassembler) insert(d *datagram, off int, more bool, payload []byte) {
 	end := off + len(payload)
 	if end > maxDatagram || !more && d.total >= 0 && d.total != end || more && len(payload)%8 != 0 {
 		d.bad = true
@@ -103,8 +113,13 @@ func (d *datagram) insert(off int, more bool, payload []byte) {
 	if !more {
 		d.total = end
 	}
+	// The bytes between the pieces may be a former datagram's: they are
+	// never read, since a datagram is only returned once pieces cover it.
 	if len(d.data) < end {
-		d.data = append(d.data, make([]byte, end-len(d.data))...)
+		if cap(d.data) < end {
+			r.grow(d, end)
+		}
+		d.data = d.data[:end]
 	}
 	for _, s := range d.have {
 		from, to := max(s.from, off), min(s.to, end)
@@ -162,17 +177,60 @@ func (r *reassembler) sweep(ts int64) {
 	}
 }
 
-func (r *reassembler) evictOldest() {
+// grow gives d a buffer of at least end bytes, keeping the buffers held
+// within heldMax. The new buffer is the datagram's length once the last
+// piece has told it; before that it doubles, up to 64 KiB, so that a
+// datagram arriving in order is copied a few times rather than once a
+// piece. A free buffer that large is taken if there is one, d's left in
+// its place, so that a flood of large datagrams makes no garbage;
+// otherwise grow lets go of the free buffers, then evicts the oldest of
+// the other datagrams, until a new buffer fits.
+func (r *reassembler) grow(d *datagram, end int) {
+	n := min(max(end, 2*cap(d.data)), maxDatagram)
+	if d.total >= 0 {
+		n = max(end, d.total)
+	}
+	for {
+		for _, f := range r.free {
+			if cap(f.data) >= n {
+				f.data, d.data = d.data, append(f.data[:0], d.data...)
+				return
+			}
+		}
+		if r.held+n-cap(d.data) <= heldMax {
+			break
+		}
+		if k := len(r.free); k > 0 {
+			r.held -= cap(r.free[k-1].data)
+			r.free[k-1] = nil
+			r.free = r.free[:k-1]
+		} else if !r.evictOldest(d) {
+			break
+		}
+	}
+	b := make([]byte, len(d.data), n)
+	copy(b, d.data)
+	r.held += n - cap(d.data)
+	d.data = b
+}
+
+// evictOldest drops the pending datagram other than keep that began
+// first, counting it as expired. It reports whether there was one.
+func (r *reassembler) evictOldest(keep *datagram) bool {
 	var oldest fragKey
 	var od *datagram
 	for k, d := range r.pending {
-		if od == nil || d.first < od.first {
+		if d != keep && (od == nil || d.first < od.first) {
 			oldest, od = k, d
 		}
+	}
+	if od == nil {
+		return false
 	}
 	r.stats.Expired++
 	delete(r.pending, oldest)
 	r.recycle(od)
+	return true
 }
 
 // flush counts every pending datagram as never completed and forgets it.
@@ -197,7 +255,9 @@ func (r *reassembler) get(ts int64) *datagram {
 }
 
 func (r *reassembler) recycle(d *datagram) {
-	if len(r.free) < 64 {
+	if len(r.free) < freeMax {
 		r.free = append(r.free, d)
+	} else {
+		r.held -= cap(d.data)
 	}
 }
