@@ -54,8 +54,7 @@ type encoder struct {
 	rep, def []byte  // list levels, one bit each
 	levelCache
 	plain, comp []byte
-	pages       []byte // the chunk's data pages
-	dictPage    []byte // the chunk's dictionary page
+	pages       []byte // the chunk's data pages not yet handed on
 	hdr         compact
 	stats       minMax
 }
@@ -79,10 +78,16 @@ type chunkMeta struct {
 	stats              minMax
 }
 
-// encodeChunk encodes ch as pages: the dictionary page, nil without a
-// dictionary, and the data pages, which the caller writes in that order
-// at offset.
-func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []byte, m chunkMeta) {
+// encodeChunk encodes ch as pages and hands them to put, which writes
+// them at offset on: the dictionary page first, if any, then the data
+// pages. The pages of a column without a dictionary, and of one whose
+// dictionary filled, are handed on one by one as they are made, so that
+// the encoder holds a page rather than a chunk: a batch's column of 64 KiB
+// malformed messages, or of 600-byte queries' records, is tens of
+// megabytes, held once more by every encoder. A dictionary's pages are
+// held until its page is made, at the chunk's end or when it fills; they
+// are its indices, a few bytes a value.
+func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64, put func([]byte) error) (m chunkMeta, err error) {
 	m.dictOffset, m.dataOffset = -1, offset
 	e.resetDict(c)
 	e.sameLists(ch.lists)
@@ -93,40 +98,65 @@ func (e *encoder) encodeChunk(c *column, ch *chunk, offset int64) (dict, data []
 		r1 := c.pageEnd(ch, r0)
 		m.values += e.dataPage(c, ch, r0, r1, &m)
 		r0 = r1
-		if c.dict && c.kind != kindSmall && e.dictSize(c) > dictBytes {
+		if c.dict && !e.plainRest && c.kind != kindSmall && e.dictSize(c) > dictBytes {
 			// Readers take a chunk's pages in any mix of dictionary
 			// and plain encodings, as Arrow and parquet-mr write them
 			// when their dictionaries fill. The plain pages are tried
 			// with zstd afresh: distinct values' indices do not
 			// compress, their text does.
+			if err := e.putDict(c, offset, &m, put); err != nil {
+				return m, err
+			}
 			e.plainRest, c.stored = true, 0
 		}
+		if !c.dict || e.plainRest {
+			if err := put(e.pages); err != nil {
+				return m, err
+			}
+			e.pages = e.pages[:0]
+		}
 	}
-	if c.dict {
-		e.plain = e.dictValues(c)
-		e.comp = e.zw.EncodeAll(e.plain, e.comp[:0])
-		e.hdr.buf = e.hdr.buf[:0]
-		e.hdr.begin()
-		e.hdr.i32(1, pageDict)
-		e.hdr.i32(2, int32(len(e.plain)))
-		e.hdr.i32(3, int32(len(e.comp)))
-		e.hdr.structField(7)
-		e.hdr.i32(1, int32(e.dictLen(c)))
-		e.hdr.i32(2, encPlain)
-		e.hdr.end()
-		e.hdr.end()
-		dict = append(append(e.dictPage[:0], e.hdr.buf...), e.comp...)
-		e.dictPage = dict
-		m.uncompressed += int64(len(e.hdr.buf) + len(e.plain))
-		m.size += int64(len(dict))
-		m.dictOffset, m.dataOffset = offset, offset+int64(len(dict))
-		m.dictEntries = e.dictLen(c)
+	if c.dict && !e.plainRest {
+		if err := e.putDict(c, offset, &m, put); err != nil {
+			return m, err
+		}
 	}
 	if c.stats {
 		m.stats = minMax{set: e.stats.set, min: append([]byte(nil), e.stats.min...),
 			max: append([]byte(nil), e.stats.max...)}
 	}
-	return dict, e.pages, m
+	return m, nil
+}
+
+// putDict hands put the chunk's dictionary page, written at offset, then
+// the data pages held.
+func (e *encoder) putDict(c *column, offset int64, m *chunkMeta, put func([]byte) error) error {
+	e.plain = e.dictValues(c)
+	e.comp = e.zw.EncodeAll(e.plain, e.comp[:0])
+	e.hdr.buf = e.hdr.buf[:0]
+	e.hdr.begin()
+	e.hdr.i32(1, pageDict)
+	e.hdr.i32(2, int32(len(e.plain)))
+	e.hdr.i32(3, int32(len(e.comp)))
+	e.hdr.structField(7)
+	e.hdr.i32(1, int32(e.dictLen(c)))
+	e.hdr.i32(2, encPlain)
+	e.hdr.end()
+	e.hdr.end()
+	size := len(e.hdr.buf) + len(e.comp)
+	m.uncompressed += int64(len(e.hdr.buf) + len(e.plain))
+	m.size += int64(size)
+	m.dictOffset, m.dataOffset = offset, offset+int64(size)
+	m.dictEntries = e.dictLen(c)
+	if err := put(e.hdr.buf); err != nil {
+		return err
+	}
+	if err := put(e.comp); err != nil {
+		return err
+	}
+	err := put(e.pages)
+	e.pages = e.pages[:0]
+	return err
 }
 
 // dataPage appends the version 2 data page of rows [r0, r1) to e.pages and

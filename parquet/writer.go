@@ -175,12 +175,9 @@ func (f *File) Write(rec arrow.RecordBatch) error {
 	for i := range f.cols {
 		c := &f.cols[i]
 		ch := c.chunkOf(rec.Column(i).Data())
-		dict, data, m := e.encodeChunk(c, &ch, f.off)
 		chunkStart := f.off
-		if err := f.put(dict); err != nil {
-			return f.errorf("write row group to", err)
-		}
-		if err := f.put(data); err != nil {
+		m, err := e.encodeChunk(c, &ch, f.off, f.put)
+		if err != nil {
 			return f.errorf("write row group to", err)
 		}
 		uncompressed += m.uncompressed
