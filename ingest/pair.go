@@ -13,13 +13,14 @@ import (
 // Pairing bounds. A resolver answers within milliseconds or gives up within
 // a few seconds; 5 s of packet time waits for slow upstreams without holding
 // much. maxHeldBytes caps what the held queries take when a capture is full
-// of unanswered ones (a one-way tap, a flood): about 90,000 queries of 60
-// bytes, or 30,000 of 600, before the oldest are reported unanswered early
-// (PairStats.Evicted). A bound of 262,144 queries, whatever their size, let
-// a decoder hold 118 MiB of 80-byte queries, and 250 MiB of 600-byte ones.
+// of unanswered ones (a one-way tap, a flood): about 60,000 queries of 60
+// bytes, or 20,000 of 600, before the oldest are reported unanswered early
+// (PairStats.Evicted); at 5 s a query, 12,000 unanswered queries a second.
+// A bound of 262,144 queries, whatever their size, let a decoder hold 118
+// MiB of 80-byte queries, and 250 MiB of 600-byte ones.
 const (
 	DefaultPairTimeout = 5e9
-	maxHeldBytes       = 24 << 20
+	maxHeldBytes       = 16 << 20
 
 	// keptQuery is the largest buffer a slot keeps for a query of less
 	// than half its size: queries are tens of bytes.

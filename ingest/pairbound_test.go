@@ -57,14 +57,15 @@ func TestDecoder_heldQueriesBounded(t *testing.T) {
 }
 
 // TestPairer_roomDropsFreeBuffers: the buffers free slots keep (here of
-// 300 queries of 60 KB, answered, under the slots of 15,000 small ones
-// answered after them) are let go before a held query is evicted to make
-// room; and a slot that held a large query keeps no large buffer for a
-// small one.
+// queries of 60 KB taking two thirds of the bound, answered, under the
+// slots of small ones answered after them) are let go before a held query
+// is evicted to make room; and a slot that held a large query keeps no
+// large buffer for a small one.
 func TestPairer_roomDropsFreeBuffers(t *testing.T) {
 	p := newPairer(0)
 	frame := func(n int) *packet.Frame { return &packet.Frame{Payload: make([]byte, n)} }
-	const n = 15_000
+	large := maxHeldBytes * 2 / 3 / 61_440 // the 60,000 bytes take as much
+	n := maxHeldBytes / 2 / (slotCost + 416) // of 400 bytes, they take half the bound
 	hold := func(first, count int, f *packet.Frame) {
 		for i := first; i < first+count; i++ {
 			if e, ok := p.room(len(f.Payload)); ok {
@@ -80,13 +81,13 @@ func TestPairer_roomDropsFreeBuffers(t *testing.T) {
 			}
 		}
 	}
-	hold(0, 300, frame(60_000)) // 18 MB
-	hold(300, n, frame(60))
-	take(0, 300)
-	take(300, n)
+	hold(0, large, frame(60_000))
+	hold(large, n, frame(60))
+	take(0, large)
+	take(large, n)
 	// In the small queries' slots, larger: the held bytes grow past the
 	// bound with the large buffers still free.
-	hold(300, n, frame(400))
+	hold(large, n, frame(400))
 	if got := p.retained(); got != p.mem || got > maxHeldBytes {
 		t.Errorf("the slab keeps %d bytes, counted %d, want at most %d", got, p.mem, maxHeldBytes)
 	}
@@ -96,10 +97,10 @@ func TestPairer_roomDropsFreeBuffers(t *testing.T) {
 
 	// Large buffers left free are not kept for small queries.
 	p = newPairer(0)
-	hold(0, 300, frame(60_000))
-	take(0, 300)
-	hold(0, 300, frame(60))
-	if got := p.retained(); got > 300*(slotCost+keptQuery) {
-		t.Errorf("the slab keeps %d bytes after 300 small queries took the large ones' slots", got)
+	hold(0, large, frame(60_000))
+	take(0, large)
+	hold(0, large, frame(60))
+	if got := p.retained(); got > large*(slotCost+keptQuery) {
+		t.Errorf("the slab keeps %d bytes after %d small queries took the large ones' slots", got, large)
 	}
 }
