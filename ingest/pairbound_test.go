@@ -64,7 +64,7 @@ func TestDecoder_heldQueriesBounded(t *testing.T) {
 func TestPairer_roomDropsFreeBuffers(t *testing.T) {
 	p := newPairer(0)
 	frame := func(n int) *packet.Frame { return &packet.Frame{Payload: make([]byte, n)} }
-	large := maxHeldBytes * 2 / 3 / 61_440 // the 60,000 bytes take as much
+	large := maxHeldBytes * 2 / 3 / 61_440   // the 60,000 bytes take as much
 	n := maxHeldBytes / 2 / (slotCost + 416) // of 400 bytes, they take half the bound
 	hold := func(first, count int, f *packet.Frame) {
 		for i := first; i < first+count; i++ {
