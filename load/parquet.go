@@ -119,8 +119,9 @@ func (f *parquetFile) writer() {
 // footer entries until it is finished. A capture hopping between more
 // days finishes and reopens files (as NAME-1, NAME-2, ...) as its batches
 // come; its rows gathered for all of them at once (maxPartitions) come as
-// few batches. Finished files wait under temporary names, holding
-// nothing, until the capture's end publishes them all.
+// few batches. Finished files wait under temporary names, holding their
+// names only (parquet.File.Finish), until the capture's end publishes them
+// all.
 const maxOpenFiles = 64
 
 func (f *parquetFile) write(p parquet.Partition, rec arrow.RecordBatch) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -529,5 +530,41 @@ func TestLeftovers(t *testing.T) {
 	}
 	if _, err := os.Stat(late); err != nil {
 		t.Errorf("%s, made after the folder was listed, removed", late)
+	}
+}
+
+// TestFinish_holdsNothing finishes 400 files without publishing them, as
+// an export of a capture hopping between days does until its end: what
+// they hold together must be small, not their write buffers and footers.
+func TestFinish_holdsNothing(t *testing.T) {
+	rec := records(t, 5, 5)[0]
+	dir, s := parquet.Dir{Root: t.TempDir()}, rec.Schema()
+	writeAs(t, s, []arrow.RecordBatch{rec}) // the encoders and the schema's footer value, once
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var files []*parquet.File
+	for i := range 400 {
+		f, err := dir.Create(parquet.Partition{Day: int64(i), Sensor: "s1"}, "out", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if held := int64(after.HeapAlloc) - int64(before.HeapAlloc); held > 400*4096 {
+		t.Errorf("400 finished files hold %d bytes", held)
+	}
+	for _, f := range files {
+		if err := f.Publish(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
