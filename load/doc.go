@@ -32,6 +32,13 @@
 // server peak near 220 MiB. The embedded engine's own memory is outside
 // this bound.
 //
+// TODO(memory): each bound holds alone, but a worker's add up to more than
+// half of 256 MiB when all are full at once: three batches of 32 MiB (one
+// built, one written, one spare), 16 MiB of held queries, 16 MiB of
+// fragments and up to 48 MiB of TCP streams in its decoder. A budget that
+// the decoder's state and the batches share would keep an input made to
+// fill them all under the bound.
+//
 // # Limitations
 //
 // Standard input, and a named pipe, have no hash: they are never
