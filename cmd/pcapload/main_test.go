@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
+	"github.com/ulikunitz/xz"
 )
 
 // runCmd runs the command line in-process and returns its exit code and
@@ -181,6 +184,53 @@ func TestRun_BrokenFiles(t *testing.T) {
 		if f.Path == cut && (f.Messages == 0 || f.Error == "") {
 			t.Errorf("cut file: %d messages, error %q; want its first messages and an error", f.Messages, f.Error)
 		}
+	}
+}
+
+// TestRun_XzDictionary: an xz file whose block header declares a 4 GiB
+// dictionary (xz -t accepts it) fails alone, at once, with one line naming
+// it, where the decoder allocated the 4 GiB and filled them as it read.
+func TestRun_XzDictionary(t *testing.T) {
+	plain, err := os.ReadFile("../../testdata/resolver.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	w, err := xz.NewWriter(&z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The block header after the 12-byte stream header: size, flags (one
+	// filter, no sizes), LZMA2's ID, its properties size and the
+	// dictionary size code, then padding and a CRC32 of the header.
+	b := z.Bytes()
+	h := b[12 : 12+(int(b[12])+1)*4]
+	if !bytes.Equal(h[1:4], []byte{0x00, 0x21, 0x01}) {
+		t.Fatalf("block header % x, not LZMA2 alone without sizes", h)
+	}
+	h[4] = 40 // 4 GiB - 1
+	binary.LittleEndian.PutUint32(h[len(h)-4:], crc32.ChecksumIEEE(h[:len(h)-4]))
+	path := filepath.Join(t.TempDir(), "hostile.pcap.xz")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	code, _, stderr := runCmd(t, nil, "load", "--to", "null", path, "../../testdata/resolver.pcap")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitFailure, stderr)
+	}
+	want := "pcapload: " + path + ": offset 0: read file magic: decompress xz: corrupt: " +
+		"block header at compressed byte 12: LZMA2 dictionary of 4096 MiB, over the 64 MiB allowed\n"
+	if stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("took %v", elapsed)
 	}
 }
 

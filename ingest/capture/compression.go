@@ -8,7 +8,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
 )
 
 // Compression is the compression wrapped around a capture stream.
@@ -99,7 +98,7 @@ func newDecompressor(c Compression, r io.Reader) (io.Reader, io.Closer, error) {
 		}
 		return zr, closerFunc(zr.Close), nil
 	case CompressionXz:
-		zr, err := xz.NewReader(r)
+		zr, err := newXzReader(r) // not xz.NewReader: see xz.go
 		if err != nil {
 			return nil, nil, err
 		}

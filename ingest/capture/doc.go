@@ -40,4 +40,8 @@
 //     been delivered when the error is reported.
 //   - The pcap header's time zone field is ignored, as libpcap and Wireshark
 //     ignore it.
+//   - A zstd window or an xz dictionary over 64 MiB (zstdMaxWindow,
+//     xzMaxDict) fails the stream as corrupt, before it is allocated; so do
+//     xz blocks filtered otherwise than by LZMA2 alone (delta, BCJ), which
+//     the xz library does not decode either.
 package capture

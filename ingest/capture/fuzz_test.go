@@ -18,6 +18,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add((&ngBuilder{}).shb(be64).idb(1, 0, opt{optIfTSResol, []byte{0x80 | 10}}).epb(0, 1, []byte{9}, 1).b)
 	f.Add(gzipBytes(f, multiSection()))
 	f.Add(zstdBytes(f, multiSection()))
+	f.Add(compress(f, CompressionXz, multiSection())) // two streams, read by xzReader
 	f.Add(compress(f, CompressionBzip2, bzip2Input()))
 	f.Add([]byte{})
 
