@@ -32,6 +32,8 @@ tools:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 	@command -v ip >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+	@command -v xz >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xz-utils >/dev/null; }
 
 # run loads testdata/'s generated resolver captures into a fresh embedded
 # database and a Parquet export,
