@@ -240,3 +240,42 @@ func TestOpenRegular_closeEarly(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_ZstdWindow: a zstd frame whose window is over zstdMaxWindow
+// fails as corrupt, saying the bound, as an xz dictionary over it does;
+// one at the bound reads.
+func TestOpen_ZstdWindow(t *testing.T) {
+	plain := manyPackets(400)
+	_, want := mustReadAll(t, plain)
+	for _, tc := range []struct {
+		descriptor byte // the frame's window: exponent << 3, a window of 1 << (10 + exponent)
+		err        string
+	}{
+		{17 << 3, "decompress zstd: corrupt: window over the 64 MiB allowed"}, // 128 MiB
+		{16 << 3, ""}, // 64 MiB
+	} {
+		var b bytes.Buffer
+		w, err := zstd.NewWriter(&b, zstd.WithSingleSegment(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(plain); err != nil || w.Close() != nil {
+			t.Fatal(err)
+		}
+		z := b.Bytes()
+		if z[4]&0x20 != 0 {
+			t.Fatalf("frame header descriptor %#x: a single segment, with no window", z[4])
+		}
+		z[5] = tc.descriptor
+		_, pkts, err := readAll(t, z)
+		if tc.err == "" {
+			if err != nil || len(pkts) != len(want) {
+				t.Errorf("window %#x: read %d packets and %v, want %d and the end", tc.descriptor, len(pkts), err, len(want))
+			}
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(fmt.Sprint(err), tc.err) {
+			t.Errorf("window %#x: %v, want an error saying %q", tc.descriptor, err, tc.err)
+		}
+	}
+}

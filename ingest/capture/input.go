@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Buffer sizes. The read buffer starts large enough for the biggest pcap
@@ -140,6 +142,9 @@ func (in *input) cause(step string, err error) error {
 		return fmt.Errorf("%s: %w", step, ErrTruncated)
 	case in.src.err != nil && errors.Is(err, in.src.err):
 		return fmt.Errorf("%s: %w", step, err)
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		// Said as xz's dictionary is: the library's words name no size.
+		return fmt.Errorf("%s: decompress %s: %w: window over the %d MiB allowed", step, in.comp, ErrCorrupt, zstdMaxWindow>>20)
 	case in.comp != CompressionNone:
 		return fmt.Errorf("%s: decompress %s: %w: %w", step, in.comp, ErrCorrupt, err)
 	default:
