@@ -33,11 +33,13 @@
 // this bound.
 //
 // TODO(memory): each bound holds alone, but a worker's add up to more than
-// half of 256 MiB when all are full at once: three batches of 32 MiB (one
-// built, one written, one spare), 16 MiB of held queries, 16 MiB of
-// fragments and up to 48 MiB of TCP streams in its decoder. A budget that
-// the decoder's state and the batches share would keep an input made to
-// fill them all under the bound.
+// half of 256 MiB when all are full at once: two batches of 32 MiB (one
+// built, one written) and their spare slices, 16 MiB of held queries, 16
+// MiB of fragments and 48 MiB of TCP streams' buffers (with the streams'
+// own state, about 64) in its decoder, and the Parquet encoder's pages and
+// zstd window. Two files made to fill them all peaked at 450-461 MiB to
+// Parquet. A budget that the decoder's state and the batches share would
+// keep such an input under the bound.
 //
 // # Limitations
 //
