@@ -68,13 +68,19 @@ func compressOne(tb testing.TB, comp Compression, b []byte) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	writeClose(tb, w, b)
+	return buf.Bytes()
+}
+
+// writeClose writes b to w and closes it.
+func writeClose(tb testing.TB, w io.WriteCloser, b []byte) {
+	tb.Helper()
 	if _, err := w.Write(b); err != nil {
 		tb.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 func gzipBytes(tb testing.TB, b []byte) []byte { return compressOne(tb, CompressionGzip, b) }

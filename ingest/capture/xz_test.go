@@ -75,12 +75,7 @@ func xzWrite(tb testing.TB, b []byte, blockSize int64) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := w.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
+	writeClose(tb, w, b)
 	return buf.Bytes()
 }
 
