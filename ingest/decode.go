@@ -283,7 +283,9 @@ func (d *Decoder) cancelled() bool {
 // tcpFlows bounds the TCP directions followed at once. Each may buffer up
 // to 128 KiB while a message is incomplete or out of order, and all of
 // them together tcpdns.DefaultMaxTotal (16 MiB) beyond the 4 KiB a drained
-// direction keeps: at most 48 MiB a decoder.
+// direction keeps: at most 48 MiB of buffers a decoder, and with the
+// directions' own state about 64 MiB (a hostile run's 8,000 directions
+// each holding part of a message).
 const tcpFlows = 8192
 
 // tcpSegment hands a TCP segment on a DNS port to stream reassembly; every
