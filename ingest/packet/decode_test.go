@@ -228,11 +228,18 @@ func fragments6(dgram []byte, size int) [][]byte {
 	return out
 }
 
-func TestDecoder_Reassembly(t *testing.T) {
-	payload := make([]byte, 1400)
-	for i := range payload {
-		payload[i] = byte(i)
+// counting returns n bytes counting up from 0, wrapping: a payload whose
+// pieces differ, so that reassembly in the wrong order shows.
+func counting(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
 	}
+	return b
+}
+
+func TestDecoder_Reassembly(t *testing.T) {
+	payload := counting(1400)
 	dgram := udp(53, 40000, payload)
 	tests := []struct {
 		name  string
@@ -384,10 +391,7 @@ func TestDecoder_ReassemblyMemory(t *testing.T) {
 	big := udp(53, 40000, make([]byte, 65000))
 	whole := fragments4(big, len(big)-16) // one piece of 64 KiB, and the last
 	pieces := fragments4(big, 1480)       // the same cut at Ethernet's MTU
-	payload := make([]byte, 3000)
-	for i := range payload {
-		payload[i] = byte(i)
-	}
+	payload := counting(3000)
 	small := fragments4(udp(53, 40000, payload), 1480)
 	d := NewDecoder([]uint16{53})
 	var f Frame
@@ -442,10 +446,7 @@ func TestDecoder_ReassemblyMemory(t *testing.T) {
 // TestDecoder_ReassemblyConcurrent: as many datagrams of a resolver's
 // sizes as pendingMax allows are pending at once, and all complete.
 func TestDecoder_ReassemblyConcurrent(t *testing.T) {
-	payload := make([]byte, 4096)
-	for i := range payload {
-		payload[i] = byte(i)
-	}
+	payload := counting(4096)
 	pieces := fragments4(udp(53, 40000, payload), 1480)
 	d := NewDecoder([]uint16{53})
 	var f Frame
