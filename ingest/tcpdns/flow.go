@@ -54,6 +54,7 @@ type flow struct {
 	prev, next *flow // activity list, most recent first
 
 	held *int // the Reassembler's count of large buffers' capacity
+	caps *int // the Reassembler's count of all buffers' capacity
 }
 
 // large is the capacity counted in flow.held: buffers a drained direction
@@ -77,10 +78,18 @@ func (f *flow) reset(base uint32) {
 // release drops a large buffer so an idle direction holds little memory.
 func (f *flow) release() {
 	if cap(f.win) > keepCap {
-		*f.held -= cap(f.win)
-		f.win = nil
+		f.free()
 	}
 	f.win = f.win[:0]
+}
+
+// free drops the buffer, whatever its size: a direction closed or dropped
+// keeps none, so that every buffer of a direction was grown by its own
+// file's bytes (see Reassembler.Held).
+func (f *flow) free() {
+	*f.held -= large(cap(f.win))
+	*f.caps -= cap(f.win)
+	f.win = nil
 }
 
 // data adds the payload p, which starts at sequence number seq, to f.
@@ -188,6 +197,7 @@ func (f *flow) grow(n, limit int) {
 	w := make([]byte, n, max(n, min(2*cap(f.win), limit), 512))
 	copy(w, f.win)
 	*f.held += large(cap(w)) - large(cap(f.win))
+	*f.caps += cap(w) - cap(f.win)
 	f.win = w
 }
 
@@ -461,7 +471,7 @@ func (r *Reassembler) close(f *flow, end uint32, emit func([]byte)) {
 		f.base = end
 	}
 	f.closed = true
-	f.release()
+	f.free()
 }
 
 // discard counts the data f holds as lost.

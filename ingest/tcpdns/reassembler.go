@@ -1,6 +1,9 @@
 package tcpdns
 
-import "net/netip"
+import (
+	"net/netip"
+	"unsafe"
+)
 
 // TCP flag bits as they appear in the flags byte of the TCP header
 // (RFC 9293 section 3.1).
@@ -101,7 +104,7 @@ type Stats struct {
 	Incomplete uint64
 
 	Midstream uint64 // directions first seen without their SYN
-	Evicted   uint64 // directions dropped to stay within Config.MaxFlows or MaxTotal
+	Evicted   uint64 // directions dropped to stay within Config.MaxFlows or MaxTotal, or by EvictOldest
 	TimedOut  uint64 // directions dropped after Config.Timeout without a segment
 }
 
@@ -114,7 +117,31 @@ type Reassembler struct {
 	free  []*flow // reset directions kept for reuse
 	now   int64   // latest packet time seen
 	held  int     // capacity of the directions' large buffers (see flow.held)
+	caps  int     // capacity of all the directions' buffers (see Held)
 	stats Stats
+}
+
+// flowCost is what a direction takes beside its buffer: its state and its
+// entry in the table.
+var flowCost = int(unsafe.Sizeof(flow{})) + 64
+
+// Held is the bytes the directions being followed take: their state and
+// their buffers. A direction lets its buffer go when it is closed or
+// dropped, so every buffer was grown by the current file's bytes alone:
+// Held comes out the same whichever files the Reassembler read before,
+// and a decision made on it the same on a rerun.
+func (r *Reassembler) Held() int { return len(r.flows)*flowCost + r.caps }
+
+// EvictOldest drops the least recently active direction, counting it
+// evicted and what it held incomplete. It reports whether there was one.
+// It must not be called from emit.
+func (r *Reassembler) EvictOldest() bool {
+	if r.lru.prev == &r.lru {
+		return false
+	}
+	r.stats.Evicted++
+	r.drop(r.lru.prev)
+	return true
 }
 
 // New returns a Reassembler bounded by cfg.
@@ -252,7 +279,7 @@ func (r *Reassembler) alloc(k Key) *flow {
 	if n := len(r.free); n > 0 {
 		f, r.free = r.free[n-1], r.free[:n-1]
 	} else {
-		f = &flow{held: &r.held}
+		f = &flow{held: &r.held, caps: &r.caps}
 	}
 	f.key = k
 	r.flows[k] = f
@@ -268,7 +295,7 @@ func (r *Reassembler) drop(f *flow) {
 	f.prev, f.next = nil, nil
 	delete(r.flows, f.key)
 	f.key, f.last = Key{}, 0 // a later file's times may be earlier
-	f.release()
+	f.free()
 	r.free = append(r.free, f)
 }
 
