@@ -112,6 +112,15 @@ func (d *Decoder) Decode(link capture.LinkType, data []byte, ts int64, f *Frame)
 	return LinkUnsupported
 }
 
+// FragmentBytes is what the datagrams waiting for the rest of their
+// fragments take, reckoned from the bytes received rather than from their
+// buffers' sizes, which depend on earlier files.
+func (d *Decoder) FragmentBytes() int { return d.frag.bytes() }
+
+// EvictFragment forgets the datagram begun first among those waiting,
+// counting it as expired. It reports whether there was one.
+func (d *Decoder) EvictFragment() bool { return d.frag.evictOldest(nil) }
+
 // EndFile forgets fragments still waiting for the rest of their datagram,
 // counting them as expired, and returns the fragment counts since the last
 // call. Call it at the end of each capture file.

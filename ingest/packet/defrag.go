@@ -46,7 +46,8 @@ type fragKey struct {
 type span struct{ from, to int }
 
 type datagram struct {
-	first int64 // packet time of the first fragment seen
+	first int64  // packet time of the first fragment seen
+	order uint64 // when it was first seen, in the reassembler's count
 	data  []byte
 	have  []span
 	total int // payload length, known once the last fragment is seen; -1 before
@@ -62,7 +63,9 @@ type reassembler struct {
 	free      []*datagram
 	done      *datagram // returned last; recycled at the next call
 	held      int       // capacity of the buffers of pending, free and done datagrams
+	extent    int       // the pending datagrams' extents and datagramCost each (see bytes)
 	lastSweep int64
+	seen      uint64 // datagrams begun, to order them
 	stats     FragmentStats
 }
 
@@ -86,21 +89,39 @@ func (r *reassembler) add(k fragKey, ts int64, off int, more bool, payload []byt
 		}
 		d = r.get(ts)
 		r.pending[k] = d
+		r.extent += datagramCost
 	}
 	r.insert(d, off, more, payload)
 	if d.bad {
 		r.stats.Inconsistent++
-		delete(r.pending, k)
+		r.forget(k, d)
 		r.recycle(d)
 		return nil, false
 	}
 	if !d.complete() {
 		return nil, false
 	}
-	delete(r.pending, k)
+	r.forget(k, d)
 	r.stats.Reassembled++
 	r.done = d
 	return d.data[:d.total], true
+}
+
+// datagramCost is what bytes counts for a pending datagram beside its
+// extent: its spans, its entry and its struct.
+const datagramCost = 1024
+
+// bytes is what the pending datagrams take, reckoned from what the capture
+// put in them: the extent of each, its highest byte received, and
+// datagramCost. held counts the buffers' capacities, which depend on the
+// datagrams of earlier files; this does not, so that a decision made on it
+// comes out the same whichever files a worker read first.
+func (r *reassembler) bytes() int { return r.extent }
+
+// forget removes the pending datagram k, d.
+func (r *reassembler) forget(k fragKey, d *datagram) {
+	delete(r.pending, k)
+	r.extent -= len(d.data) + datagramCost
 }
 
 // insert copies the fragment into d, or marks d bad.
@@ -119,6 +140,7 @@ func (r *reassembler) insert(d *datagram, off int, more bool, payload []byte) {
 		if cap(d.data) < end {
 			r.grow(d, end)
 		}
+		r.extent += end - len(d.data)
 		d.data = d.data[:end]
 	}
 	for _, s := range d.have {
@@ -171,7 +193,7 @@ func (r *reassembler) sweep(ts int64) {
 	for k, d := range r.pending {
 		if ts-d.first > fragTimeout {
 			r.stats.Expired++
-			delete(r.pending, k)
+			r.forget(k, d)
 			r.recycle(d)
 		}
 	}
@@ -185,6 +207,13 @@ func (r *reassembler) sweep(ts int64) {
 // its place, so that a flood of large datagrams makes no garbage;
 // otherwise grow lets go of the free buffers, then evicts the oldest of
 // the other datagrams, until a new buffer fits.
+//
+// TODO(defrag): a free buffer taken may be larger than the datagram needs,
+// so past heldMax which datagram is evicted, and when, depends on the
+// datagrams of earlier files: a rerun of a file read after others may
+// complete other datagrams than the first run. Deciding on the sizes the
+// datagrams' own pieces call for, as the decoder's shared bound does
+// (bytes), would make it the file's alone.
 func (r *reassembler) grow(d *datagram, end int) {
 	n := min(max(end, 2*cap(d.data)), maxDatagram)
 	if d.total >= 0 {
@@ -214,13 +243,15 @@ func (r *reassembler) grow(d *datagram, end int) {
 	d.data = b
 }
 
-// evictOldest drops the pending datagram other than keep that began
-// first, counting it as expired. It reports whether there was one.
+// evictOldest drops the pending datagram other than keep that was begun
+// first, counting it as expired. It goes by the order datagrams were begun
+// in rather than their packet times, which may tie or go backwards, and a
+// tie was broken by the map's random order. It reports whether there was one.
 func (r *reassembler) evictOldest(keep *datagram) bool {
 	var oldest fragKey
 	var od *datagram
 	for k, d := range r.pending {
-		if d != keep && (od == nil || d.first < od.first) {
+		if d != keep && (od == nil || d.order < od.order) {
 			oldest, od = k, d
 		}
 	}
@@ -228,7 +259,7 @@ func (r *reassembler) evictOldest(keep *datagram) bool {
 		return false
 	}
 	r.stats.Expired++
-	delete(r.pending, oldest)
+	r.forget(oldest, od)
 	r.recycle(od)
 	return true
 }
@@ -237,7 +268,7 @@ func (r *reassembler) evictOldest(keep *datagram) bool {
 func (r *reassembler) flush() {
 	for k, d := range r.pending {
 		r.stats.Expired++
-		delete(r.pending, k)
+		r.forget(k, d)
 		r.recycle(d)
 	}
 }
@@ -249,7 +280,8 @@ func (r *reassembler) get(ts int64) *datagram {
 	} else {
 		d = &datagram{}
 	}
-	d.first, d.total, d.bad = ts, -1, false
+	r.seen++
+	d.first, d.order, d.total, d.bad = ts, r.seen, -1, false
 	d.data, d.have = d.data[:0], d.have[:0]
 	return d
 }
