@@ -12,31 +12,43 @@ import (
 
 // Pairing bounds. A resolver answers within milliseconds or gives up within
 // a few seconds; 5 s of packet time waits for slow upstreams without holding
-// much. maxHeldBytes caps what the held queries take when a capture is full
-// of unanswered ones (a one-way tap, a flood): about 60,000 queries of 60
-// bytes, or 20,000 of 600, before the oldest are reported unanswered early
-// (PairStats.Evicted); at 5 s a query, 12,000 unanswered queries a second.
-// A bound of 262,144 queries, whatever their size, let a decoder hold 118
-// MiB of 80-byte queries, and 250 MiB of 600-byte ones.
+// much. maxHeldBytes caps what the held queries take, by their charge, when
+// a capture is full of unanswered ones (a one-way tap, a flood): about
+// 36,000 queries of 60 bytes, or 12,000 of 600, before the oldest are
+// reported unanswered early (PairStats.Evicted); at 5 s a query, 7,000
+// unanswered queries a second. The decoder's own bound (stateMax) may
+// evict them sooner, when fragments and TCP streams take their share. A bound of 262,144 queries, whatever their
+// size, let a decoder hold 118 MiB of 80-byte queries, and 250 MiB of
+// 600-byte ones.
 const (
 	DefaultPairTimeout = 5e9
 	maxHeldBytes       = 16 << 20
 
 	// keptQuery is the largest buffer a slot keeps for a query of less
-	// than half its size: queries are tens of bytes.
-	keptQuery = 512
+	// than half its size, and newQuery the least a slot is given: queries
+	// are tens of bytes.
+	keptQuery = 256
+	newQuery  = 128
 )
 
 // slotCost is what a slab slot takes beside its buffer: its entry, and the
 // index's slots for it (the index is at most half full, and grows twofold).
 var slotCost = int(unsafe.Sizeof(pending{})) + 4*int(unsafe.Sizeof(uint64(0))+unsafe.Sizeof(int32(0)))
 
+// charge is what a held query of n bytes counts against maxHeldBytes: its
+// slot, and the most its buffer may take, since hold keeps a buffer within
+// max(keptQuery, 2n). Which query is evicted, and so where its row falls,
+// is decided on charges and not on the buffers' capacities: those depend
+// on the queries the slots held before, in earlier files too, and a rerun
+// of a file read after other files must cut its rows as the first run did.
+func charge(n int) int { return slotCost + max(keptQuery, 2*n) }
+
 // PairStats counts the outcome of pairing in one file.
 type PairStats struct {
 	Paired      uint64 // queries matched with a response
 	Unanswered  uint64 // queries with no response within the timeout or the file
 	Unsolicited uint64 // responses that matched no held query
-	Evicted     uint64 // queries reported unanswered early because the held ones took their bound
+	Evicted     uint64 // queries reported unanswered early: the held ones, or the decoder's state, took their bound
 }
 
 // pending is a query held until its response arrives or time runs out. It
@@ -69,8 +81,9 @@ type pairer struct {
 
 	// mem is what the slab takes, its slots and their buffers, held or
 	// free: freed slots keep their buffers for the next queries.
-	// freeBufs is the part in the free slots' buffers.
-	mem, freeBufs int
+	// freeBufs is the part in the free slots' buffers. charged is the held
+	// queries' charges (see charge), at least what they take.
+	mem, freeBufs, charged int
 }
 
 func newPairer(timeout int64) *pairer {
@@ -98,29 +111,27 @@ func (p *pairer) key(f *packet.Frame, m *dnsmsg.Message) uint64 {
 	return maphash.Bytes(p.seed, b)
 }
 
-// full reports whether a query of n bytes cannot be held without passing
-// maxHeldBytes while queries are held. A lone query always can: a message
-// is at most 64 KiB.
-func (p *pairer) full(n int) bool { return p.head >= 0 && p.mem+slotCost+n > maxHeldBytes }
+// full reports whether a query of n bytes cannot be held without its
+// charge passing maxHeldBytes while queries are held. A lone query always
+// can: a message is at most 64 KiB.
+func (p *pairer) full(n int) bool { return p.head >= 0 && p.charged+charge(n) > maxHeldBytes }
 
-// room makes room for a query of n bytes: when the held queries are at
-// their bound, it lets go of the free slots' buffers, and if that is not
-// enough, removes and returns the oldest held query, for the caller to
-// report unanswered and call room again. The entries taken since the last
-// hold are the callers' until it: they must be done with them.
+// room makes room for a query of n bytes. When the slab would pass
+// maxHeldBytes with it, it lets go of the free slots' buffers, which
+// changes no row; when the held queries' charges are at their bound, it
+// removes and returns the oldest held query, for the caller to report
+// unanswered and call room again. The entries taken since the last hold
+// are the callers' until it: they must be done with them.
 func (p *pairer) room(n int) (*pending, bool) {
-	if !p.full(n) {
-		return nil, false
-	}
-	if p.freeBufs > 0 {
+	if p.freeBufs > 0 && p.mem+charge(n) > maxHeldBytes {
 		for _, i := range p.free {
 			p.slab[i].msg = nil
 		}
 		p.mem -= p.freeBufs
 		p.freeBufs = 0
-		if !p.full(n) {
-			return nil, false
-		}
+	}
+	if !p.full(n) {
+		return nil, false
 	}
 	return p.expired(-1)
 }
@@ -139,14 +150,15 @@ func (p *pairer) hold(key uint64, ts int64, frame uint64, f *packet.Frame) {
 	}
 	e := &p.slab[i]
 	e.key, e.time, e.frame, e.net = key, ts, frame, *f
-	if cap(e.msg) > max(keptQuery, 2*len(f.Payload)) {
-		// A large query's buffer is not kept for small ones.
-		p.mem -= cap(e.msg)
-		e.msg = nil
+	if n := len(f.Payload); cap(e.msg) < n || cap(e.msg) > max(keptQuery, 2*n) {
+		// A large query's buffer is not kept for small ones, and a new
+		// one is sized to the query: within its charge.
+		was := cap(e.msg)
+		e.msg = make([]byte, 0, max(n, newQuery))
+		p.mem += cap(e.msg) - was
 	}
-	was := cap(e.msg)
 	e.msg = append(e.msg[:0], f.Payload...)
-	p.mem += cap(e.msg) - was
+	p.charged += charge(len(e.msg))
 	e.net.Payload = e.msg
 	e.prev, e.next = p.tail, -1
 	if p.tail >= 0 {
@@ -196,6 +208,7 @@ func (p *pairer) drop() {
 func (p *pairer) remove(i int32) {
 	e := &p.slab[i]
 	p.freeBufs += cap(e.msg)
+	p.charged -= charge(len(e.msg))
 	p.index.del(e.key)
 	if e.prev >= 0 {
 		p.slab[e.prev].next = e.next

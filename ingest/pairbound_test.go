@@ -56,50 +56,76 @@ func TestDecoder_heldQueriesBounded(t *testing.T) {
 	}
 }
 
-// TestPairer_roomDropsFreeBuffers: the buffers free slots keep (here of
-// queries of 60 KB taking two thirds of the bound, answered, under the
-// slots of small ones answered after them) are let go before a held query
-// is evicted to make room; and a slot that held a large query keeps no
-// large buffer for a small one.
-func TestPairer_roomDropsFreeBuffers(t *testing.T) {
-	p := newPairer(0)
+// TestPairer_evictsByCharge: which held query room evicts, and when, is
+// decided by the queries' charges alone. A pairer whose slots keep the
+// buffers of earlier queries (of 60,000 bytes, then of 200) evicts the same
+// queries at the same points as a new one; so a file read after others
+// makes its rows in the same order as on its own. The held queries'
+// buffers stay within their charges, and a slot keeps no large buffer for
+// a small query.
+func TestPairer_evictsByCharge(t *testing.T) {
 	frame := func(n int) *packet.Frame { return &packet.Frame{Payload: make([]byte, n)} }
-	large := maxHeldBytes * 2 / 3 / 61_440   // the 60,000 bytes take as much
-	n := maxHeldBytes / 2 / (slotCost + 416) // of 400 bytes, they take half the bound
-	hold := func(first, count int, f *packet.Frame) {
+	// evictions holds count queries of n bytes from key first on, and
+	// returns the keys evicted and before which query.
+	evictions := func(p *pairer, first, count int, f *packet.Frame) [][2]int {
+		var out [][2]int
 		for i := first; i < first+count; i++ {
-			if e, ok := p.room(len(f.Payload)); ok {
-				t.Fatalf("query %d evicted (frame %d) with %d bytes of free buffers", i, e.frame, p.freeBufs)
+			for {
+				e, ok := p.room(len(f.Payload))
+				if !ok {
+					break
+				}
+				out = append(out, [2]int{int(e.key), i})
 			}
 			p.hold(uint64(i), 0, uint64(i), f)
 		}
+		return out
 	}
-	take := func(first, count int) {
+	take := func(p *pairer, first, count int) {
 		for i := first; i < first+count; i++ {
 			if _, ok := p.take(uint64(i)); !ok {
 				t.Fatalf("query %d not held", i)
 			}
 		}
 	}
-	hold(0, large, frame(60_000))
-	hold(large, n, frame(60))
-	take(0, large)
-	take(large, n)
-	// In the small queries' slots, larger: the held bytes grow past the
-	// bound with the large buffers still free.
-	hold(large, n, frame(400))
-	if got := p.retained(); got != p.mem || got > maxHeldBytes {
-		t.Errorf("the slab keeps %d bytes, counted %d, want at most %d", got, p.mem, maxHeldBytes)
+	used := newPairer(0)
+	large := maxHeldBytes / charge(60_000)
+	evictions(used, 0, large, frame(60_000))
+	take(used, 0, large)
+	evictions(used, 0, 5000, frame(200))
+	take(used, 0, 5000)
+
+	fresh := newPairer(0)
+	const n = 50_000
+	want := evictions(fresh, 0, n, frame(60))
+	got := evictions(used, 0, n, frame(60))
+	if len(want) == 0 || len(got) != len(want) {
+		t.Fatalf("%d queries evicted by a new pairer, %d by one with buffers left", len(want), len(got))
 	}
-	if p.freeBufs != 0 {
-		t.Errorf("free slots keep %d bytes of buffers", p.freeBufs)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("eviction %d: query %d before %d, a new pairer evicted %d before %d",
+				i, got[i][0], got[i][1], want[i][0], want[i][1])
+		}
+	}
+	for _, p := range []*pairer{fresh, used} {
+		if p.charged > maxHeldBytes {
+			t.Errorf("held queries charged %d bytes, want at most %d", p.charged, maxHeldBytes)
+		}
+		if got := p.retained(); got != p.mem {
+			t.Errorf("the slab keeps %d bytes, counted %d", got, p.mem)
+		}
+		inUse := p.mem - p.freeBufs - (len(p.free) * slotCost)
+		if inUse > p.charged {
+			t.Errorf("held queries take %d bytes, more than their charges, %d", inUse, p.charged)
+		}
 	}
 
 	// Large buffers left free are not kept for small queries.
-	p = newPairer(0)
-	hold(0, large, frame(60_000))
-	take(0, large)
-	hold(0, large, frame(60))
+	p := newPairer(0)
+	evictions(p, 0, large, frame(60_000))
+	take(p, 0, large)
+	evictions(p, 0, large, frame(60))
 	if got := p.retained(); got > large*(slotCost+keptQuery) {
 		t.Errorf("the slab keeps %d bytes after %d small queries took the large ones' slots", got, large)
 	}
