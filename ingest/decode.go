@@ -234,7 +234,63 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 		if err := d.packet(st, fn); err != nil {
 			return callbackError{err}
 		}
+		if d.StateBytes() > stateMax {
+			if err := d.shed(); err != nil {
+				return callbackError{err}
+			}
+		}
 	}
+}
+
+// stateMax bounds what a decoder holds for the messages still to come,
+// as StateBytes reckons it. The waiting queries, the unfinished datagrams
+// and the TCP directions each have a bound of their own (16 MiB, 16 MiB,
+// and 8,192 directions with 16 MiB of large buffers); a capture made to
+// fill them all at once had a decoder hold about 100 MiB, and two files
+// of it to Parquet peaked at 311 MiB. Past stateMax, the one of the three
+// that holds most gives up its oldest, as its own bound would have it do.
+const stateMax = 32 << 20
+
+// StateBytes is what the decoder holds for the current file's messages
+// still to come: the waiting queries' charges, the unfinished datagrams'
+// bytes and the TCP directions' (see tcpdns.Reassembler.Held). It is
+// reckoned from the file alone, never from the buffers earlier files left,
+// so that what is decided on it comes out the same on a rerun: the loader
+// ends batches sooner when it is large, so that a worker's batch and its
+// decoder's state share one bound.
+func (d *Decoder) StateBytes() int {
+	return d.pair.charged + d.pd.FragmentBytes() + d.tcp.Held()
+}
+
+// shed gives up the oldest of what the largest of the three holds until
+// the state is within stateMax: a query is reported unanswered early
+// (evicted), a datagram counted as never completed, a TCP direction
+// evicted with what it held counted incomplete.
+func (d *Decoder) shed() error {
+	for d.StateBytes() > stateMax {
+		q, f, t := d.pair.charged, d.pd.FragmentBytes(), d.tcp.Held()
+		switch {
+		case q >= f && q >= t:
+			e, ok := d.pair.expired(-1)
+			if !ok {
+				return nil
+			}
+			d.stats.Pairs.Evicted++
+			d.stats.Pairs.Unanswered++
+			if err := d.decodeAndEmitHeld(e); err != nil {
+				return err
+			}
+		case f >= t:
+			if !d.pd.EvictFragment() {
+				return nil
+			}
+		default:
+			if !d.tcp.EvictOldest() {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // packet decodes the current packet and accounts for it.
