@@ -32,14 +32,21 @@
 // server peak near 220 MiB. The embedded engine's own memory is outside
 // this bound.
 //
-// TODO(memory): each bound holds alone, but a worker's add up to more than
-// half of 256 MiB when all are full at once: two batches of 32 MiB (one
-// built, one written) and their spare slices, 16 MiB of held queries, 16
-// MiB of fragments and 48 MiB of TCP streams' buffers (with the streams'
-// own state, about 64) in its decoder, and the Parquet encoder's pages and
-// zstd window. Two files made to fill them all peaked at 450-461 MiB to
-// Parquet. A budget that the decoder's state and the batches share would
-// keep such an input under the bound.
+// A worker's decoder holds, for the messages still to come, the queries
+// waiting for their responses, the datagrams waiting for fragments and the
+// TCP directions' buffers. Each has a bound of its own, and all three
+// share one of 32 MiB (ingest.Decoder.StateBytes); the batch being built
+// ends sooner as that state grows, so that the two stay within
+// workerBytes, 40 MiB, and a batch at least 8 MiB. Two files made to fill
+// every bound at once (internal/hostile.AllAtOnce) peaked at 322 MiB to
+// Parquet before, 185-196 MiB since.
+//
+// TODO(memory): the Parquet writer's batch, its encoder's pages and
+// dictionaries and the sinks' inserts are bounded apart from the worker's
+// budget: a server's sink holds an insert of up to 256 MiB of Arrow bytes,
+// compressed (zone transfers into a server peak near 400 MiB). Cutting
+// inserts by their compressed size would bound them, at the cost of inserts
+// whose cut depends on the compressor.
 //
 // # Limitations
 //

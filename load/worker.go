@@ -35,6 +35,26 @@ import (
 // failed load's rows cut the old way rather than complete them).
 const batchBytes = 32 << 20
 
+// workerBytes bounds a worker's batch and its decoder's state together:
+// a batch ends at batchBytes, or sooner when the decoder holds more than
+// workerBytes less batchBytes (ingest.Decoder.StateBytes), but never
+// before minBatchBytes. A capture of typical traffic holds a few MiB, and
+// its batches end as before; one made to fill the decoder's bounds and
+// the batches' at once (waiting queries, unfinished datagrams and TCP
+// streams, with 64 KiB responses) had two workers peak at 311 MiB to
+// Parquet. The decoder's state is reckoned from the file alone, so a rerun
+// ends its batches where the first run did.
+const (
+	workerBytes   = 40 << 20
+	minBatchBytes = 8 << 20
+)
+
+// batchLimit is the size at which the worker's batches end, for the
+// decoder's state now.
+func (w *worker) batchLimit() int {
+	return max(minBatchBytes, min(batchBytes, workerBytes-w.dec.StateBytes()))
+}
+
 // worker decodes one file at a time. Its decoder and batch builders are
 // reused from file to file.
 type worker struct {
@@ -388,8 +408,8 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Sensor: cmp.Or(in.Sensor, w.opt.Decode.Sensor),
 		Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
-		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes (%s), rows %s",
-			w.opt.BatchRows, batchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
+		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes, %d with the decoder's state, at least %d (%s), rows %s",
+			w.opt.BatchRows, batchBytes, workerBytes, minBatchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
 
 // rowsKey sums up what a file's rows hold besides its bytes: the sensor,
@@ -482,13 +502,13 @@ func (w *worker) append(r *schema.Row) {
 		// capture hopping between hundreds of days as much per row.
 		before := w.curB.Size()
 		w.curB.Append(r)
-		if w.held += w.curB.Size() - before; w.held > batchBytes {
+		if w.held += w.curB.Size() - before; w.held > w.batchLimit() {
 			w.boundHeld()
 		}
 	} else {
 		w.curB.Append(r)
 	}
-	if w.curB.Len() >= w.opt.BatchRows || w.curB.Size() >= batchBytes {
+	if w.curB.Len() >= w.opt.BatchRows || w.curB.Size() >= w.batchLimit() {
 		w.flush(p, w.curB)
 	}
 }
@@ -532,7 +552,7 @@ func (w *worker) boundHeld() {
 				largest, lp = n, p
 			}
 		}
-		if total <= batchBytes || largest == 0 {
+		if total <= w.batchLimit() || largest == 0 {
 			w.held = total
 			return
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/hostile"
 )
 
 // peakMemory is the bound a load's resident memory must stay under,
@@ -82,27 +83,36 @@ func writeZoneTransfers(t *testing.T, path string, n int, seed byte) {
 }
 
 // TestLoad_peakMemory loads two large captures at once, then many small
-// ones, then two of zone-transfer-like responses, into Parquet with the
-// built binary (not under the race detector, which multiplies memory),
-// and checks the peak resident memory the kernel reports. Before the
-// bound, the large pair peaked at 336 to 450 MiB. The zone transfers
-// peaked at 462 MiB, before batches counted their lists' items, Parquet
-// dictionaries were bounded and a message's records kept their storage.
+// ones, then two of zone-transfer-like responses, then two that fill every
+// bound of a decoder and a batch at once, into Parquet with the built
+// binary (not under the race detector, which multiplies memory), and
+// checks the peak resident memory the kernel reports. Before the bound,
+// the large pair peaked at 336 to 450 MiB. The zone transfers peaked at
+// 462 MiB, before batches counted their lists' items, Parquet dictionaries
+// were bounded and a message's records kept their storage. The last pair
+// peaked at 322 MiB before the decoder's state and the batches shared a
+// bound.
 func TestLoad_peakMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary on 500,000 messages")
 	}
 	bin := chtest.Binary(t)
-	large, many, zones := t.TempDir(), t.TempDir(), t.TempDir()
+	large, many, zones, bounds := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	for i := range 2 {
 		writeGenerated(t, filepath.Join(large, fmt.Sprintf("large%d.pcap", i)), 200_000, int64(i+1))
 		writeZoneTransfers(t, filepath.Join(zones, fmt.Sprintf("zone%d.pcap", i)), 1000, byte(i))
+		b := hostile.AllAtOnce
+		b.Seed = uint64(i + 1)
+		if err := hostile.Write(filepath.Join(bounds, fmt.Sprintf("bounds%d.pcap", i)), b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range 200 {
 		writeGenerated(t, filepath.Join(many, fmt.Sprintf("small%03d.pcap", i)), 500, int64(100+i))
 	}
 
-	for name, input := range map[string]string{"large": large, "many": many, "zone transfers": zones} {
+	inputs := map[string]string{"large": large, "many": many, "zone transfers": zones, "all bounds at once": bounds}
+	for name, input := range inputs {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "parquet")
 			peak := peakRSS(t, bin, "load", "--progress", "never", "--workers", "2", "--to", "parquet:"+out, input)
