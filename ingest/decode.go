@@ -341,7 +341,8 @@ func (d *Decoder) cancelled() bool {
 // them together tcpdns.DefaultMaxTotal (16 MiB) beyond the 4 KiB a drained
 // direction keeps: at most 48 MiB of buffers a decoder, and with the
 // directions' own state about 64 MiB (a hostile run's 8,000 directions
-// each holding part of a message).
+// each holding part of a message). The decoder's shared bound, stateMax,
+// evicts them sooner.
 const tcpFlows = 8192
 
 // tcpSegment hands a TCP segment on a DNS port to stream reassembly; every
