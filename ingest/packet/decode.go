@@ -113,8 +113,8 @@ func (d *Decoder) Decode(link capture.LinkType, data []byte, ts int64, f *Frame)
 }
 
 // FragmentBytes is what the datagrams waiting for the rest of their
-// fragments take, reckoned from the bytes received rather than from their
-// buffers' sizes, which depend on earlier files.
+// fragments take, reckoned from the sizes their pieces call for rather than
+// from their buffers, which may be earlier files' (see reassembler.bytes).
 func (d *Decoder) FragmentBytes() int { return d.frag.bytes() }
 
 // EvictFragment forgets the datagram begun first among those waiting,

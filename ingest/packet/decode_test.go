@@ -2,6 +2,7 @@ package packet
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -467,5 +468,76 @@ func TestDecoder_ReassemblyConcurrent(t *testing.T) {
 	}
 	if st := d.EndFile(); st.Reassembled != pendingMax || st.Expired != 0 {
 		t.Errorf("stats %+v, want %d reassembled", st, pendingMax)
+	}
+}
+
+// TestDecoder_ReassemblySameAfterOtherFiles: which datagrams are evicted
+// past heldMax, and so which complete, depends on the file alone. 64
+// datagrams begin with one piece, then 250 with all but their last: their
+// sizes take 16.5 MB, within heldMax, and all 314 complete. A decoder
+// whose free datagrams keep 64 KiB buffers from an earlier file gives them
+// to the first 64; reckoned by capacity, those took 4 MiB more and were
+// evicted.
+func TestDecoder_ReassemblySameAfterOtherFiles(t *testing.T) {
+	payload := counting(65000)
+	pieces := fragments4(udp(53, 40000, payload), 1480)
+	last := len(pieces) - 1
+	// run returns the datagrams completed, in order.
+	run := func(d *Decoder) []uint16 {
+		var f Frame
+		var done []uint16
+		decode := func(p []byte) {
+			if d.Decode(capture.LinkIPv4, p, 1e6, &f) == DNS {
+				if string(f.Payload) != string(payload) {
+					t.Fatalf("datagram of %d bytes reassembled wrong", len(f.Payload))
+				}
+				done = append(done, binary.BigEndian.Uint16(p[4:]))
+			}
+		}
+		for i := range 314 {
+			setID(pieces, uint16(i))
+			n := last
+			if i < 64 {
+				n = 1
+			}
+			for _, p := range pieces[:n] {
+				decode(p)
+			}
+		}
+		for i := range 314 {
+			setID(pieces, uint16(i))
+			n := last
+			if i < 64 {
+				n = 1
+			}
+			for _, p := range pieces[n:] {
+				decode(p)
+			}
+		}
+		d.EndFile()
+		return done
+	}
+	want := run(NewDecoder([]uint16{53}))
+
+	used := NewDecoder([]uint16{53})
+	var f Frame
+	for _, part := range [][][]byte{pieces[:last], pieces[last:]} {
+		for i := range freeMax {
+			setID(pieces, uint16(1000+i))
+			for _, p := range part {
+				used.Decode(capture.LinkIPv4, p, 1e6, &f)
+			}
+		}
+	}
+	used.EndFile()
+	if len(used.frag.free) != freeMax-1 || used.frag.done == nil { // the last to complete is freed at the next piece
+		t.Fatalf("the earlier file left %d free datagrams, want %d and one done", len(used.frag.free), freeMax-1)
+	}
+	got := run(used)
+	if len(want) != 314 {
+		t.Errorf("a new decoder completed %d of 314 datagrams", len(want))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after another file, %d datagrams completed:\n%v\nfrom a new decoder, %d:\n%v", len(got), got, len(want), want)
 	}
 }

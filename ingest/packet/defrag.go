@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"math/bits"
 	"net/netip"
 )
 
@@ -51,6 +52,7 @@ type datagram struct {
 	data  []byte
 	have  []span
 	total int // payload length, known once the last fragment is seen; -1 before
+	size  int // the buffer its pieces call for (see grow); its buffer may be larger
 	bad   bool
 }
 
@@ -63,7 +65,7 @@ type reassembler struct {
 	free      []*datagram
 	done      *datagram // returned last; recycled at the next call
 	held      int       // capacity of the buffers of pending, free and done datagrams
-	extent    int       // the pending datagrams' extents and datagramCost each (see bytes)
+	sized     int       // the pending datagrams' sizes (see grow)
 	lastSweep int64
 	seen      uint64 // datagrams begun, to order them
 	stats     FragmentStats
@@ -89,7 +91,6 @@ func (r *reassembler) add(k fragKey, ts int64, off int, more bool, payload []byt
 		}
 		d = r.get(ts)
 		r.pending[k] = d
-		r.extent += datagramCost
 	}
 	r.insert(d, off, more, payload)
 	if d.bad {
@@ -108,20 +109,20 @@ func (r *reassembler) add(k fragKey, ts int64, off int, more bool, payload []byt
 }
 
 // datagramCost is what bytes counts for a pending datagram beside its
-// extent: its spans, its entry and its struct.
+// size: its spans, its entry and its struct.
 const datagramCost = 1024
 
 // bytes is what the pending datagrams take, reckoned from what the capture
-// put in them: the extent of each, its highest byte received, and
-// datagramCost. held counts the buffers' capacities, which depend on the
-// datagrams of earlier files; this does not, so that a decision made on it
-// comes out the same whichever files a worker read first.
-func (r *reassembler) bytes() int { return r.extent }
+// put in them: their sizes (see grow) and datagramCost each. held counts
+// the buffers' capacities, which depend on the datagrams of earlier files;
+// this does not, so that a decision made on it comes out the same whichever
+// files a worker read first.
+func (r *reassembler) bytes() int { return r.sized + len(r.pending)*datagramCost }
 
 // forget removes the pending datagram k, d.
 func (r *reassembler) forget(k fragKey, d *datagram) {
 	delete(r.pending, k)
-	r.extent -= len(d.data) + datagramCost
+	r.sized -= d.size
 }
 
 // insert copies the fragment into d, or marks d bad.
@@ -137,10 +138,9 @@ func (r *reassembler) insert(d *datagram, off int, more bool, payload []byte) {
 	// The bytes between the pieces may be a former datagram's: they are
 	// never read, since a datagram is only returned once pieces cover it.
 	if len(d.data) < end {
-		if cap(d.data) < end {
+		if d.size < end {
 			r.grow(d, end)
 		}
-		r.extent += end - len(d.data)
 		d.data = d.data[:end]
 	}
 	for _, s := range d.have {
@@ -199,48 +199,65 @@ func (r *reassembler) sweep(ts int64) {
 	}
 }
 
-// grow gives d a buffer of at least end bytes, keeping the buffers held
-// within heldMax. The new buffer is the datagram's length once the last
+// grow gives d a buffer of at least end bytes, keeping the datagrams'
+// sizes within heldMax. A datagram's size is its length once the last
 // piece has told it; before that it doubles, up to 64 KiB, so that a
 // datagram arriving in order is copied a few times rather than once a
-// piece. A free buffer that large is taken if there is one, d's left in
-// its place, so that a flood of large datagrams makes no garbage;
-// otherwise grow lets go of the free buffers, then evicts the oldest of
-// the other datagrams, until a new buffer fits.
+// piece; either rounded up as Go rounds a buffer (bufSize). Past heldMax
+// the oldest of the other datagrams are evicted.
 //
-// TODO(defrag): a free buffer taken may be larger than the datagram needs,
-// so past heldMax which datagram is evicted, and when, depends on the
-// datagrams of earlier files: a rerun of a file read after others may
-// complete other datagrams than the first run. Deciding on the sizes the
-// datagrams' own pieces call for, as the decoder's shared bound does
-// (bytes), would make it the file's alone.
+// Evictions are decided on the sizes, which the file's pieces alone decide,
+// never on the buffers' capacities: a buffer may be one an earlier datagram
+// left, of an earlier file too, and a rerun of a file read after others
+// must complete the same datagrams. A buffer large enough is kept, or taken
+// from a free datagram, so that a flood of large datagrams makes no
+// garbage; otherwise a new one is made. The free datagrams' buffers are
+// then let go while the buffers held pass heldMax. The buffers held stay
+// within heldMax but for those larger than their datagram's size, taken
+// from free ones.
 func (r *reassembler) grow(d *datagram, end int) {
-	n := min(max(end, 2*cap(d.data)), maxDatagram)
+	n := min(max(end, 2*d.size), maxDatagram)
 	if d.total >= 0 {
 		n = max(end, d.total)
 	}
-	for {
-		for _, f := range r.free {
-			if cap(f.data) >= n {
-				f.data, d.data = d.data, append(f.data[:0], d.data...)
-				return
-			}
-		}
-		if r.held+n-cap(d.data) <= heldMax {
-			break
-		}
-		if k := len(r.free); k > 0 {
-			r.held -= cap(r.free[k-1].data)
-			r.free[k-1] = nil
-			r.free = r.free[:k-1]
-		} else if !r.evictOldest(d) {
-			break
+	n = bufSize(n)
+	for r.sized+n-d.size > heldMax && r.evictOldest(d) {
+	}
+	r.sized += n - d.size
+	d.size = n
+	if cap(d.data) < n && !r.swap(d, n) {
+		b := make([]byte, len(d.data), n)
+		copy(b, d.data)
+		r.held += cap(b) - cap(d.data)
+		d.data = b
+	}
+	// Letting go of free buffers changes no datagram's fate.
+	for k := len(r.free); k > 0 && r.held > heldMax; k-- {
+		r.held -= cap(r.free[k-1].data)
+		r.free[k-1] = nil
+		r.free = r.free[:k-1]
+	}
+}
+
+// swap gives d the buffer of a free datagram if one holds n bytes, leaving
+// d's in its place.
+func (r *reassembler) swap(d *datagram, n int) bool {
+	for _, f := range r.free {
+		if cap(f.data) >= n {
+			f.data, d.data = d.data, append(f.data[:0], d.data...)
+			return true
 		}
 	}
-	b := make([]byte, len(d.data), n)
-	copy(b, d.data)
-	r.held += n - cap(d.data)
-	d.data = b
+	return false
+}
+
+// bufSize is the capacity Go gives a buffer of n bytes: a power of two up
+// to 32 KiB, whole 8 KiB pages beyond.
+func bufSize(n int) int {
+	if n > 32<<10 {
+		return (n + 8191) &^ 8191
+	}
+	return max(8, 1<<bits.Len(uint(n-1)))
 }
 
 // evictOldest drops the pending datagram other than keep that was begun
@@ -281,7 +298,7 @@ func (r *reassembler) get(ts int64) *datagram {
 		d = &datagram{}
 	}
 	r.seen++
-	d.first, d.order, d.total, d.bad = ts, r.seen, -1, false
+	d.first, d.order, d.total, d.size, d.bad = ts, r.seen, -1, 0, false
 	d.data, d.have = d.data[:0], d.have[:0]
 	return d
 }
