@@ -285,3 +285,66 @@ func TestOpen_ZstdWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestFile_Window: Window is what the first zstd frame or xz block
+// declares, read at Open; 0 for the other compressions.
+func TestFile_Window(t *testing.T) {
+	plain := manyPackets(400)
+	zstdWindow := func(descriptor byte) []byte {
+		var b bytes.Buffer
+		w, err := zstd.NewWriter(&b, zstd.WithSingleSegment(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeClose(t, w, plain)
+		z := b.Bytes()
+		if z[4] != 0x84 {
+			t.Fatalf("frame header descriptor %#x: want a window and a 4-byte content size", z[4])
+		}
+		// Without the content size, the window is all there is to go by.
+		z[4], z[5] = 0x04, descriptor
+		return append(z[:6:6], z[10:]...)
+	}
+	single, err := zstd.NewWriter(nil, zstd.WithSingleSegment(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skippable := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x184d2a53), 100)
+	skippable = append(skippable, make([]byte, 100)...)
+	xzDict := func(code byte) []byte {
+		b := xzWrite(t, plain, 1<<20)
+		xzSetDict(t, b, xzHeaderLen, code)
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want int
+	}{
+		{"plain", plain, 0},
+		{"gzip", gzipBytes(t, plain), 0},
+		{"lz4", compressOne(t, CompressionLZ4, plain), 0},
+		{"zstd window 64 MiB", zstdWindow(16 << 3), 64 << 20},
+		{"zstd window 10 MiB", zstdWindow(13<<3 | 2), 10 << 20}, // 8 MiB and 2/8 of it
+		{"zstd one segment", single.EncodeAll(plain, nil), len(plain)},
+		{"zstd after a skippable frame", append(skippable, zstdWindow(16<<3)...), 64 << 20},
+		{"xz dictionary 64 MiB", xzDict(28), 64 << 20},
+		{"xz dictionary 6 MiB", xzDict(21), 6 << 20},
+	} {
+		f, err := OpenFile(bytes.NewReader(tc.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := f.Window(); got != tc.want {
+			t.Errorf("%s: window %d, want %d", tc.name, got, tc.want)
+		}
+		f.Close()
+	}
+	// A block that declares its uncompressed size, 1,000 bytes, is
+	// given a dictionary no larger (the header's CRC32 is not looked at).
+	head := make([]byte, xzHeaderLen)
+	head = append(head, 3, xzBlockUncompressedSize, 0xe8, 0x07, xzFilterLZMA2, 1, 28, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	if got := xzDeclaredDict(head); got != 1000 {
+		t.Errorf("xz block of 1,000 bytes declaring 64 MiB: dictionary %d, want 1000", got)
+	}
+}

@@ -50,6 +50,7 @@ type File struct {
 	closer io.Closer
 	pcap   *pcapReader
 	ng     *pcapngReader
+	window int // see Window
 }
 
 var _ Reader = (*File)(nil)
@@ -89,6 +90,11 @@ func openFile(r io.Reader, ahead bool) (*File, error) {
 	}
 
 	comp := sniffCompression(magic)
+	window := 0
+	if comp == CompressionZstd || comp == CompressionXz {
+		head, _ := br.Peek(windowPeek) // fewer bytes in a short stream; an error is the decompressor's to report
+		window = declaredWindow(comp, head)
+	}
 	dec, closer, err := newDecompressor(comp, br)
 	if err != nil {
 		in := newInput(br, src, comp)
@@ -100,7 +106,7 @@ func openFile(r io.Reader, ahead bool) (*File, error) {
 		a := newAheadReader(dec)
 		dec, closer = a, closers{a, closer}
 	}
-	f := &File{in: newInput(dec, src, comp), comp: comp, closer: closer}
+	f := &File{in: newInput(dec, src, comp), comp: comp, closer: closer, window: window}
 	if err := f.readHeader(); err != nil {
 		f.Close()
 		return nil, err
