@@ -101,6 +101,8 @@ type Decoder struct {
 	qrow  schema.Row
 	fn    func(*schema.Row) error
 	stats *FileStats
+
+	window int // the current file's decompression window (capture.File.Window)
 }
 
 // NewDecoder returns a Decoder for cfg.
@@ -195,6 +197,7 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 	}
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
+	d.window = cf.Window()
 	path := dnsmsg.UTF8(st.Path) // the file column is text; a name need not be UTF-8
 	d.row.Sensor, d.row.File, d.row.FileHash = st.Sensor, path, st.Hash
 	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = st.Sensor, path, st.Hash
@@ -261,6 +264,11 @@ const stateMax = 32 << 20
 func (d *Decoder) StateBytes() int {
 	return d.pair.charged + d.pd.FragmentBytes() + d.tcp.Held()
 }
+
+// WindowBytes is what the current file's decompressor holds for its
+// window, as the file declares it at its start (capture.File.Window): up
+// to 64 MiB for zstd --long or xz -9, a few MiB otherwise.
+func (d *Decoder) WindowBytes() int { return d.window }
 
 // shed gives up the oldest of what the largest of the three holds until
 // the state is within stateMax: a query is reported unanswered early

@@ -36,10 +36,12 @@
 // waiting for their responses, the datagrams waiting for fragments and the
 // TCP directions' buffers. Each has a bound of its own, and all three
 // share one of 32 MiB (ingest.Decoder.StateBytes); the batch being built
-// ends sooner as that state grows, so that the two stay within
-// workerBytes, 40 MiB, and a batch at least 8 MiB. Two files made to fill
+// ends sooner as that state grows, and as the file's decompression window
+// is larger (WindowBytes), so that the three stay within workerBytes, 40
+// MiB, a batch at least 8 MiB. Two files made to fill
 // every bound at once (internal/hostile.AllAtOnce) peaked at 322 MiB to
-// Parquet before, 185-196 MiB since.
+// Parquet before, 185-196 MiB since; two zstd --long=26 files 260 MiB
+// before, 211 MiB since.
 //
 // TODO(memory): the Parquet writer's batch, its encoder's pages and
 // dictionaries and the sinks' inserts are bounded apart from the worker's

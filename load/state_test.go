@@ -2,19 +2,26 @@ package load_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/ingest/capture"
+	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/hostile"
 	"github.com/pcapload/pcapload/load"
 	"github.com/pcapload/pcapload/parquet"
 )
 
-// sizeSink is a destination that keeps the Arrow bytes of each batch.
-type sizeSink struct{ sizes []int64 }
+// sizeSink is a destination that keeps the Arrow bytes and the rows of
+// each batch.
+type sizeSink struct{ sizes, rows []int64 }
 
 func (s *sizeSink) Name() string                           { return "sizes" }
 func (s *sizeSink) Close() error                           { return nil }
@@ -28,6 +35,7 @@ func (f sizeFile) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
 		n += arrowBytes(c.Data())
 	}
 	f.s.sizes = append(f.s.sizes, n)
+	f.s.rows = append(f.s.rows, rec.NumRows())
 	return nil
 }
 
@@ -75,6 +83,75 @@ func TestRun_batchesShareTheDecodersBound(t *testing.T) {
 	for i, n := range sink.sizes[:len(sink.sizes)-1] {
 		if n > 10<<20 {
 			t.Errorf("batch %d of %d: %d Arrow bytes, want at most 10 MiB", i, len(sink.sizes), n)
+		}
+	}
+}
+
+// TestRun_batchesShareTheWindow: a file whose decompressor holds a window
+// of 64 MiB (zstd --long=26, xz -9) has its batches end at 8 MiB; the same
+// traffic uncompressed ends them at --batch-rows, 65,536.
+func TestRun_batchesShareTheWindow(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.pcap")
+	if _, err := gen.WriteFile(plain, gen.Config{Seed: 4, Messages: 100_000}, gen.Pcap); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := filepath.Join(dir, "long.pcap.zst")
+	f, err := os.Create(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := zstd.NewWriter(f, zstd.WithWindowSize(64<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range slices.Chunk(data, 1<<20) {
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errors.Join(w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		path   string
+		window int
+	}{{plain, 0}, {long, 64 << 20}} {
+		in, err := os.Open(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := capture.OpenFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cf.Window() != tc.window {
+			t.Fatalf("%s: window %d, want %d", tc.path, cf.Window(), tc.window)
+		}
+		cf.Close()
+		in.Close()
+
+		sink := &sizeSink{}
+		res := load.Run(context.Background(), []ingest.Input{{Path: tc.path}}, []load.Sink{sink}, load.Options{Workers: 1})
+		if r := res.Files[0]; r.Failed() || r.Rows["sizes"] != r.Stats.Messages() {
+			t.Fatalf("%s: failed %v %v; %d rows of %d messages", tc.path, r.Stats.Err, r.SinkErrs, r.Rows["sizes"],
+				r.Stats.Messages())
+		}
+		if tc.window == 0 {
+			if sink.rows[0] != 65536 {
+				t.Errorf("%s: first batch of %d rows, want 65,536", tc.path, sink.rows[0])
+			}
+			continue
+		}
+		for i, n := range sink.sizes[:len(sink.sizes)-1] {
+			if n > 9<<20 {
+				t.Errorf("%s: batch %d of %d: %d Arrow bytes, want about 8 MiB", tc.path, i, len(sink.sizes), n)
+			}
 		}
 	}
 }

@@ -35,24 +35,28 @@ import (
 // failed load's rows cut the old way rather than complete them).
 const batchBytes = 32 << 20
 
-// workerBytes bounds a worker's batch and its decoder's state together:
-// a batch ends at batchBytes, or sooner when the decoder holds more than
-// workerBytes less batchBytes (ingest.Decoder.StateBytes), but never
-// before minBatchBytes. A capture of typical traffic holds a few MiB, and
-// its batches end as before; one made to fill the decoder's bounds and
-// the batches' at once (waiting queries, unfinished datagrams and TCP
-// streams, with 64 KiB responses) had two workers peak at 311 MiB to
-// Parquet. The decoder's state is reckoned from the file alone, so a rerun
-// ends its batches where the first run did.
+// workerBytes bounds a worker's batch, its decoder's state and its
+// decompressor's window together: a batch ends at batchBytes, or sooner
+// when the decoder holds more than workerBytes less batchBytes
+// (ingest.Decoder.StateBytes and WindowBytes), but never before
+// minBatchBytes. A capture of typical traffic holds a few MiB of state, and
+// a file compressed with zstd's or xz's default levels a window of 8 MiB at
+// most, and its batches end as before. One made to fill the decoder's
+// bounds and the batches' at once (waiting queries, unfinished datagrams
+// and TCP streams, with 64 KiB responses) had two workers peak at 311 MiB
+// to Parquet; two files with windows of 64 MiB (zstd --long=26, xz -9) at
+// 260 MiB, the collector running without pause at the memory limit. What
+// the limit is reckoned from is the file's alone, so a rerun ends its
+// batches where the first run did.
 const (
 	workerBytes   = 40 << 20
 	minBatchBytes = 8 << 20
 )
 
 // batchLimit is the size at which the worker's batches end, for the
-// decoder's state now.
+// decoder's state now and the file's window.
 func (w *worker) batchLimit() int {
-	return max(minBatchBytes, min(batchBytes, workerBytes-w.dec.StateBytes()))
+	return max(minBatchBytes, min(batchBytes, workerBytes-w.dec.StateBytes()-w.dec.WindowBytes()))
 }
 
 // worker decodes one file at a time. Its decoder and batch builders are
@@ -408,7 +412,7 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Sensor: cmp.Or(in.Sensor, w.opt.Decode.Sensor),
 		Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
-		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes, %d with the decoder's state, at least %d (%s), rows %s",
+		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes, %d with the decoder's state and window, at least %d (%s), rows %s",
 			w.opt.BatchRows, batchBytes, workerBytes, minBatchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
 
