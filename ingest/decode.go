@@ -256,7 +256,8 @@ const stateMax = 32 << 20
 
 // StateBytes is what the decoder holds for the current file's messages
 // still to come: the waiting queries' charges, the unfinished datagrams'
-// bytes and the TCP directions' (see tcpdns.Reassembler.Held). It is
+// sizes (see packet.Decoder.FragmentBytes) and the TCP directions' state
+// and buffers (tcpdns.Reassembler.Held). It is
 // reckoned from the file alone, never from the buffers earlier files left,
 // so that what is decided on it comes out the same on a rerun: the loader
 // ends batches sooner when it is large, so that a worker's batch and its
