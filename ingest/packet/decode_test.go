@@ -541,3 +541,46 @@ func TestDecoder_ReassemblySameAfterOtherFiles(t *testing.T) {
 		t.Errorf("after another file, %d datagrams completed:\n%v\nfrom a new decoder, %d:\n%v", len(got), got, len(want), want)
 	}
 }
+
+// TestDecoder_ReassemblySweepPerFile: a file's datagrams time out by its
+// own packets. One datagram's last piece comes 30.15 s after its first,
+// other datagrams' fragments every 0.7 s between: read alone, the expiry
+// sweeps (at most one a second) fall so that it completes. After a file
+// whose last fragment came 0.5 s before, the sweeps went on in that
+// file's phase, one fell at 30.1 s, and the datagram expired.
+func TestDecoder_ReassemblySweepPerFile(t *testing.T) {
+	long := fragments4(udp(53, 40000, counting(3000)), 1480)
+	setID(long, 1)
+	other := fragments4(udp(53, 40001, counting(2000)), 1480)
+	const t0 = int64(1_700_000_000e9)
+	run := func(d *Decoder) FragmentStats {
+		var f Frame
+		d.Decode(capture.LinkIPv4, long[0], t0, &f)
+		ts := t0
+		for i := range 43 {
+			ts += 700e6
+			setID(other, uint16(100+i))
+			for _, p := range other {
+				d.Decode(capture.LinkIPv4, p, ts, &f)
+			}
+		}
+		for _, p := range long[1:] {
+			d.Decode(capture.LinkIPv4, p, t0+30_150e6, &f)
+		}
+		return d.EndFile()
+	}
+	want := run(NewDecoder([]uint16{53}))
+	d := NewDecoder([]uint16{53})
+	var f Frame
+	setID(other, 99)
+	for _, p := range other[:1] {
+		d.Decode(capture.LinkIPv4, p, t0-500e6, &f)
+	}
+	d.EndFile()
+	if want.Reassembled != 44 {
+		t.Fatalf("alone: %+v, want 44 datagrams reassembled", want)
+	}
+	if got := run(d); got != want {
+		t.Errorf("after another file: %+v; alone: %+v", got, want)
+	}
+}
