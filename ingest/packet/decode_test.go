@@ -428,8 +428,10 @@ func TestDecoder_ReassemblyMemory(t *testing.T) {
 				decode(p)
 			}
 		}
-		if got := heldBytes(d.frag); got > heldMax {
-			t.Fatalf("after %d datagrams the reassembler holds %d bytes of buffers, over %d", i+1, got, heldMax)
+		// Datagrams are evicted by the sizes their pieces call for; Go
+		// rounds a buffer up by an eighth at most.
+		if got, limit := heldBytes(d.frag), heldMax+heldMax/8; got > limit {
+			t.Fatalf("after %d datagrams the reassembler holds %d bytes of buffers, over %d", i+1, got, limit)
 		}
 		if i == n/2 {
 			complete(60000)

@@ -2,7 +2,6 @@ package packet
 
 import (
 	"bytes"
-	"math/bits"
 	"net/netip"
 )
 
@@ -204,8 +203,7 @@ func (r *reassembler) sweep(ts int64) {
 // sizes within heldMax. A datagram's size is its length once the last
 // piece has told it; before that it doubles, up to 64 KiB, so that a
 // datagram arriving in order is copied a few times rather than once a
-// piece; either rounded up as Go rounds a buffer (bufSize). Past heldMax
-// the oldest of the other datagrams are evicted.
+// piece. Past heldMax the oldest of the other datagrams are evicted.
 //
 // Evictions are decided on the sizes, which the file's pieces alone decide,
 // never on the buffers' capacities: a buffer may be one an earlier datagram
@@ -214,14 +212,13 @@ func (r *reassembler) sweep(ts int64) {
 // from a free datagram, so that a flood of large datagrams makes no
 // garbage; otherwise a new one is made. The free datagrams' buffers are
 // then let go while the buffers held pass heldMax. The buffers held stay
-// within heldMax but for those larger than their datagram's size, taken
-// from free ones.
+// within heldMax but for Go's rounding of a buffer's size (an eighth at
+// most) and those larger than their datagram's size, taken from free ones.
 func (r *reassembler) grow(d *datagram, end int) {
 	n := min(max(end, 2*d.size), maxDatagram)
 	if d.total >= 0 {
 		n = max(end, d.total)
 	}
-	n = bufSize(n)
 	for r.sized+n-d.size > heldMax && r.evictOldest(d) {
 	}
 	r.sized += n - d.size
@@ -250,15 +247,6 @@ func (r *reassembler) swap(d *datagram, n int) bool {
 		}
 	}
 	return false
-}
-
-// bufSize is the capacity Go gives a buffer of n bytes: a power of two up
-// to 32 KiB, whole 8 KiB pages beyond.
-func bufSize(n int) int {
-	if n > 32<<10 {
-		return (n + 8191) &^ 8191
-	}
-	return max(8, 1<<bits.Len(uint(n-1)))
 }
 
 // evictOldest drops the pending datagram other than keep that was begun
