@@ -41,11 +41,15 @@ type colBuf interface {
 // and the kernel tens of megabytes of fresh pages a batch. Holders must
 // not read a batch after releasing it, as Arrow requires anyway.
 type slot struct {
-	last int // bytes the last batch used
+	last int // bytes the last batch used (not the capacity it had)
 
 	mu   sync.Mutex
 	free [][]byte // slices given back, at most maxFree
 }
+
+// keptSlice is the largest slice a slot keeps for batches that need less
+// than half of it.
+const keptSlice = 64 << 10
 
 // maxFree bounds the slices a slot keeps: as many batches as an insert of
 // 262,144 rows gathers, which are released together. Slices kept are
@@ -82,6 +86,12 @@ func take[T any](s *slot) []T {
 	s.mu.Unlock()
 	var v T
 	size := int(unsafe.Sizeof(v))
+	if cap(b) > 2*s.last && cap(b) > keptSlice {
+		// Batches got smaller (the loader ends them sooner while its
+		// decoder holds much): a slice sized for the larger ones would
+		// keep their memory in every batch after.
+		b = nil
+	}
 	if cap(b) >= s.last && cap(b) >= size {
 		// The slice was a []T when give viewed it as bytes, so it is
 		// aligned for T and its capacity a multiple of size.
@@ -98,11 +108,11 @@ func take[T any](s *slot) []T {
 func give[T any](s *slot, vals []T) *memory.Buffer {
 	var v T
 	size := int(unsafe.Sizeof(v))
-	s.last = cap(vals) * size
+	s.last = len(vals) * size
 	if cap(vals) == 0 {
 		return memory.NewBufferBytes(nil)
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), s.last)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), cap(vals)*size)
 	return memory.NewBufferWithAllocator(b[:len(vals)*size], s)
 }
 

@@ -276,3 +276,26 @@ func TestBuilder_addresses(t *testing.T) {
 		slices.Reverse(addrs) // other bytes under each row the second time
 	}
 }
+
+// TestBuilder_smallerBatchesLetGo: when batches get smaller (the loader
+// ends them sooner while its decoder holds much), the slices of the large
+// ones are let go rather than kept for every batch after.
+func TestBuilder_smallerBatchesLetGo(t *testing.T) {
+	b := schema.NewBuilder()
+	large := build(b, makeRows(32768, 1))
+	size := recordBytes(large)
+	large.Release()
+	for i := range 3 {
+		build(b, makeRows(64, 2+i)).Release()
+	}
+	var with, without runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&with)
+	runtime.KeepAlive(b)
+	b = nil
+	runtime.GC()
+	runtime.ReadMemStats(&without)
+	if kept := int64(with.HeapAlloc) - int64(without.HeapAlloc); kept > int64(size)/4 {
+		t.Errorf("after small batches the builder keeps %d bytes; the large batch was %d", kept, size)
+	}
+}
