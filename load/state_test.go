@@ -30,32 +30,11 @@ func (s *sizeSink) Begin(load.File) (load.FileSink, error) { return sizeFile{s},
 type sizeFile struct{ s *sizeSink }
 
 func (f sizeFile) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += arrowBytes(c.Data())
-	}
-	f.s.sizes = append(f.s.sizes, n)
+	f.s.sizes = append(f.s.sizes, load.RecordBytes(rec))
 	f.s.rows = append(f.s.rows, rec.NumRows())
 	return nil
 }
 
-// arrowBytes sums the lengths of an array's buffers, its children's and
-// its dictionary's.
-func arrowBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += arrowBytes(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY {
-		n += arrowBytes(d.Dictionary())
-	}
-	return n
-}
 func (f sizeFile) Commit(*ingest.FileStats) error { return nil }
 func (f sizeFile) Abort()                         {}
 
