@@ -41,7 +41,9 @@ type colBuf interface {
 // and the kernel tens of megabytes of fresh pages a batch. Holders must
 // not read a batch after releasing it, as Arrow requires anyway.
 type slot struct {
-	last int // bytes the last batch used (not the capacity it had)
+	// need is the most bytes either of the last two batches used (not
+	// the capacity they had), and used the last one's.
+	need, used int
 
 	mu   sync.Mutex
 	free [][]byte // slices given back, at most maxFree
@@ -86,21 +88,23 @@ func take[T any](s *slot) []T {
 	s.mu.Unlock()
 	var v T
 	size := int(unsafe.Sizeof(v))
-	if cap(b) > 2*s.last && cap(b) > keptSlice {
+	if cap(b) > 2*s.need && cap(b) > keptSlice {
 		// Batches got smaller (the loader ends them sooner while its
 		// decoder holds much): a slice sized for the larger ones would
-		// keep their memory in every batch after.
+		// keep their memory in every batch after. Two batches must
+		// have been smaller, so that batches alternating large and
+		// small (rows of 64 KiB among small ones) keep their slices.
 		b = nil
 	}
-	if cap(b) >= s.last && cap(b) >= size {
+	if cap(b) >= s.need && cap(b) >= size {
 		// The slice was a []T when give viewed it as bytes, so it is
 		// aligned for T and its capacity a multiple of size.
 		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), cap(b)/size)[:0]
 	}
-	if s.last == 0 {
+	if s.need == 0 {
 		return nil
 	}
-	return make([]T, 0, s.last/size)
+	return make([]T, 0, s.need/size)
 }
 
 // give returns a buffer of vals's bytes, as Arrow stores them, that frees
@@ -108,7 +112,8 @@ func take[T any](s *slot) []T {
 func give[T any](s *slot, vals []T) *memory.Buffer {
 	var v T
 	size := int(unsafe.Sizeof(v))
-	s.last = len(vals) * size
+	s.need = max(s.used, len(vals)*size)
+	s.used = len(vals) * size
 	if cap(vals) == 0 {
 		return memory.NewBufferBytes(nil)
 	}

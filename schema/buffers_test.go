@@ -279,12 +279,32 @@ func TestBuilder_addresses(t *testing.T) {
 
 // TestBuilder_smallerBatchesLetGo: when batches get smaller (the loader
 // ends them sooner while its decoder holds much), the slices of the large
-// ones are let go rather than kept for every batch after.
+// ones are let go rather than kept for every batch after; but batches
+// alternating large and small keep them.
 func TestBuilder_smallerBatchesLetGo(t *testing.T) {
 	b := schema.NewBuilder()
 	large := build(b, makeRows(32768, 1))
 	size := recordBytes(large)
 	large.Release()
+
+	smalls, larges := make([][]*schema.Row, 4), make([][]*schema.Row, 4)
+	for i := range 4 {
+		smalls[i], larges[i] = makeRows(64, 10+i), makeRows(32768, 20+i)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 4 {
+		build(b, smalls[i]).Release()
+		build(b, larges[i]).Release()
+	}
+	runtime.ReadMemStats(&after)
+	// Each batch allocates its arrays (an eighth of it at most, see
+	// TestBuilder_NewRecordReuse); grown again, the large ones' slices
+	// were their size each time.
+	if got := after.TotalAlloc - before.TotalAlloc; got > size {
+		t.Errorf("4 large batches among small ones allocated %d bytes; one is %d", got, size)
+	}
+
 	for i := range 3 {
 		build(b, makeRows(64, 2+i)).Release()
 	}
