@@ -102,7 +102,8 @@ type Decoder struct {
 	fn    func(*schema.Row) error
 	stats *FileStats
 
-	window int // the current file's decompression window (capture.File.Window)
+	window   int // the current file's decompression window (capture.File.Window)
+	stateMax int // what StateBytes may reach in the current file (see stateMax)
 }
 
 // NewDecoder returns a Decoder for cfg.
@@ -112,7 +113,7 @@ func NewDecoder(cfg Config) *Decoder {
 		ports = DefaultPorts
 	}
 	d := &Decoder{cfg: cfg, pd: packet.NewDecoder(ports), pair: newPairer(cfg.PairTimeout),
-		tcp: tcpdns.New(tcpdns.Config{MaxFlows: tcpFlows})}
+		tcp: tcpdns.New(tcpdns.Config{MaxFlows: tcpFlows}), stateMax: stateMax}
 	d.row.Net, d.row.DNS = &d.frame, &d.msg
 	d.qrow.DNS = &d.qmsg
 	d.emitTCP = d.tcpMessage
@@ -198,6 +199,7 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 	defer cf.Close()
 	st.Format, st.Compression = cf.Format().String(), cf.Compression().String()
 	d.window = cf.Window()
+	d.stateMax = max(minStateMax, stateMax-d.window)
 	path := dnsmsg.UTF8(st.Path) // the file column is text; a name need not be UTF-8
 	d.row.Sensor, d.row.File, d.row.FileHash = st.Sensor, path, st.Hash
 	d.qrow.Sensor, d.qrow.File, d.qrow.FileHash = st.Sensor, path, st.Hash
@@ -237,7 +239,7 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 		if err := d.packet(st, fn); err != nil {
 			return callbackError{err}
 		}
-		if d.StateBytes() > stateMax {
+		if d.StateBytes() > d.stateMax {
 			if err := d.shed(); err != nil {
 				return callbackError{err}
 			}
@@ -252,7 +254,15 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 // fill them all at once had a decoder hold about 100 MiB, and two files
 // of it to Parquet peaked at 311 MiB. Past stateMax, the one of the three
 // that holds most gives up its oldest, as its own bound would have it do.
-const stateMax = 32 << 20
+//
+// A file whose decompressor holds a large window (WindowBytes) gets less,
+// down to minStateMax: a hostile run's such files, compressed with zstd
+// --long=26, peaked at 275-283 MiB with the state at 32 MiB beside the 64
+// MiB window. A resolver's decoder holds about 5 MiB.
+const (
+	stateMax    = 32 << 20
+	minStateMax = 8 << 20
+)
 
 // StateBytes is what the decoder holds for the current file's messages
 // still to come: the waiting queries' charges, the unfinished datagrams'
@@ -272,11 +282,11 @@ func (d *Decoder) StateBytes() int {
 func (d *Decoder) WindowBytes() int { return d.window }
 
 // shed gives up the oldest of what the largest of the three holds until
-// the state is within stateMax: a query is reported unanswered early
+// the state is within the file's stateMax: a query is reported unanswered early
 // (evicted), a datagram counted as never completed, a TCP direction
 // evicted with what it held counted incomplete.
 func (d *Decoder) shed() error {
-	for d.StateBytes() > stateMax {
+	for d.StateBytes() > d.stateMax {
 		q, f, t := d.pair.charged, d.pd.FragmentBytes(), d.tcp.Held()
 		switch {
 		case q >= f && q >= t:

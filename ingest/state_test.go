@@ -1,9 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"cmp"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/hostile"
@@ -104,5 +109,47 @@ func TestDecoder_stateSameAfterOtherFiles(t *testing.T) {
 			t.Fatalf("row %d: frame %d with %d bytes held after other files, frame %d with %d from a new decoder",
 				i, got.frames[i], got.state[i], want.frames[i], want.state[i])
 		}
+	}
+}
+
+// TestDecoder_stateLessBesideLargeWindow: a file whose decompressor holds
+// a 64 MiB window (zstd --long=26) leaves its decoder minStateMax.
+func TestDecoder_stateLessBesideLargeWindow(t *testing.T) {
+	plain, err := os.ReadFile(stateFile(t, 1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.pcap.zst")
+	var buf bytes.Buffer
+	w, err := zstd.NewWriter(&buf, zstd.WithWindowSize(64<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range slices.Chunk(plain, 1<<20) {
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDecoder(Config{})
+	tr := traceState(t, d, path)
+	if d.WindowBytes() != 64<<20 {
+		t.Fatalf("window %d, want 64 MiB", d.WindowBytes())
+	}
+	most := 0
+	for _, n := range tr.state {
+		most = max(most, n)
+	}
+	if limit := minStateMax + charge(1<<16); most > limit {
+		t.Errorf("beside a 64 MiB window the decoder held %d bytes, want at most %d", most, limit)
+	}
+	if uint64(len(tr.frames)) != tr.st.Messages() || tr.st.Pairs.Unanswered != 20000 {
+		t.Errorf("%d rows and %d unanswered of %d messages, want 20,000", len(tr.frames), tr.st.Pairs.Unanswered,
+			tr.st.Messages())
 	}
 }
