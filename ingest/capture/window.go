@@ -19,6 +19,15 @@ const windowPeek = 4096
 // file's bytes alone, so that what a caller decides on it comes out the
 // same on every read of the file. Later frames or blocks may declare other
 // sizes; a writer rarely changes them.
+//
+// TODO(compress): a file whose first frame or block declares a small
+// window and a later one 64 MiB (two files concatenated, or a skippable
+// frame of over 4 KiB first) is reckoned by the first: a hostile run's two
+// such files peaked at 258-270 MiB to Parquet. Noting each frame's window
+// at the decompressed offset where it starts, and the decoder taking it up
+// when it reaches that offset, would count it from there on and still
+// depend on the file alone (the decompressors read ahead on goroutines of
+// their own, so what they have seen so far does not).
 func (f *File) Window() int { return f.window }
 
 // declaredWindow returns the window of a stream compressed with c, as the
