@@ -38,7 +38,8 @@
 // share one of 32 MiB (ingest.Decoder.StateBytes); the batch being built
 // ends sooner as that state grows, and as the file's decompression window
 // is larger (WindowBytes), so that the three stay within workerBytes, 40
-// MiB, a batch at least 8 MiB. Two files made to fill
+// MiB, a batch at least 8 MiB; beside a large window the state's own bound
+// shrinks too, to 8 MiB at least. Two files made to fill
 // every bound at once (internal/hostile.AllAtOnce) peaked at 322 MiB to
 // Parquet before, 185-196 MiB since; two zstd --long=26 files 260 MiB
 // before, 211 MiB since.
