@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,8 +310,10 @@ func TestFile_Window(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	skippable := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x184d2a53), 100)
-	skippable = append(skippable, make([]byte, 100)...)
+	skippable := func(n int) []byte {
+		b := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x184d2a53), uint32(n))
+		return append(b, make([]byte, n)...)
+	}
 	xzDict := func(code byte) []byte {
 		b := xzWrite(t, plain, 1<<20)
 		xzSetDict(t, b, xzHeaderLen, code)
@@ -327,7 +330,11 @@ func TestFile_Window(t *testing.T) {
 		{"zstd window 64 MiB", zstdWindow(16 << 3), 64 << 20},
 		{"zstd window 10 MiB", zstdWindow(13<<3 | 2), 10 << 20}, // 8 MiB and 2/8 of it
 		{"zstd one segment", single.EncodeAll(plain, nil), len(plain)},
-		{"zstd after a skippable frame", append(skippable, zstdWindow(16<<3)...), 64 << 20},
+		{"zstd after a skippable frame", append(skippable(100), zstdWindow(16<<3)...), 64 << 20},
+		{"zstd after skippable frames of 5,000 bytes", slices.Concat(skippable(5000), skippable(5000), zstdWindow(16<<3)),
+			64 << 20},
+		{"zstd after a skippable frame of 70,000 bytes (not looked past)", append(skippable(70000), zstdWindow(16<<3)...),
+			0},
 		{"xz dictionary 64 MiB", xzDict(28), 64 << 20},
 		{"xz dictionary 6 MiB", xzDict(21), 6 << 20},
 	} {

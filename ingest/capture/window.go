@@ -8,9 +8,11 @@ import (
 )
 
 // windowPeek is how many bytes of a stream declaredWindow looks at: a zstd
-// frame header after a small skippable frame, or an xz stream header and
-// the first block header (at most 1,024 bytes).
-const windowPeek = 4096
+// frame header after skippable frames (a hostile run hid a 64 MiB window
+// behind one of 5,000 bytes, when this was 4 KiB), or an xz stream header
+// and the first block header (at most 1,024 bytes). It is the whole of
+// the reader's buffer.
+const windowPeek = 64 << 10
 
 // Window returns the bytes the decompressor holds for its window or
 // dictionary, as the stream's first zstd frame or xz block declares it, at
@@ -21,8 +23,8 @@ const windowPeek = 4096
 // sizes; a writer rarely changes them.
 //
 // TODO(compress): a file whose first frame or block declares a small
-// window and a later one 64 MiB (two files concatenated, or a skippable
-// frame of over 4 KiB first) is reckoned by the first: a hostile run's two
+// window and a later one 64 MiB (two files concatenated, or skippable
+// frames of over 64 KiB first) is reckoned by the first: a hostile run's two
 // such files peaked at 258-270 MiB to Parquet. Noting each frame's window
 // at the decompressed offset where it starts, and the decoder taking it up
 // when it reaches that offset, would count it from there on and still
@@ -37,14 +39,18 @@ func declaredWindow(c Compression, head []byte) int {
 	switch c {
 	case CompressionZstd:
 		var h zstd.Header
-		if h.Decode(head) != nil {
-			return 0
-		}
-		if h.Skippable {
-			skip := uint64(h.HeaderSize) + uint64(h.SkippableSize)
-			if skip >= uint64(len(head)) || h.Decode(head[skip:]) != nil || h.Skippable {
+		for {
+			if h.Decode(head) != nil {
 				return 0
 			}
+			if !h.Skippable {
+				break
+			}
+			skip := uint64(h.HeaderSize) + uint64(h.SkippableSize)
+			if skip >= uint64(len(head)) {
+				return 0
+			}
+			head = head[skip:]
 		}
 		n = h.WindowSize
 		if h.SingleSegment || h.HasFCS && h.FrameContentSize < n {
