@@ -1,14 +1,10 @@
 package ingest
 
 import (
-	"bytes"
 	"cmp"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/hostile"
@@ -119,21 +115,12 @@ func TestDecoder_stateLessBesideLargeWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "state.pcap.zst")
-	var buf bytes.Buffer
-	w, err := zstd.NewWriter(&buf, zstd.WithWindowSize(64<<20))
+	long, err := hostile.LongWindow(plain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for b := range slices.Chunk(plain, 1<<20) {
-		if _, err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	path := filepath.Join(t.TempDir(), "state.pcap.zst")
+	if err := os.WriteFile(path, long, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d := NewDecoder(Config{})

@@ -2,14 +2,11 @@ package load_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/ingest/capture"
@@ -79,21 +76,12 @@ func TestRun_batchesShareTheWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	compressed, err := hostile.LongWindow(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	long := filepath.Join(dir, "long.pcap.zst")
-	f, err := os.Create(long)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := zstd.NewWriter(f, zstd.WithWindowSize(64<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for b := range slices.Chunk(data, 1<<20) {
-		if _, err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := errors.Join(w.Close(), f.Close()); err != nil {
+	if err := os.WriteFile(long, compressed, 0o644); err != nil {
 		t.Fatal(err)
 	}
 

@@ -5,6 +5,7 @@ package hostile
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Bounds says how much of each kind a capture holds. Everything is sent
@@ -177,4 +179,26 @@ func (w *writer) all(b Bounds) {
 		}
 		w.udp(server, w.client(i), 53, 1024+i, msg)
 	}
+}
+
+// LongWindow compresses b with zstd and a window of 64 MiB declared in
+// its frame header, as zstd --long=26 writes: a decompressor holds 64 MiB
+// for it, however small b is.
+func LongWindow(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	w, err := zstd.NewWriter(&out, zstd.WithWindowSize(64<<20))
+	if err != nil {
+		return nil, err
+	}
+	for len(b) > 0 { // in pieces, so that the frame does not declare its size
+		n := min(len(b), 1<<20)
+		if _, err := w.Write(b[:n]); err != nil {
+			return nil, err
+		}
+		b = b[n:]
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
