@@ -17,9 +17,9 @@ import (
 // 36,000 queries of 60 bytes, or 12,000 of 600, before the oldest are
 // reported unanswered early (PairStats.Evicted); at 5 s a query, 7,000
 // unanswered queries a second. The decoder's own bound (stateMax) may
-// evict them sooner, when fragments and TCP streams take their share. A bound of 262,144 queries, whatever their
-// size, let a decoder hold 118 MiB of 80-byte queries, and 250 MiB of
-// 600-byte ones.
+// evict them sooner, when fragments and TCP streams take their share. A
+// bound of 262,144 queries, whatever their size, let a decoder hold 118
+// MiB of 80-byte queries, and 250 MiB of 600-byte ones.
 const (
 	DefaultPairTimeout = 5e9
 	maxHeldBytes       = 16 << 20
