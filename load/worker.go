@@ -412,7 +412,8 @@ func (w *worker) duplicate(in ingest.Input, res *FileResult) bool {
 func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 	return File{Path: in.Path, Hash: in.Hash, Force: w.opt.Force, Sensor: cmp.Or(in.Sensor, w.opt.Decode.Sensor),
 		Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
-		in: in, outcome: res.outcome(name), batching: fmt.Sprintf("batches of %d rows or %d bytes, %d with the decoder's state and window, at least %d (%s), rows %s",
+		in: in, outcome: res.outcome(name), batching: fmt.Sprintf(
+			"batches of %d rows or %d bytes, %d with the decoder's state and window, at least %d (%s), rows %s",
 			w.opt.BatchRows, batchBytes, workerBytes, minBatchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
 

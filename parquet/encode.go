@@ -60,8 +60,10 @@ type encoder struct {
 }
 
 var encoders = sync.Pool{New: func() any {
-	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20),
-		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+	// A page holds about pageBytes: a larger window than 2 MiB would only
+	// take memory, 8 MiB an encoder at the default.
+	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(2<<20), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
 	if err != nil {
 		panic(err) // constant options
 	}

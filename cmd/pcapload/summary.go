@@ -363,7 +363,8 @@ func (s *summary) writeText(w io.Writer) {
 	fmt.Fprintf(tw, "pairs\t\tpaired %d, unanswered queries %d, unsolicited responses %d",
 		r.Pairs.Paired, r.Pairs.Unanswered, r.Pairs.Unsolicited)
 	if r.Pairs.Evicted > 0 {
-		fmt.Fprintf(tw, "; evicted %d (unanswered early, the waiting queries, or all the decoder holds, at their memory bound)", r.Pairs.Evicted)
+		fmt.Fprintf(tw, "; evicted %d (unanswered early, the waiting queries, or all the decoder holds, at their memory bound)",
+			r.Pairs.Evicted)
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "rows\t\t%s", formatCounts(s.Rows))
