@@ -3,10 +3,8 @@
 package main
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/gen"
@@ -33,51 +26,6 @@ const peakMemory = 256 << 20
 func writeGenerated(t *testing.T, path string, n int, seed int64) {
 	t.Helper()
 	if _, err := gen.WriteFile(path, gen.Config{Seed: seed, Messages: n}, gen.Pcap); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeZoneTransfers writes a capture of n responses of 64 KiB over UDP,
-// each of about 4,000 address records: the owner a pointer to the
-// question's name, the addresses distinct across the capture (for n up to
-// 1,024; seed picks their first octet).
-func writeZoneTransfers(t *testing.T, path string, n int, seed byte) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		msg := []byte{byte(i >> 8), byte(i), 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-			7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1}
-		records := 0
-		for ; len(msg)+16 <= 65000; records++ {
-			msg = append(msg, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4,
-				10+seed, byte(i>>2), byte(i&3)<<4|byte(records>>8), byte(records))
-		}
-		binary.BigEndian.PutUint16(msg[6:], uint16(records))
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
-			EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP,
-			SrcIP: net.IPv4(192, 0, 2, 53), DstIP: net.IPv4(198, 51, 100, byte(i))}
-		udp := &layers.UDP{SrcPort: 53, DstPort: layers.UDPPort(1024 + i)}
-		udp.SetNetworkLayerForChecksum(ip)
-		buf := gopacket.NewSerializeBuffer()
-		opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-		if err := gopacket.SerializeLayers(buf, opts, eth, ip, udp, gopacket.Payload(msg)); err != nil {
-			t.Fatal(err)
-		}
-		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1700000000, int64(i)*1000), CaptureLength: len(buf.Bytes()),
-			Length: len(buf.Bytes())}
-		if err := w.WritePacket(ci, buf.Bytes()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -100,7 +48,10 @@ func TestLoad_peakMemory(t *testing.T) {
 	large, many, zones, bounds := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	for i := range 2 {
 		writeGenerated(t, filepath.Join(large, fmt.Sprintf("large%d.pcap", i)), 200_000, int64(i+1))
-		writeZoneTransfers(t, filepath.Join(zones, fmt.Sprintf("zone%d.pcap", i)), 1000, byte(i))
+		zone := hostile.Bounds{Seed: uint64(i + 1), ZoneTransfers: 1000}
+		if err := hostile.Write(filepath.Join(zones, fmt.Sprintf("zone%d.pcap", i)), zone); err != nil {
+			t.Fatal(err)
+		}
 		b := hostile.AllAtOnce
 		b.Seed = uint64(i + 1)
 		if err := hostile.Write(filepath.Join(bounds, fmt.Sprintf("bounds%d.pcap", i)), b); err != nil {

@@ -40,9 +40,13 @@ type Bounds struct {
 	Queries int
 
 	// Responses of 65,000 bytes, sent last: the even ones of about 4,000
-	// distinct address records, the odd ones random bytes (malformed,
-	// kept whole).
+	// distinct address records (as a zone transfer), the odd ones random
+	// bytes (malformed, kept whole).
 	Responses int
+
+	// ZoneTransfers are responses of 65,000 bytes of address records
+	// alone, sent after Responses.
+	ZoneTransfers int
 }
 
 // AllAtOnce fills each of a decoder's bounds alone, and batches of 64 KiB
@@ -163,22 +167,31 @@ func (w *writer) all(b Bounds) {
 		w.udp(w.client(i), server, 1024+i%60000, 53, msg)
 	}
 	for i := range b.Responses {
-		var msg []byte
 		if i%2 == 0 {
-			msg = []byte{byte(i >> 8), byte(i), 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-				7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1}
-			records := 0
-			for ; len(msg)+16 <= 65000; records++ {
-				msg = append(msg, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4)
-				msg = binary.BigEndian.AppendUint32(msg, w.rng.Uint32())
-			}
-			binary.BigEndian.PutUint16(msg[6:], uint16(records))
-		} else {
-			msg = w.random(65000)
-			msg[2], msg[3] = 0x84, 0
+			w.udp(server, w.client(i), 53, 1024+i, w.zoneTransfer(i))
+			continue
 		}
+		msg := w.random(65000)
+		msg[2], msg[3] = 0x84, 0
 		w.udp(server, w.client(i), 53, 1024+i, msg)
 	}
+	for i := range b.ZoneTransfers {
+		w.udp(server, w.client(i), 53, 1024+i%60000, w.zoneTransfer(i))
+	}
+}
+
+// zoneTransfer returns response id of 65,000 bytes: about 4,000 address
+// records of random addresses, each owner a pointer to the question's name.
+func (w *writer) zoneTransfer(id int) []byte {
+	msg := []byte{byte(id >> 8), byte(id), 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1}
+	records := 0
+	for ; len(msg)+16 <= 65000; records++ {
+		msg = append(msg, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4)
+		msg = binary.BigEndian.AppendUint32(msg, w.rng.Uint32())
+	}
+	binary.BigEndian.PutUint16(msg[6:], uint16(records))
+	return msg
 }
 
 // LongWindow compresses b with zstd and a window of 64 MiB declared in
