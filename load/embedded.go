@@ -89,6 +89,7 @@ func OpenEmbedded(ctx context.Context, path, sensor string) (*EmbeddedSink, erro
 	}
 	s.ledger = NewLedger(embeddedConn{db}, database, sensor)
 	s.ledger.beforeUncount = s.oweFor
+	s.ledger.engineInProcess = true
 	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')) "+
 		"ENGINE = MergeTree ORDER BY tuple()", database, viewsOwed)
 	if err := db.Exec(ctx, q); err != nil {
