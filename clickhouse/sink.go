@@ -318,7 +318,11 @@ func (g *groupSink) Commit(stats []*ingest.FileStats) error {
 	if err := g.finish(); err != nil {
 		return err
 	}
-	return g.sink.ledger.CommitGroup(context.Background(), g.group, stats)
+	ctx := context.Background()
+	if err := g.sink.ledger.CheckKept(ctx, g.group.Files, g.group.Generations, g.sent); err != nil {
+		return err
+	}
+	return g.sink.ledger.CommitGroup(ctx, g.group, stats)
 }
 
 // ensureTables creates the tables once; a failure is tried again by the
@@ -557,6 +561,8 @@ func (s *Sink) outage() time.Duration {
 // into the same batches makes the same inserts, so a retry after a lost
 // answer, or a rerun after a crash, is dropped by the server. Inserts are
 // cut by rows and Arrow bytes, never by what the encoding makes of them.
+// A server that restarted may have kept a token without its rows, so
+// Commit counts the rows kept then (load.Ledger.CheckKept).
 type fileSink struct {
 	sink       *Sink
 	file       load.File
@@ -564,6 +570,7 @@ type fileSink struct {
 	generation uint32
 	seq        int // inserts started
 	rows       int
+	sent       int64 // rows of the inserts started (see load.Ledger.CheckKept)
 	bytes      int64 // Arrow bytes gathered
 
 	gathering gatherer
@@ -684,6 +691,7 @@ func (f *fileSink) flush() error {
 	f.seq++
 	g, seq := f.gathering, f.seq
 	f.gathering = f.newGatherer()
+	f.sent += int64(f.rows)
 	f.rows, f.bytes = 0, 0
 	done := make(chan error, 1)
 	f.flights = append(f.flights, flight{g: g, done: done})
@@ -732,7 +740,11 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 	if err := f.finish(); err != nil {
 		return err
 	}
-	return f.sink.ledger.Commit(context.Background(), f.file, f.generation, st)
+	ctx := context.Background()
+	if err := f.sink.ledger.CheckKept(ctx, []load.File{f.file}, []uint32{f.generation}, f.sent); err != nil {
+		return err
+	}
+	return f.sink.ledger.Commit(ctx, f.file, f.generation, st)
 }
 
 // finish sends what is gathered and waits for every insert to end.

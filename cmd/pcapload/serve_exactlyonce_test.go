@@ -376,3 +376,71 @@ func waitStopped(t *testing.T, pid int) {
 	}
 	t.Fatalf("process %d did not stop", pid)
 }
+
+// TestServe_restartLostAPart: a server killed inside an insert's commit
+// may keep the insert's token without its rows (load.Ledger.CheckKept).
+// The test makes that state for sure, killing the server and deleting the
+// table's newest part, whose tokens its log holds, as such a kill would
+// have left it: after a load killed after its third insert, for a rerun
+// to complete; and while a grouped load is stopped, for its own retried
+// and later inserts to complete. Either run finds rows missing and fails
+// the file, saying so; the next run loads the rows afresh, and they
+// equal a clean load's.
+func TestServe_restartLostAPart(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := writeCaptures(t, 12_000)
+	want := cleanContent(t, srv.Bin, caps)
+
+	for _, tt := range []struct {
+		name, groupFiles string
+		killed           bool // the load is killed; else stopped while the part is lost
+	}{
+		{"a rerun completes a killed load", "1", true},
+		{"a grouped load goes on", "2", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := chtest.Start(t)
+			dest := destinations(srv)["http"]
+			flags := []string{"--group-files", tt.groupFiles}
+			args := append(append(append([]string{"load", "--to", dest}, crashLoadArgs...), flags...), caps)
+			loseAPart := func() {
+				var part string
+				q := "SELECT path FROM system.parts WHERE database = 'default' AND table = 'dns_messages' AND active " +
+					"ORDER BY max_block_number DESC LIMIT 1"
+				if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&part); err != nil {
+					t.Fatalf("newest part of dns_messages: %v", err)
+				}
+				srv.Kill()
+				if err := os.RemoveAll(part); err != nil {
+					t.Fatal(err)
+				}
+				srv = srv.Restart(t)
+			}
+			var code int
+			var errOut string
+			if tt.killed {
+				cmd := exec.Command(srv.Bin, args...)
+				cmd.Env = append(os.Environ(), crashEnv+"=insert:3")
+				if err := cmd.Run(); err == nil {
+					t.Fatal("the load was not killed")
+				}
+				loseAPart()
+				code, _, errOut = runBinary(t, srv.Bin, args...)
+			} else {
+				code, errOut = stoppedLoad(t, srv.Bin, dest, caps, loseAPart, flags...)
+			}
+			if code != exitFailure || !strings.Contains(errOut, "token without its rows") {
+				t.Fatalf("load after the part was lost: exit %d, want 1 saying rows were lost\n%s", code, errOut)
+			}
+			if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+				t.Fatalf("next load: exit %d\n%s%s", code, out, errOut)
+			}
+			if got := serverQuery(t, srv, contentSQL()); got != want {
+				t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+			}
+			if got := serverQuery(t, srv, loadedSQL); got != "2,2\n" {
+				t.Errorf("files loaded once, files recorded = %q, want 2,2", got)
+			}
+		})
+	}
+}
