@@ -203,7 +203,30 @@ type packed struct {
 	body body
 }
 
-func (p *packed) add(rec arrow.RecordBatch) error { return p.body.add(rec) }
+// add writes rec into the stream in slices of about packedBytes, so that
+// reading the insert back decodes that much at a time rather than the
+// worker's whole batch: two files' 22 MB batches read back held 60 MB of
+// a native load's 335 MB peak.
+func (p *packed) add(rec arrow.RecordBatch) error {
+	n := rec.NumRows()
+	per := max(blockRowsOf(rec)*(packedBytes/blockBytes), 1)
+	if n <= per {
+		return p.body.add(rec)
+	}
+	for off := int64(0); off < n; off += per {
+		part := rec.NewSlice(off, min(off+per, n))
+		err := p.body.add(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// packedBytes is about the most Arrow bytes of one message of a native
+// insert's stream: a whole number of blocks (see blockRowsOf).
+const packedBytes = 4 * blockBytes
 
 func (p *packed) send(ctx context.Context, table, token string) error {
 	if err := p.body.finish(); err != nil {

@@ -92,6 +92,12 @@ type Sink struct {
 	// retry).
 	downSince, lastTry atomic.Int64
 
+	// slots bounds the inserts in flight of all files at once (see
+	// fileSink.flush), and spare keeps as many gatherers of inserts that
+	// ended, emptied, for the next inserts of any file.
+	slots chan struct{}
+	spare chan gatherer
+
 	mu      sync.Mutex
 	tables  bool     // the tables were created
 	cluster *cluster // the shards, once found; nil for one server
@@ -125,15 +131,22 @@ func Open(rawURL string, opt Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t, err)
 	}
+	return newSink(t, opt, ins), nil
+}
+
+// newSink returns the Sink of t through ins, opt's defaults set.
+func newSink(t Target, opt Options, ins inserter) *Sink {
 	s := &Sink{
 		target: t, opt: opt, ins: ins, schema: schema.Arrow(),
 		table: schema.QuoteIdent(t.Database) + "." + schema.Table,
 	}
+	s.slots = make(chan struct{}, max(opt.Conns, ins.inflight()))
+	s.spare = make(chan gatherer, cap(s.slots))
 	s.ledger = load.NewLedger(retryConn{s}, t.Database, opt.Sensor)
 	if opt.Takeover != 0 {
 		s.ledger.SetTakeover(opt.Takeover)
 	}
-	return s, nil
+	return s
 }
 
 // gatherer holds one insert's data, from its first batch until the insert
@@ -574,8 +587,7 @@ type fileSink struct {
 	bytes      int64 // Arrow bytes gathered
 
 	gathering gatherer
-	flights   []flight   // inserts in flight, oldest first
-	spare     []gatherer // the gatherers of inserts that ended, for reuse
+	flights   []chan error // the results of the inserts in flight, oldest first
 
 	// The batches are gathered (encoded and compressed) by a goroutine of
 	// the file's own, which Write hands them to; see encode.
@@ -591,14 +603,9 @@ type fileSink struct {
 // once. Their order does not matter: each insert is its own part, and its
 // token makes a resent one a no-op. Native inserts keep one: each decodes
 // its batches again as it sends them, and with two the loader peaked at
-// 267 MiB (BenchmarkSink).
+// 267 MiB (BenchmarkSink). Files loaded side by side share the Sink's
+// slots, one a connection.
 const maxInflight = 2
-
-// flight is an insert in flight.
-type flight struct {
-	g    gatherer
-	done chan error // the insert's result
-}
 
 // Write hands rec to the file's encoder and returns while it is gathered,
 // so that the worker decodes the next batch meanwhile: gathering (Arrow
@@ -667,12 +674,12 @@ func (f *fileSink) gather(rec arrow.RecordBatch) error {
 }
 
 func (f *fileSink) newGatherer() gatherer {
-	if n := len(f.spare); n > 0 {
-		g := f.spare[n-1]
-		f.spare = f.spare[:n-1]
+	select {
+	case g := <-f.sink.spare:
 		return g
+	default:
+		return f.sink.ins.gatherer(f.sink.schema)
 	}
-	return f.sink.ins.gatherer(f.sink.schema)
 }
 
 // flush waits until fewer inserts are in flight than the protocol keeps, then
@@ -688,17 +695,32 @@ func (f *fileSink) flush() error {
 	if f.rows == 0 {
 		return nil
 	}
+	// A slot of the sink's: a file keeps two inserts in flight when it
+	// loads alone, and files loaded side by side share as many as the
+	// sink has connections, one a worker. Two files over HTTP kept four
+	// in flight and two gathering, 152 of a 250 MB peak for a resolver's
+	// traffic, for no more speed with a server on the same two cores.
+	f.sink.slots <- struct{}{}
 	f.seq++
 	g, seq := f.gathering, f.seq
 	f.gathering = f.newGatherer()
 	f.sent += int64(f.rows)
 	f.rows, f.bytes = 0, 0
 	done := make(chan error, 1)
-	f.flights = append(f.flights, flight{g: g, done: done})
+	f.flights = append(f.flights, done)
 	go func() {
 		s, ctx := f.sink, context.Background()
 		token := load.InsertToken(f.tokens, seq)
 		err := s.retry(ctx, func(ctx context.Context) error { return g.send(ctx, s.table, token) })
+		// Its room goes to the next insert of any file: a gatherer is
+		// then gathering, in flight or spare, and there are no more of
+		// them than the slots and the files open.
+		g.reset()
+		select {
+		case s.spare <- g:
+		default:
+		}
+		<-s.slots
 		if err == nil {
 			f.file.Reached("insert", seq)
 		}
@@ -707,15 +729,11 @@ func (f *fileSink) flush() error {
 	return nil
 }
 
-// waitOldest waits for the oldest insert in flight, drops what it held
-// and returns its error.
+// waitOldest waits for the oldest insert in flight and returns its error.
 func (f *fileSink) waitOldest() error {
-	fl := f.flights[0]
+	done := f.flights[0]
 	f.flights = append(f.flights[:0], f.flights[1:]...)
-	err := <-fl.done
-	fl.g.reset()
-	f.spare = append(f.spare, fl.g)
-	return err
+	return <-done
 }
 
 // wait waits for every insert in flight and returns the first error.

@@ -47,7 +47,7 @@
 // TODO(memory): the Parquet writer's batch, its encoder's pages and
 // dictionaries and the sinks' inserts are bounded apart from the worker's
 // budget: a server's sink holds an insert of up to 256 MiB of Arrow bytes,
-// compressed (zone transfers into a server peak near 400 MiB). Cutting
+// compressed (zone transfers into a server peak at 300-350 MiB). Cutting
 // inserts by their compressed size would bound them, at the cost of inserts
 // whose cut depends on the compressor.
 //
