@@ -30,7 +30,7 @@ func TestRun_hashAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{"cut.pcap": whole[:len(whole)*2/3], "again.pcap": whole, "notes.txt": []byte("not a capture\n")}
-	// Batches of this one are cut by bytes (batchBytes) before rows.
+	// Batches of this one are cut by bytes (DefaultBatchBytes) before rows.
 	big := filepath.Join(dir, "big.pcap")
 	if _, err := gen.WriteFile(big, gen.Config{Seed: 3, Messages: 70_000}, gen.Pcap); err != nil {
 		t.Fatal(err)

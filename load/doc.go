@@ -19,7 +19,7 @@
 // # Memory
 //
 // What a load holds does not grow with its input: a worker holds the batch
-// it builds, bounded by rows and by bytes (batchBytes), and each sink keeps
+// it builds, bounded by rows and by bytes (DefaultBatchBytes), and each sink keeps
 // a bounded number of batches (one being written to Parquet; one insert
 // gathering and one in flight to a server, bounded by InsertBytes and
 // held compressed by the HTTP sink; one insert gathering for the embedded
@@ -44,12 +44,17 @@
 // Parquet before, 185-196 MiB since; two zstd --long=26 files 260 MiB
 // before, 211 MiB since.
 //
+// A load into servers alone cuts batches of Options.BatchBytes of 8 MiB
+// (cmd/pcapload), since a server's sink holds inserts of up to 256 MiB of
+// Arrow bytes, compressed, beside them: zone transfers into a server
+// peaked at 302-352 MiB with 32 MiB batches, 201-248 MiB with 8.
+//
 // TODO(memory): the Parquet writer's batch, its encoder's pages and
 // dictionaries and the sinks' inserts are bounded apart from the worker's
-// budget: a server's sink holds an insert of up to 256 MiB of Arrow bytes,
-// compressed (zone transfers into a server peak at 300-350 MiB). Cutting
-// inserts by their compressed size would bound them, at the cost of inserts
-// whose cut depends on the compressor.
+// budget: a load into Parquet and a server at once keeps Parquet's 32 MiB
+// batches, and zone transfers then peak at 318 MiB. Cutting inserts by
+// their compressed size, the compressor named in the cut, would bound
+// them.
 //
 // # Limitations
 //

@@ -164,6 +164,7 @@ type GroupFileSink interface {
 type Options struct {
 	Workers    int           // concurrent files; all cores when 0
 	BatchRows  int           // rows per Arrow batch (and Parquet row group); 65536 when 0
+	BatchBytes int           // a batch's bytes at most, as schema.Builder.Size reckons them; DefaultBatchBytes when 0
 	GroupFiles int           // small files loaded together into a GroupSink; DefaultGroupFiles when 0, 1 for none
 	Decode     ingest.Config // how to decode
 	Progress   *ingest.Progress
@@ -275,6 +276,9 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 	}
 	if opt.BatchRows <= 0 {
 		opt.BatchRows = 65536
+	}
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = DefaultBatchBytes
 	}
 	opt.Decode.Done = ctx.Done()
 	var jobs [][]int

@@ -19,7 +19,7 @@ import (
 	"github.com/pcapload/pcapload/schema"
 )
 
-// batchBytes bounds a batch by size, as Builder.Size estimates it (within
+// DefaultBatchBytes bounds a batch by size, as Builder.Size estimates it (within
 // a tenth above Arrow's real bytes, whether the rows are a resolver's or a
 // zone transfer's): messages carry up to 64 KiB each, and Arrow's 32-bit
 // offsets must not overflow. It is what makes a load's memory independent
@@ -33,11 +33,12 @@ import (
 // of 64 KiB responses of 4,000 address records made batches of 72 MiB
 // (schema.SizeVersion names the change, so that a rerun replaces a
 // failed load's rows cut the old way rather than complete them).
-const batchBytes = 32 << 20
+// Options.BatchBytes sets another bound.
+const DefaultBatchBytes = 32 << 20
 
 // workerBytes bounds a worker's batch, its decoder's state and its
-// decompressor's window together: a batch ends at batchBytes, or sooner
-// when the decoder holds more than workerBytes less batchBytes
+// decompressor's window together: a batch ends at its bound, or sooner
+// when the decoder holds more than workerBytes less the batch's bound
 // (ingest.Decoder.StateBytes and WindowBytes), but never before
 // minBatchBytes. A capture of typical traffic holds a few MiB of state, and
 // a file compressed with zstd's or xz's default levels a window of 8 MiB at
@@ -56,7 +57,8 @@ const (
 // batchLimit is the size at which the worker's batches end, for the
 // decoder's state now and the file's window.
 func (w *worker) batchLimit() int {
-	return max(minBatchBytes, min(batchBytes, workerBytes-w.dec.StateBytes()-w.dec.WindowBytes()))
+	b := w.opt.BatchBytes
+	return max(min(minBatchBytes, b), min(b, workerBytes-w.dec.StateBytes()-w.dec.WindowBytes()))
 }
 
 // worker decodes one file at a time. Its decoder and batch builders are
@@ -414,7 +416,7 @@ func (w *worker) fileOf(in ingest.Input, res *FileResult, name string) File {
 		Checkpoint: w.opt.Checkpoint, Waiting: w.opt.Waiting,
 		in: in, outcome: res.outcome(name), batching: fmt.Sprintf(
 			"batches of %d rows or %d bytes, %d with the decoder's state and window, at least %d (%s), rows %s",
-			w.opt.BatchRows, batchBytes, workerBytes, minBatchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
+			w.opt.BatchRows, w.opt.BatchBytes, workerBytes, minBatchBytes, schema.SizeVersion, rowsKey(in, w.opt.Decode))}
 }
 
 // rowsKey sums up what a file's rows hold besides its bytes: the sensor,

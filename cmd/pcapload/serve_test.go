@@ -382,3 +382,41 @@ func TestSQL_silentServer(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_batchesForServers: a load whose destinations are all servers
+// cuts smaller batches (serverBatchRows, serverBatchBytes), as its loading
+// marks record; one that also writes Parquet, or given --batch-rows, cuts
+// the rows it is told.
+func TestServe_batchesForServers(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := writeCaptures(t, 1000)
+	dests := destinations(srv)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"http", []string{"--to", dests["http"] + "_http"}, "batches of 16384 rows or 8388608 bytes"},
+		{"native", []string{"--to", dests["native"] + "_native"}, "batches of 16384 rows or 8388608 bytes"},
+		{"with parquet", []string{"--to", dests["http"] + "_parquet", "--to", "parquet:" + t.TempDir()},
+			"batches of 65536 rows or 33554432 bytes"},
+		{"rows given", []string{"--to", dests["http"] + "_given", "--batch-rows", "20000"},
+			"batches of 20000 rows or 33554432 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{"load", "--progress", "never", "--group-files", "1"}, tt.args...), caps)
+			if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+				t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
+			}
+			db := tt.args[1][strings.LastIndex(tt.args[1], "/")+1:]
+			var cut string
+			q := "SELECT any(error) FROM " + db + ".capture_files WHERE status = 'loading'"
+			if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&cut); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(cut, tt.want+",") {
+				t.Errorf("loading mark's cut %q, want it to begin %q", cut, tt.want)
+			}
+		})
+	}
+}
