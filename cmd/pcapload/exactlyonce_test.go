@@ -199,14 +199,8 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 // twice in all (a hostile run: 10,000 rows). So rebuild-views refuses, and
 // the completing rerun leaves rows and views as a clean load does.
 func TestLoad_failedRerunKilled(t *testing.T) {
-	testenv.RequireCHDB(t)
-	bin := chtest.Binary(t)
-	caps := writeCaptures(t, 12_000)
 	// Each file on its own: a failed group is replaced, not run again.
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, caps, args)
-	want := stateOf(t, bin, clean)
+	bin, caps, args, want := ownInserts(t)
 
 	var db string
 	for _, runs := range []struct {
@@ -240,6 +234,20 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 		runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), notCapture)...)
 	}
 	rebuildViews(t, bin, db, false, "once every load ended")
+}
+
+// ownInserts writes the crash tests' captures and returns the binary,
+// their directory, the load's arguments with each file in inserts of its
+// own, and what a clean load of them leaves in an embedded database.
+func ownInserts(t *testing.T) (bin, caps string, args []string, want loadState) {
+	t.Helper()
+	testenv.RequireCHDB(t)
+	bin = chtest.Binary(t)
+	caps = writeCaptures(t, 12_000)
+	args = append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	clean := filepath.Join(t.TempDir(), "db")
+	loadOK(t, bin, clean, caps, args)
+	return bin, caps, args, stateOf(t, bin, clean)
 }
 
 // rebuildViews runs schema rebuild-views on db and fails the test unless
@@ -725,13 +733,7 @@ func TestLoad_longPathsGroup(t *testing.T) {
 // would have left it. The rerun does not trust a killed run's tokens: it
 // replaces the file's rows, and they equal a clean load's.
 func TestLoad_killedEngineLostAPart(t *testing.T) {
-	testenv.RequireCHDB(t)
-	bin := chtest.Binary(t)
-	caps := writeCaptures(t, 12_000)
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
-	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, caps, args)
-	want := stateOf(t, bin, clean)
+	bin, caps, args, want := ownInserts(t)
 
 	db := filepath.Join(t.TempDir(), "db")
 	killedLoad(t, bin, db, caps, args, crashCase{crashAt: "insert:3"}, 0)
