@@ -249,7 +249,7 @@ func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g}, nil
+	return &fileSink{sink: s, file: f, tokens: load.TokenPrefix(f.Hash, g), generation: g, began: time.Now()}, nil
 }
 
 // beginContext is the context of beginning files, ended by an interrupt
@@ -317,7 +317,7 @@ func (s *Sink) BeginGroup(files []load.File) (load.GroupFileSink, []bool, error)
 	if err != nil || len(g.Files) == 0 {
 		return nil, loaded, err
 	}
-	return &groupSink{fileSink{sink: s, file: g.Files[0], tokens: g.Token}, g}, loaded, nil
+	return &groupSink{fileSink{sink: s, file: g.Files[0], tokens: g.Token, began: time.Now()}, g}, loaded, nil
 }
 
 // groupSink gathers the batches of a group's files into inserts as
@@ -332,7 +332,7 @@ func (g *groupSink) Commit(stats []*ingest.FileStats) error {
 		return err
 	}
 	ctx := context.Background()
-	if err := g.sink.ledger.CheckKept(ctx, g.group.Files, g.group.Generations, g.sent); err != nil {
+	if err := g.sink.ledger.CheckKept(ctx, g.group.Files, g.group.Generations, g.sent, g.began); err != nil {
 		return err
 	}
 	return g.sink.ledger.CommitGroup(ctx, g.group, stats)
@@ -583,8 +583,9 @@ type fileSink struct {
 	generation uint32
 	seq        int // inserts started
 	rows       int
-	sent       int64 // rows of the inserts started (see load.Ledger.CheckKept)
-	bytes      int64 // Arrow bytes gathered
+	sent       int64     // rows of the inserts started (see load.Ledger.CheckKept)
+	began      time.Time // when the file began, before its first insert
+	bytes      int64     // Arrow bytes gathered
 
 	gathering gatherer
 	flights   []chan error // the results of the inserts in flight, oldest first
@@ -759,7 +760,7 @@ func (f *fileSink) Commit(st *ingest.FileStats) error {
 		return err
 	}
 	ctx := context.Background()
-	if err := f.sink.ledger.CheckKept(ctx, []load.File{f.file}, []uint32{f.generation}, f.sent); err != nil {
+	if err := f.sink.ledger.CheckKept(ctx, []load.File{f.file}, []uint32{f.generation}, f.sent, f.began); err != nil {
 		return err
 	}
 	return f.sink.ledger.Commit(ctx, f.file, f.generation, st)

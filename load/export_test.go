@@ -27,3 +27,6 @@ func CutOf(f File) string { return f.cut }
 
 // CutHex is the cut of f as the Ledger's state query gives it.
 func CutHex(f File) string { return strings.ToUpper(hex.EncodeToString([]byte(f.cut))) }
+
+// SetConn makes l run its statements on c.
+func (l *Ledger) SetConn(c Conn) { l.conn = c }

@@ -94,6 +94,12 @@ func TestLedger_Begin(t *testing.T) {
 		{"forced after a replacement cut short", hash, "2 replacing", true, 2, nil, replaceThenLoad},
 		{"replaced, load cut short", hash, "2 replacing|replaced|loading;n1:0", false, 2, nil, []string{"loading"}},
 		{"replaced and loaded", hash, "2 replacing|replaced|loading|loaded", false, 0, load.ErrLoaded, nil},
+		// The replaced record lost by an engine killed inside its insert
+		// (a hostile run): the marks after it show the replacement ended.
+		// Finished again, it deleted the rows and sent them under tokens
+		// that dropped them.
+		{"loaded, its replaced record lost", hash, "2 replacing|loading|loaded", false, 0, load.ErrLoaded, nil},
+		{"load cut short, its replaced record lost", hash, "2 replacing|loading;n1:0", false, 2, nil, []string{"loading"}},
 		{"group cut short", hash, "0 grouped", false, 1, nil, replaceThenLoad},
 		{"skipped in a group", hash, "3 grouped|skipped", false, 3, nil, []string{"loading"}},
 	}
@@ -119,19 +125,36 @@ func TestLedger_Begin(t *testing.T) {
 	}
 }
 
-// TestLedger_BeginFailedAgain: the mark of each rerun of a failed load has
-// a token of its own, the marks so far in it, so that a retried mark is
-// dropped and the next rerun's is not.
+// TestLedger_BeginFailedAgain: the mark of each run of a failed load has a
+// token of the run's, so that a retried mark is dropped and the next run's
+// is not. It was the marks counted so far: an engine killed inside a mark's
+// insert kept its token without the mark, so every later run's mark was
+// dropped too, and a kill among them did not show (a hostile run).
 func TestLedger_BeginFailedAgain(t *testing.T) {
-	for _, tt := range []struct{ counts, suffix string }{{"n1:1", ":1"}, {"n2:2", ":2"}, {"n5:5", ":5"}} {
-		c := &fakeConn{state: "ab12 0 loading|failed 60000 " + tt.counts}
-		if _, err := load.NewLedger(c, "default", "s1").Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab12"}); err != nil {
+	token := func(l *load.Ledger) string {
+		t.Helper()
+		c := &fakeConn{state: "ab12 0 loading|failed 60000 n1:1"}
+		l.SetConn(c)
+		if _, err := l.Begin(context.Background(), load.File{Path: "a.pcap", Hash: "ab12"}); err != nil {
 			t.Fatal(err)
 		}
-		want := "insert_deduplication_token = '" + load.Token("ab12", 0, "loading") + tt.suffix + "'"
-		if len(c.execs) != 1 || !strings.Contains(c.execs[0], want) {
-			t.Errorf("%s: statements %q, want one mark with %s", tt.counts, c.execs, want)
+		_, tok, ok := strings.Cut(strings.Join(c.execs, ""), "insert_deduplication_token = '")
+		if len(c.execs) != 1 || !ok {
+			t.Fatalf("statements %q, want one mark with a token", c.execs)
 		}
+		tok, _, _ = strings.Cut(tok, "'")
+		if !strings.HasPrefix(tok, load.Token("ab12", 0, "loading")+":") {
+			t.Errorf("mark token %q, want one of the file's generation", tok)
+		}
+		return tok
+	}
+	run := load.NewLedger(nil, "default", "s1")
+	first, again, next := token(run), token(run), token(load.NewLedger(nil, "default", "s1"))
+	if first != again {
+		t.Errorf("one run marked with %q, then %q: a retry would not be dropped", first, again)
+	}
+	if first == next {
+		t.Errorf("two runs marked with the same token %q", first)
 	}
 }
 
@@ -295,8 +318,9 @@ func TestLedger_Commit(t *testing.T) {
 		err       error
 		wantToken string // in the record's insert; empty for none
 	}{
-		{"loaded", "ab12", nil, "'pcapload:ab12:3:loaded'"},
-		{"failed", "ab12", errors.New("truncated"), ""},
+		// Tokens of the run's (see TestLedger_BeginFailedAgain).
+		{"loaded", "ab12", nil, "'pcapload:ab12:3:loaded:"},
+		{"failed", "ab12", errors.New("truncated"), "'pcapload:ab12:3:failed:"},
 		{"standard input", "", nil, ""},
 	}
 	for _, tt := range tests {

@@ -403,19 +403,7 @@ func TestServe_restartLostAPart(t *testing.T) {
 			dest := destinations(srv)["http"]
 			flags := []string{"--group-files", tt.groupFiles}
 			args := append(append(append([]string{"load", "--to", dest}, crashLoadArgs...), flags...), caps)
-			loseAPart := func() {
-				var part string
-				q := "SELECT path FROM system.parts WHERE database = 'default' AND table = 'dns_messages' AND active " +
-					"ORDER BY max_block_number DESC LIMIT 1"
-				if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&part); err != nil {
-					t.Fatalf("newest part of dns_messages: %v", err)
-				}
-				srv.Kill()
-				if err := os.RemoveAll(part); err != nil {
-					t.Fatal(err)
-				}
-				srv = srv.Restart(t)
-			}
+			loseAPart := func() { srv = loseNewestPart(t, srv, "dns_messages") }
 			var code int
 			var errOut string
 			if tt.killed {
@@ -442,5 +430,81 @@ func TestServe_restartLostAPart(t *testing.T) {
 				t.Errorf("files loaded once, files recorded = %q, want 2,2", got)
 			}
 		})
+	}
+}
+
+// loseNewestPart kills srv, deletes the newest part of table in its
+// default database, as a server killed inside that part's commit leaves
+// it (its token kept, the part never renamed in), and starts it again.
+func loseNewestPart(t *testing.T, srv *chtest.Server, table string) *chtest.Server {
+	t.Helper()
+	var part string
+	q := "SELECT path FROM system.parts WHERE database = 'default' AND table = '" + table + "' AND active " +
+		"ORDER BY max_block_number DESC LIMIT 1"
+	if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&part); err != nil {
+		t.Fatalf("newest part of %s: %v", table, err)
+	}
+	srv.Kill()
+	if err := os.RemoveAll(part); err != nil {
+		t.Fatal(err)
+	}
+	return srv.Restart(t)
+}
+
+// TestServe_restartLostARecord: a server killed inside the insert of a
+// file's loaded record may keep the record's token without the record.
+// The next run completes the file again, and its record, under a token of
+// its own run, is kept: the run after finds the file loaded. The record's
+// token was the file's: every rerun loaded the file again and recorded
+// nothing (a hostile run).
+func TestServe_restartLostARecord(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := filepath.Join(writeCaptures(t, 6000), "a.pcap")
+	want := cleanContent(t, srv.Bin, caps)
+	dest := destinations(srv)["http"]
+	args := append(append([]string{"load", "--json", "--to", dest}, crashLoadArgs...), caps)
+
+	cmd := exec.Command(srv.Bin, args...)
+	cmd.Env = append(os.Environ(), stopEnv+"=recorded:0")
+	if code, errOut := runStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "capture_files") }); code != exitOK {
+		t.Fatalf("first load: exit %d\n%s", code, errOut)
+	}
+	for run, wantRows := range []uint64{6000, 0} {
+		code, out, errOut := runBinary(t, srv.Bin, args...)
+		if code != exitOK {
+			t.Fatalf("rerun %d: exit %d\n%s%s", run+1, code, out, errOut)
+		}
+		if rows := loadJSON(t, out).Rows[dest]; rows != wantRows {
+			t.Errorf("rerun %d wrote %d rows, want %d", run+1, rows, wantRows)
+		}
+	}
+	if got := serverQuery(t, srv, contentSQL()); got != want {
+		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+	}
+	if got := serverQuery(t, srv, loadedSQL); got != "1,1\n" {
+		t.Errorf("files loaded once, files recorded = %q, want 1,1", got)
+	}
+}
+
+// TestServe_restartDuringStandardInput: standard input has no hash, so its
+// rows cannot be counted apart from other loads': a load from it fails
+// when the server restarted while it was sent, whose retried insert may
+// have been dropped under a token the server kept without its rows. It
+// ended as loaded, 1,500 rows short, before.
+func TestServe_restartDuringStandardInput(t *testing.T) {
+	srv := chtest.Start(t)
+	caps := filepath.Join(writeCaptures(t, 6000), "a.pcap")
+	in, err := os.Open(caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dest := destinations(srv)["http"]
+	cmd := exec.Command(srv.Bin, append(append([]string{"load", "--to", dest}, crashLoadArgs...), "-")...)
+	cmd.Stdin = in
+	cmd.Env = append(os.Environ(), stopEnv+"=insert:2")
+	code, errOut := runStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "dns_messages") })
+	if code != exitFailure || !strings.Contains(errOut, "the server restarted during the load") {
+		t.Fatalf("load of standard input over a restart: exit %d, want 1 saying so\n%s", code, errOut)
 	}
 }
