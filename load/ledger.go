@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pcapload/pcapload/ingest"
@@ -67,6 +68,7 @@ type Ledger struct {
 	sensor   string
 	takeover time.Duration // see SetTakeover
 	run      string        // names this run's records (see recordToken)
+	skipped  sync.Map      // hashes whose generation Begin found recorded as no capture
 	// beforeUncount, when set, runs before the rows of the files of
 	// quotedHashes are taken out of the views, unless every one of them
 	// ended loaded (its rows counted whole: see uncount); an error stops
@@ -452,7 +454,9 @@ func (l *Ledger) Begin(ctx context.Context, f File) (uint32, error) {
 			return 0, err
 		}
 	case st.has(schema.StatusSkipped):
-		// Not a capture, found so again: no rows, no run to mark.
+		// Not a capture, found so again: no rows, no run to mark, and
+		// no record to write again (see Skip).
+		l.skipped.Store(f.Hash, true)
 	default:
 		// Run again in its generation (after a failure, or a kill), the
 		// load is marked again, each run, so that a kill in this one
@@ -1016,21 +1020,19 @@ func (l *Ledger) takeOut(ctx context.Context, files []File, gens []uint32) error
 	return nil
 }
 
-// Skip records f, begun on its own in generation g, as not a capture. The
-// record's token makes the record of a later run that finds the same bytes
-// again a no-op: a folder's README would add a record a run otherwise.
-//
-// TODO(ledger): an engine killed inside this record's insert may keep the
-// token without the record, and the file then shows a load that did not
-// end on every later run (named as such, and rebuild-views refused); a
-// token of the generation's marks and outcomes counted would let a later
-// run record it again.
+// Skip records f, begun on its own in generation g, as not a capture,
+// unless Begin found it recorded so: a folder's README would add a record
+// a run otherwise. The record's token is the run's, as every record's: one
+// an engine lost, its token kept, is written again by the next run.
 func (l *Ledger) Skip(ctx context.Context, f File, g uint32) error {
 	if f.Hash == "" {
 		return nil
 	}
+	if _, ok := l.skipped.Load(f.Hash); ok {
+		return nil
+	}
 	rec := l.skippedRecord(f, g)
-	if err := l.conn.Exec(ctx, rec.InsertSQL(l.database, Token(f.Hash, g, rec.Status))); err != nil {
+	if err := l.conn.Exec(ctx, rec.InsertSQL(l.database, l.recordToken(f.Hash, g, rec.Status))); err != nil {
 		return fmt.Errorf("write load record: %w", err)
 	}
 	return nil

@@ -344,8 +344,8 @@ func TestLedger_Commit(t *testing.T) {
 }
 
 // TestLedger_Skip records a file begun on its own and found no capture: a
-// skipped record of its generation, with a token so that recording it
-// again in a later run inserts nothing; nothing for standard input.
+// skipped record of its generation, with a token of the run's; nothing in
+// a later run that finds it recorded so, nor for standard input.
 func TestLedger_Skip(t *testing.T) {
 	c := &fakeConn{}
 	l := load.NewLedger(c, "default", "s1")
@@ -355,8 +355,18 @@ func TestLedger_Skip(t *testing.T) {
 	if got := c.steps(); !slices.Equal(got, []string{"skipped"}) {
 		t.Fatalf("statements %q, want one skipped record", got)
 	}
-	if q := c.execs[0]; !strings.Contains(q, "'pcapload:ab12:2:skipped'") {
-		t.Errorf("record insert %q, want the token pcapload:ab12:2:skipped", q)
+	if q := c.execs[0]; !strings.Contains(q, "'pcapload:ab12:2:skipped:") {
+		t.Errorf("record insert %q, want a token of pcapload:ab12:2:skipped and the run", q)
+	}
+
+	later := &fakeConn{state: "ab12 2 loading|skipped 60000 n1:1"}
+	l = load.NewLedger(later, "default", "s1")
+	f := load.File{Path: "README.md", Hash: "ab12"}
+	if g, err := l.Begin(context.Background(), f); err != nil || g != 2 {
+		t.Fatalf("Begin = %d, %v; want generation 2", g, err)
+	}
+	if err := l.Skip(context.Background(), f, 2); err != nil || len(later.execs) != 0 {
+		t.Errorf("a later run: %v, statements %q; want none", err, later.execs)
 	}
 	c.execs = nil
 	if err := l.Skip(context.Background(), load.File{Path: "-"}, 0); err != nil || len(c.execs) != 0 {
