@@ -279,12 +279,7 @@ func TestServe_killedGroupTakenOver(t *testing.T) {
 	if !regexp.MustCompile(`pcapload: waiting \d+\.\d s before replacing the rows of .*\.pcap`).MatchString(errOut) {
 		t.Errorf("the rerun did not say it waited:\n%s", errOut)
 	}
-	if got := serverQuery(t, srv, contentSQL()); got != want {
-		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
-	}
-	if got := serverQuery(t, srv, loadedSQL); got != "6,6\n" {
-		t.Errorf("files loaded once, files recorded = %q, want 6,6", got)
-	}
+	checkServed(t, srv, want, 6)
 }
 
 // TestServe_grownFileSupersedes loads a capture cut short, as while it is
@@ -423,12 +418,7 @@ func TestServe_restartLostAPart(t *testing.T) {
 			if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
 				t.Fatalf("next load: exit %d\n%s%s", code, out, errOut)
 			}
-			if got := serverQuery(t, srv, contentSQL()); got != want {
-				t.Errorf("rows (count, checksum) = %q, want %q", got, want)
-			}
-			if got := serverQuery(t, srv, loadedSQL); got != "2,2\n" {
-				t.Errorf("files loaded once, files recorded = %q, want 2,2", got)
-			}
+			checkServed(t, srv, want, 2)
 		})
 	}
 }
@@ -478,12 +468,7 @@ func TestServe_restartLostARecord(t *testing.T) {
 			t.Errorf("rerun %d wrote %d rows, want %d", run+1, rows, wantRows)
 		}
 	}
-	if got := serverQuery(t, srv, contentSQL()); got != want {
-		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
-	}
-	if got := serverQuery(t, srv, loadedSQL); got != "1,1\n" {
-		t.Errorf("files loaded once, files recorded = %q, want 1,1", got)
-	}
+	checkServed(t, srv, want, 1)
 }
 
 // TestServe_restartDuringStandardInput: standard input has no hash, so its
@@ -506,5 +491,18 @@ func TestServe_restartDuringStandardInput(t *testing.T) {
 	code, errOut := runStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "dns_messages") })
 	if code != exitFailure || !strings.Contains(errOut, "the server restarted during the load") {
 		t.Fatalf("load of standard input over a restart: exit %d, want 1 saying so\n%s", code, errOut)
+	}
+}
+
+// checkServed fails the test where the rows srv holds differ from want
+// (contentSQL's count and checksum), or where its files, files of them,
+// are not each loaded once.
+func checkServed(t *testing.T, srv *chtest.Server, want string, files int) {
+	t.Helper()
+	if got := serverQuery(t, srv, contentSQL()); got != want {
+		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
+	}
+	if got, once := serverQuery(t, srv, loadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != once {
+		t.Errorf("files loaded once, files recorded = %q, want %q", got, once)
 	}
 }
