@@ -141,11 +141,10 @@ func (s fileState) has(status string) bool { return slices.Contains(s.statuses, 
 // cutShort reports whether the generation's replacement was cut short: a
 // replacing record, and neither its replaced record nor a mark or record
 // written only after it. A load marked after it shows the replacement
-// ended even when its replaced
-// record is missing, which an engine killed inside that record's insert
-// may lose; finishing it again would delete the load's rows, and send
-// them again under tokens that drop them (a hostile run: every rerun of
-// the file left it with no row).
+// ended even when its replaced record is missing, which an engine killed
+// inside that record's insert may lose; finishing it again would delete
+// the load's rows, and send them again under tokens that drop them (a
+// hostile run: every rerun of the file left it with no row).
 func (s fileState) cutShort() bool {
 	return s.has(schema.StatusReplacing) && !slices.ContainsFunc(s.statuses, func(status string) bool {
 		switch status {
@@ -918,12 +917,13 @@ func (l *Ledger) mark(ctx context.Context, files []File, gens []uint32, status, 
 // a group is replaced by the next run as any failed group is. Either way
 // the error says so.
 //
-// TODO(ledger): rows past a --retention TTL may be gone by a merge before
-// they are counted, which reads as rows missing; counting them by their
-// times against the TTL would tell the two apart.
-//
 // A load without a hash (standard input) has no rows of its own to count:
 // it fails when the server started since it began, which began says.
+//
+// TODO(ledger): rows past a --retention TTL may be gone by a merge before
+// they are counted, which reads as rows missing: the file fails once, and
+// its next load, marked after the restart, is not counted. Counting the
+// rows by their times against the TTL would tell the two apart.
 func (l *Ledger) CheckKept(ctx context.Context, files []File, gens []uint32, sent int64, began time.Time) error {
 	if len(files) == 1 && files[0].Hash == "" {
 		out, err := l.conn.QueryString(ctx, "SELECT toString(uptime())")
