@@ -940,8 +940,8 @@ func (l *Ledger) CheckKept(ctx context.Context, files []File, gens []uint32, sen
 			return nil
 		}
 		return errors.New("the server restarted during the load: it may have kept an insert's deduplication token " +
-			"without its rows, and a load without a hash (standard input) can be neither counted nor replaced; " +
-			"load the capture from a file to be sure of its rows")
+			"without its rows, so rows may be missing, and a load without a hash (standard input) can be neither " +
+			"counted nor replaced; the rows it kept stay under file '-'")
 	}
 	var keys, hashes []string
 	for i, f := range files {

@@ -51,6 +51,7 @@ type summary struct {
 	errPaths     []string                 // the file of each of Errors; "" for a destination's own
 	replaced     map[replacedKey][]string // paths by destination and reason (fileSummary.Replaced)
 	failedUnsent map[string]uint64        // of FailedIn, the files none of whose rows was sent
+	failedStdin  map[string]uint64        // of FailedIn, loads without a hash (standard input)
 }
 
 type replacedKey struct{ sink, why string }
@@ -150,6 +151,7 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 		PerFile:       []fileSummary{},
 		replaced:      make(map[replacedKey][]string),
 		failedUnsent:  make(map[string]uint64),
+		failedStdin:   make(map[string]uint64),
 		Seconds:       res.Duration.Seconds(),
 	}
 	for _, sk := range sinks {
@@ -184,6 +186,11 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 			then = "an export writes no file of them: load them again"
 		case s.failedUnsent[name] == s.FailedIn[name]:
 			then = "it failed as they began, and none of their rows was sent: load them again"
+		case s.failedStdin[name] > 0:
+			// A new user loaded the capture again by its path, as told,
+			// and stored its rows twice.
+			then = "rows sent before the failure may be stored; those of standard input stay under file '-' " +
+				"with no hash, so loading the same capture again stores them twice unless they are deleted first"
 		}
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: rows count none of the %d files that failed there; %s",
 			name, s.FailedIn[name], then))
@@ -266,6 +273,8 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.FailedIn[name]++
 		if load.SentNothing(err) {
 			s.failedUnsent[name]++
+		} else if st.Hash == "" {
+			s.failedStdin[name]++
 		}
 	}
 	if errors.Is(st.Err, ingest.ErrCancelled) {

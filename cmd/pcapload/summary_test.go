@@ -36,9 +36,9 @@ func TestSummary_alreadyLoaded(t *testing.T) {
 // inserts sent before the failure are stored.
 func TestSummary_failedIn(t *testing.T) {
 	res := &load.Result{Files: []load.FileResult{
-		{Stats: ingest.FileStats{Path: "a.pcap"}, Rows: map[string]uint64{"http://s/db": 0, "parquet:p": 10},
+		{Stats: ingest.FileStats{Path: "a.pcap", Hash: "ab12"}, Rows: map[string]uint64{"http://s/db": 0, "parquet:p": 10},
 			SinkErrs: map[string]error{"http://s/db": errors.New("insert: connection refused")}},
-		{Stats: ingest.FileStats{Path: "b.pcap"}, Rows: map[string]uint64{"http://s/db": 5, "parquet:p": 5}},
+		{Stats: ingest.FileStats{Path: "b.pcap", Hash: "cd34"}, Rows: map[string]uint64{"http://s/db": 5, "parquet:p": 5}},
 	}}
 	s := summarize(res, nil, nil)
 	if s.FilesFailed != 1 || s.FailedIn["http://s/db"] != 1 || len(s.FailedIn) != 1 {
@@ -51,6 +51,21 @@ func TestSummary_failedIn(t *testing.T) {
 	}
 	if n := strings.Join(s.Notes, "\n"); !strings.Contains(n, "http://s/db: rows count none of the 1 files that failed there") {
 		t.Errorf("notes do not explain the failed file's rows: %q", n)
+	}
+}
+
+// TestSummary_failedStdin: standard input that failed in a database has
+// no hash to be completed by: the note says its rows stay, and that a load
+// of the same capture again stores them twice, not to load it again (a
+// new user did, and had 800,000 rows of 400,000).
+func TestSummary_failedStdin(t *testing.T) {
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "-"}, Rows: map[string]uint64{"http://s/db": 0},
+			SinkErrs: map[string]error{"http://s/db": errors.New("commit: the server restarted during the load")}},
+	}}
+	n := strings.Join(summarize(res, nil, nil).Notes, "\n")
+	if !strings.Contains(n, "stay under file '-'") || strings.Contains(n, "load them again to complete them") {
+		t.Errorf("notes on standard input failed in a database: %q", n)
 	}
 }
 
