@@ -157,7 +157,7 @@ func (e *env) loadFlags(args []string) (loadFlags, *flag.FlagSet, error) {
 	fs.StringVar(&f.db, "db", "./pcapload.db", "data directory of the embedded database")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "files decoded at once")
 	fs.StringVar(&f.sensor, "sensor", "default", "sensor name stored with every row; not given, each file's rotate sidecar names its\n"+
-		"own, and the others are")
+		"own, and other files take this default")
 	fs.StringVar(&f.ports, "ports", "53,5353,5355", "comma-separated ports that carry DNS")
 	fs.IntVar(&f.batchRows, "batch-rows", 65536, "rows per Arrow batch and Parquet row group; not given, 16384 when every\n"+
 		"destination is a server")
