@@ -209,7 +209,7 @@ type packed struct {
 // a native load's 335 MB peak.
 func (p *packed) add(rec arrow.RecordBatch) error {
 	n := rec.NumRows()
-	per := max(blockRowsOf(rec)*(packedBytes/blockBytes), 1)
+	per := blockRowsOf(rec) * (packedBytes / blockBytes) // at least one row: see blockRowsOf
 	if n <= per {
 		return p.body.add(rec)
 	}
