@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -80,6 +82,9 @@ func (h *httpInserter) query(ctx context.Context, query string) (string, error) 
 // posts the same bytes again.
 // inflight implements inserter.
 func (h *httpInserter) inflight() int { return maxInflight }
+
+// encoder implements inserter.
+func (h *httpInserter) encoder() string { return encoderOf(h.encoding) }
 
 func (h *httpInserter) gatherer(s *arrow.Schema) gatherer {
 	return &body{h: h, schema: s, encoding: h.encoding}
@@ -160,6 +165,8 @@ func (b *body) send(ctx context.Context, table, token string) error {
 	return err
 }
 
+func (b *body) held() int64 { return b.buf.size() }
+
 func (b *body) reset() {
 	_ = b.finish()
 	b.buf.reset()
@@ -202,11 +209,52 @@ func (c *chunks) reader() io.Reader {
 	return io.MultiReader(rs...)
 }
 
+// size is the bytes written.
+func (c *chunks) size() int64 {
+	if c.n == 0 {
+		return 0
+	}
+	return int64((c.n-1)*chunkSize + len(c.bufs[c.n-1]))
+}
+
 func (c *chunks) reset() {
 	for i := range c.bufs[:c.n] {
 		c.bufs[i] = c.bufs[i][:0]
 	}
 	c.n = 0
+}
+
+// encoderOf names a body's encoding with the modules that write it, as
+// inserter.encoder does: Arrow IPC, compressed by encoding ("" for none),
+// on this architecture (the compressors have code of their own for
+// some).
+func encoderOf(encoding string) string {
+	name := "Arrow IPC (" + moduleVersion("github.com/apache/arrow-go/v18") + ")"
+	switch encoding {
+	case "lz4":
+		name += " in LZ4 (" + moduleVersion("github.com/pierrec/lz4/v4") + ")"
+	case "zstd":
+		name += " in zstd (" + moduleVersion("github.com/klauspost/compress") + ")"
+	}
+	return name + " on " + runtime.GOARCH
+}
+
+// moduleVersion returns path and the version of it built into the program,
+// or path alone when the program holds no such record.
+func moduleVersion(path string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return path
+	}
+	for _, d := range info.Deps {
+		if d.Path == path {
+			if d.Replace != nil {
+				d = d.Replace
+			}
+			return d.Path + " " + d.Version
+		}
+	}
+	return path
 }
 
 // post sends body to the server, with query in the URL when not empty

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ func (i *slowInserter) exec(context.Context, string) error            { return n
 func (i *slowInserter) query(context.Context, string) (string, error) { return "", nil }
 func (i *slowInserter) inflight() int                                 { return maxInflight }
 func (i *slowInserter) close() error                                  { return nil }
+func (i *slowInserter) encoder() string                               { return "none" }
 
 func (i *slowInserter) gatherer(*arrow.Schema) gatherer {
 	i.mu.Lock()
@@ -45,6 +47,7 @@ type slowGatherer struct {
 
 func (g *slowGatherer) add(rec arrow.RecordBatch) error { g.rows += rec.NumRows(); return nil }
 func (g *slowGatherer) reset()                          { g.rows = 0 }
+func (g *slowGatherer) held() int64                     { return 0 }
 
 func (g *slowGatherer) send(context.Context, string, string) error {
 	i := g.ins
@@ -206,5 +209,83 @@ func TestBody_lz4Blocks(t *testing.T) {
 	}
 	if size := head[5] >> 4 & 7; size != 5 {
 		t.Errorf("frame blocks of size code %d, want 5 (256 KiB)", size)
+	}
+}
+
+// keptInserter's inserts are LZ4 bodies as the HTTP sink's, kept rather
+// than sent: it records the bytes each held.
+type keptInserter struct {
+	slowInserter
+	schema *arrow.Schema // the batches'
+	held   []int64
+}
+
+func (i *keptInserter) gatherer(*arrow.Schema) gatherer {
+	return &keptBody{body: body{schema: i.schema, encoding: "lz4"}, ins: i}
+}
+
+type keptBody struct {
+	body
+	ins *keptInserter
+}
+
+func (k *keptBody) send(context.Context, string, string) error {
+	if err := k.finish(); err != nil {
+		return err
+	}
+	k.ins.mu.Lock()
+	defer k.ins.mu.Unlock()
+	k.ins.held = append(k.ins.held, k.buf.size())
+	return nil
+}
+
+// TestSink_insertsEndAtHeldBytes: an insert ends once its compressed body
+// holds InsertHeld, whatever its rows and Arrow bytes. Rows that compress
+// little (zone transfers' 64 KiB responses: 70 MB of LZ4 an insert) made
+// one insert of a whole file before.
+func TestSink_insertsEndAtHeldBytes(t *testing.T) {
+	const batch, batches, bound = 1000, 60, 1 << 20
+	rnd := rand.New(rand.NewPCG(1, 2))
+	b := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+	for range batch {
+		v := make([]byte, 200)
+		for k := range v {
+			v[k] = byte(rnd.Uint32())
+		}
+		b.Append(v)
+	}
+	col := b.NewArray()
+	b.Release()
+	s := arrow.NewSchema([]arrow.Field{{Name: "b", Type: arrow.BinaryTypes.Binary}}, nil)
+	rec := array.NewRecordBatch(s, []arrow.Array{col}, batch)
+	col.Release()
+	defer rec.Release()
+
+	ins := &keptInserter{schema: s}
+	opt := Options{Conns: 1, InsertRows: 1 << 30, InsertBytes: 1 << 40, InsertHeld: bound}
+	opt.defaults(Target{})
+	f := &fileSink{sink: newSink(Target{}, opt, ins)}
+	for range batches {
+		if err := f.Write(parquet.Partition{}, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.finish(); err != nil {
+		t.Fatal(err)
+	}
+	var all int64
+	for _, n := range ins.held {
+		all += n
+	}
+	// Each but the last ends at the first batch past the bound, with its
+	// compressor's last block.
+	most := bound + load.RecordBytes(rec) + 256<<10
+	if len(ins.held) < int(all/most) || len(ins.held) < 2 {
+		t.Fatalf("%d inserts of %d bytes in all, want one every %d bytes at most", len(ins.held), all, most)
+	}
+	for k, n := range ins.held[:len(ins.held)-1] {
+		if n < bound || n > most {
+			t.Errorf("insert %d held %d bytes, want %d to %d", k, n, bound, most)
+		}
 	}
 }

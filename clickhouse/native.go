@@ -197,6 +197,9 @@ func (n *native) gatherer(s *arrow.Schema) gatherer {
 // inflight implements inserter (see maxInflight).
 func (n *native) inflight() int { return 1 }
 
+// encoder implements inserter.
+func (n *native) encoder() string { return encoderOf("lz4") }
+
 // packed is one native insert's batches, compressed.
 type packed struct {
 	n    *native
@@ -249,6 +252,8 @@ func (p *packed) send(ctx context.Context, table, token string) error {
 }
 
 func (p *packed) reset() { p.body.reset() }
+
+func (p *packed) held() int64 { return p.body.held() }
 
 // dial returns an idle insert connection, or a new one.
 func (n *native) dial(ctx context.Context) (*chgo.Client, error) {

@@ -24,6 +24,7 @@ type Options struct {
 	Conns       int           // connections to the server; all cores when 0
 	InsertRows  int           // rows gathered before an insert; 262144 when 0
 	InsertBytes int64         // Arrow bytes gathered before an insert; see defaultInsertBytes when 0
+	InsertHeld  int64         // bytes an insert holds, as encoded and compressed, before it is sent; 28 MiB when 0
 	Retries     int           // attempts after the first failed one; 3 when 0, none when < 0
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 when empty
@@ -50,6 +51,9 @@ func (o *Options) defaults(t Target) {
 	if o.InsertBytes <= 0 {
 		o.InsertBytes = defaultInsertBytes(t, o.Compression)
 	}
+	if o.InsertHeld <= 0 {
+		o.InsertHeld = defaultInsertHeld
+	}
 	if o.Retries == 0 {
 		o.Retries = 3
 	}
@@ -74,6 +78,11 @@ type inserter interface {
 	gatherer(s *arrow.Schema) gatherer
 	// inflight is how many inserts of one file may be in flight at once.
 	inflight() int
+	// encoder names what turns the batches into the bytes a gatherer
+	// holds, with the versions of the modules that decide their size:
+	// inserts cut by those bytes are cut the same by the same encoder
+	// only.
+	encoder() string
 	close() error
 }
 
@@ -160,6 +169,9 @@ type gatherer interface {
 	send(ctx context.Context, table, token string) error
 	// reset empties the gatherer for another insert.
 	reset()
+	// held is the bytes the insert holds so far, as it will send them
+	// (encoded and compressed), less what its compressor still buffers.
+	held() int64
 }
 
 // defaultInsertBytes is the Arrow bytes that end an insert unless
@@ -177,6 +189,20 @@ func defaultInsertBytes(t Target, compression string) int64 {
 	}
 	return 16 << 20
 }
+
+// defaultInsertHeld bounds what an insert holds, compressed: a load keeps
+// as many inserts in flight as it has connections, and one gathering a
+// file, four for two workers. Bounded by Arrow bytes alone, 256 MiB of
+// them compress to a quarter of that or to nearly as much: two files of
+// malformed 64 KiB responses of random bytes (and as many zone
+// transfers) peaked at 589 MiB over HTTP and 636 MiB natively, 191 and
+// 224 MiB with inserts of 28 MiB; zone transfers alone, 70 MB of LZ4 an
+// insert, at 201 and 242 MiB, 192-194 and 231 MiB now. 262,144 rows of a
+// resolver's traffic are 83 MB of Arrow bytes, 26.6 MB with LZ4 (12.5 MB
+// with zstd), so that such inserts end at InsertRows still: at 24 MiB,
+// the server spent a tenth to a fifth more CPU on the parts of a file
+// cut in two.
+const defaultInsertHeld = 28 << 20
 
 // newInserter connects to t by its protocol.
 func newInserter(t Target, opt Options) (inserter, error) {
@@ -236,7 +262,7 @@ func (s *Sink) Close() error {
 
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
-	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes)
+	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes, fmt.Sprintf("%d bytes of %s", s.opt.InsertHeld, s.ins.encoder()))
 	ctx, cancel := s.beginContext()
 	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {
@@ -559,10 +585,11 @@ func (s *Sink) outage() time.Duration {
 	return 8 * spent
 }
 
-// fileSink gathers one file's batches into inserts bounded by InsertRows
-// and InsertBytes, on a goroutine of its own (see Write), and keeps up to
-// maxInflight inserts in flight (one over the native protocol), each on a
-// goroutine of its own, while the worker decodes the next batches: the
+// fileSink gathers one file's batches into inserts bounded by InsertRows,
+// InsertBytes and InsertHeld, on a goroutine of its own (see Write), and
+// keeps up to maxInflight inserts in flight (one over the native
+// protocol), each on a goroutine of its own, while the worker decodes the
+// next batches: the
 // decoder, the encoder and the server then work at the same time, which
 // is what makes one large file load at the pace of the slowest of them
 // rather than of their sum. What an insert sends is kept until it
@@ -573,7 +600,10 @@ func (s *Sink) outage() time.Duration {
 // and the insert's sequence number (see load.Ledger): the same file cut
 // into the same batches makes the same inserts, so a retry after a lost
 // answer, or a rerun after a crash, is dropped by the server. Inserts are
-// cut by rows and Arrow bytes, never by what the encoding makes of them.
+// cut by rows, Arrow bytes and the bytes they hold once compressed; the
+// loading mark names the compressor and its module's version with the
+// bounds (see Begin), so that a rerun that would compress otherwise
+// replaces the file's rows rather than completes them.
 // A server that restarted may have kept a token without its rows, so
 // Commit counts the rows kept then (load.Ledger.CheckKept).
 type fileSink struct {
@@ -668,7 +698,8 @@ func (f *fileSink) gather(rec arrow.RecordBatch) error {
 	}
 	f.rows += int(rec.NumRows())
 	f.bytes += load.RecordBytes(rec)
-	if f.rows >= f.sink.opt.InsertRows || f.bytes >= f.sink.opt.InsertBytes {
+	if f.rows >= f.sink.opt.InsertRows || f.bytes >= f.sink.opt.InsertBytes ||
+		f.gathering.held() >= f.sink.opt.InsertHeld {
 		return f.flush()
 	}
 	return nil

@@ -248,7 +248,7 @@ func (s *EmbeddedSink) Begin(f File) (FileSink, error) {
 	if limit <= 0 {
 		limit = insertRows
 	}
-	f = f.CutInto(limit, insertBytes)
+	f = f.CutInto(limit, insertBytes, "")
 	g, err := s.ledger.Begin(context.Background(), f)
 	if err != nil {
 		return nil, err

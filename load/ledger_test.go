@@ -162,9 +162,9 @@ func TestLedger_BeginFailedAgain(t *testing.T) {
 // when the rerun cuts its rows into the same inserts, replaced when it
 // cuts them otherwise or the mark does not say (an earlier version's).
 func TestLedger_BeginCut(t *testing.T) {
-	f := load.File{Path: "a.pcap", Hash: "ab12"}.CutInto(1500, 1<<20)
-	same := load.File{Path: "b.pcap"}.CutInto(1500, 1<<20)
-	other := load.File{Path: "b.pcap"}.CutInto(1000, 1<<20)
+	f := load.File{Path: "a.pcap", Hash: "ab12"}.CutInto(1500, 1<<20, "")
+	same := load.File{Path: "b.pcap"}.CutInto(1500, 1<<20, "")
+	other := load.File{Path: "b.pcap"}.CutInto(1000, 1<<20, "")
 	replaceThenLoad := append(slices.Clone(replaceSteps), "loading")
 	for _, tt := range []struct {
 		name      string

@@ -75,12 +75,17 @@ func (f *File) input() ingest.Input {
 }
 
 // CutInto returns f as a sink cutting its batches into inserts of rows
-// rows or bytes Arrow bytes loads it: the Ledger records where the rows
-// were cut, and what fills them, on the file's loading mark, and a run
-// that would cut or fill them otherwise replaces the rows rather than
-// continue, since its inserts' tokens would drop rows that differ.
-func (f File) CutInto(rows int, bytes int64) File {
+// rows or bytes Arrow bytes loads it, or by what more says when it is not
+// empty (a bound on the inserts' compressed bytes, and the compressor's
+// version): the Ledger records where the rows were cut, and what fills
+// them, on the file's loading mark, and a run that would cut or fill them
+// otherwise replaces the rows rather than continue, since its inserts'
+// tokens would drop rows that differ.
+func (f File) CutInto(rows int, bytes int64, more string) File {
 	f.cut = fmt.Sprintf("%s, inserts of %d rows or %d bytes", f.batching, rows, bytes)
+	if more != "" {
+		f.cut += " or " + more
+	}
 	return f
 }
 
