@@ -19,14 +19,14 @@
 // # Memory
 //
 // What a load holds does not grow with its input: a worker holds the batch
-// it builds, bounded by rows and by bytes (DefaultBatchBytes), and each sink keeps
-// a bounded number of batches (one being written to Parquet; one insert
-// gathering and one in flight to a server, bounded by InsertBytes and
-// held compressed by the HTTP sink; one insert gathering for the embedded
-// engine, bounded by its rows and insertBytes, and up to two being copied
-// by the engine, which then lets them go). A Builder takes a batch's
-// slices at its first row, not when
-// the last batch is handed on, and reuses those of batches released, so
+// it builds, bounded by rows and by bytes (DefaultBatchBytes), and each
+// sink keeps a bounded number of batches (one being written to Parquet;
+// inserts gathering and in flight to a server, held compressed and
+// bounded by their rows, Arrow bytes and compressed bytes; one insert
+// gathering for the embedded engine, bounded by its rows and insertBytes,
+// and up to two being copied by the engine, which then lets them go). A
+// Builder takes a batch's slices at its first row, not when the last
+// batch is handed on, and reuses those of batches released, so
 // that a large file allocates its batches once. With the Go runtime's
 // memory limit set by the command, two workers loading Parquet or into a
 // server peak near 220 MiB. The embedded engine's own memory is outside
@@ -44,17 +44,14 @@
 // Parquet before, 185-196 MiB since; two zstd --long=26 files 260 MiB
 // before, 211 MiB since.
 //
-// A load into servers alone cuts batches of Options.BatchBytes of 8 MiB
-// (cmd/pcapload), since a server's sink holds inserts of up to 256 MiB of
-// Arrow bytes, compressed, beside them: zone transfers into a server
-// peaked at 302-352 MiB with 32 MiB batches, 201-248 MiB with 8.
-//
-// TODO(memory): the Parquet writer's batch, its encoder's pages and
-// dictionaries and the sinks' inserts are bounded apart from the worker's
-// budget: a load into Parquet and a server at once keeps Parquet's 32 MiB
-// batches, and zone transfers then peak at 318 MiB. Cutting inserts by
-// their compressed size, the compressor named in the cut, would bound
-// them.
+// A load into a server cuts batches of Options.BatchBytes of 8 MiB
+// (cmd/pcapload), since the server's sink holds, beside them, as many
+// inserts in flight as it has connections and one gathering a file, each
+// of up to 28 MiB compressed (24 MiB beside another destination): zone
+// transfers into a server peaked at 302-352 MiB with 32 MiB batches,
+// 191-231 MiB now; into Parquet and a server at once at 311-361 MiB,
+// before inserts were bounded by their compressed bytes, and 183-222 MiB
+// since.
 //
 // # Limitations
 //

@@ -86,10 +86,7 @@ func (e *env) load(ctx context.Context, args []string) error {
 	defer unlock()
 	prog := &ingest.Progress{}
 	bar := startProgress(e.stderr, f.progress, inputs, prog)
-	rows, size := f.batchRows, 0
-	if !f.rowsSet && serversOnly(sinks) {
-		rows, size = serverBatchRows, serverBatchBytes
-	}
+	rows, size := batchBounds(sinks, f.batchRows, f.rowsSet)
 	opt := load.Options{
 		Workers:    f.workers,
 		BatchRows:  rows,
@@ -129,21 +126,42 @@ func (e *env) load(ctx context.Context, args []string) error {
 // messages over HTTP peaked at 226 MiB with batches of 65,536 rows and
 // 32 MiB, 173 MiB with these; natively 284 and 214 MiB; two files of zone
 // transfers (64 KiB responses of 4,000 address records) over HTTP 302 and
-// 199 MiB, natively 352 and 246. Parquet's row groups and the embedded
-// engine's inserts keep the larger ones.
+// 199 MiB, natively 352 and 246.
+//
+// Beside a server, Parquet's row groups and the embedded engine's inserts
+// keep batches of 65,536 rows, bounded at serverBatchBytes too, and the
+// server's inserts end at besideInsertHeld compressed rather than
+// clickhouse.Options' 28 MiB: two files of zone transfers into Parquet and
+// a server at once peaked at 311-323 MiB over HTTP and 351-361 natively
+// with 32 MiB batches and inserts of 256 MiB of Arrow bytes (70 MB of LZ4
+// each), 213-219 and 244 with 8 MiB batches and inserts of 28 MiB, and
+// 183-193 and 210-222 with inserts of 24 MiB. A resolver's 65,536 rows
+// are about 22 MiB, so that its row groups there hold about 24,000, and
+// its inserts about 236,000 rows; two files of a million messages into
+// Parquet and a server peaked at 234-236 MiB before, 197 MiB since.
 const (
 	serverBatchRows  = 16384
 	serverBatchBytes = 8 << 20
+	besideInsertHeld = 24 << 20
 )
 
-// serversOnly reports whether every sink is a ClickHouse server's.
-func serversOnly(sinks []load.Sink) bool {
+// batchBounds returns the rows and bytes that end a batch for sinks, rows
+// given by --batch-rows (set when the flag was given); 0 bytes is the
+// load's default.
+func batchBounds(sinks []load.Sink, rows int, set bool) (int, int) {
+	servers := 0
 	for _, s := range sinks {
-		if _, ok := s.(*clickhouse.Sink); !ok {
-			return false
+		if _, ok := s.(*clickhouse.Sink); ok {
+			servers++
 		}
 	}
-	return len(sinks) > 0
+	switch {
+	case servers == 0:
+		return rows, 0
+	case servers == len(sinks) && !set:
+		return serverBatchRows, serverBatchBytes
+	}
+	return rows, serverBatchBytes
 }
 
 // loadFlags parses the load command's flags.
@@ -359,6 +377,12 @@ func parsePorts(s string) ([]uint16, error) {
 	return ports, nil
 }
 
+// isServer reports whether dest is a ClickHouse server's URL.
+func isServer(dest string) bool {
+	return strings.HasPrefix(dest, "clickhouse://") || strings.HasPrefix(dest, "http://") ||
+		strings.HasPrefix(dest, "https://")
+}
+
 // openSinks opens every destination named by --to; the embedded database
 // when none is.
 func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
@@ -371,10 +395,13 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 	}
 	// Flags that would be ignored are refused (a new user's --db beside
 	// --to db:PATH or --to null, --retention into Parquet).
-	dbs, databases, dbPaths := 0, 0, 0
+	dbs, databases, dbPaths, servers := 0, 0, 0, 0
 	for _, dest := range to {
 		if dest == "db" || strings.HasPrefix(dest, "db:") {
 			dbs++
+		}
+		if isServer(dest) {
+			servers++
 		}
 		if strings.HasPrefix(dest, "db:") {
 			dbPaths++
@@ -439,11 +466,15 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 			ps := load.NewParquetSink(dir)
 			ps.Sensor = f.sensor
 			sinks = append(sinks, ps)
-		case strings.HasPrefix(dest, "clickhouse://"), strings.HasPrefix(dest, "http://"), strings.HasPrefix(dest, "https://"):
-			s, err := clickhouse.Open(dest, clickhouse.Options{
+		case isServer(dest):
+			opt := clickhouse.Options{
 				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
 				Takeover: cmp.Or(f.takeover, -1), Done: ctx.Done(),
-			})
+			}
+			if servers < len(to) {
+				opt.InsertHeld = besideInsertHeld
+			}
+			s, err := clickhouse.Open(dest, opt)
 			if err != nil {
 				return fail(usagef("load: --to %s: %v", dest, err))
 			}

@@ -220,6 +220,7 @@ func TestServe_stopped(t *testing.T) {
 	}
 	for proto, dest := range destinations(srv) {
 		t.Run(proto, func(t *testing.T) {
+			t.Parallel() // each waits out its retries
 			code, out, errOut := runBinary(t, srv.Bin, "load", "--to", dest, resolverPcap)
 			if code != exitFailure {
 				t.Fatalf("load exit %d, want 1\n%s%s", code, out, errOut)
@@ -368,40 +369,52 @@ func TestSQL_silentServer(t *testing.T) {
 	bin := chtest.Binary(t)
 	dest := "http://" + chtest.Silent(t) + "/default"
 	for _, args := range [][]string{{"sql", "--to", dest, "SELECT 1"}, {"report", "--to", dest}} {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		cmd := exec.CommandContext(ctx, bin, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		start := time.Now()
-		err := cmd.Run()
-		timedOut := ctx.Err() != nil
-		cancel()
-		if err == nil || timedOut || !strings.Contains(stderr.String(), "no answer to SELECT 1") {
-			t.Errorf("%s: %v after %s, stderr %q; want a failure naming the unanswered SELECT 1",
-				args[0], err, time.Since(start).Round(time.Second), stderr.String())
-		}
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel() // each waits for the answer's timeout
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			start := time.Now()
+			err := cmd.Run()
+			if err == nil || ctx.Err() != nil || !strings.Contains(stderr.String(), "no answer to SELECT 1") {
+				t.Errorf("%s: %v after %s, stderr %q; want a failure naming the unanswered SELECT 1",
+					args[0], err, time.Since(start).Round(time.Second), stderr.String())
+			}
+		})
 	}
 }
 
 // TestServe_batchesForServers: a load whose destinations are all servers
 // cuts smaller batches (serverBatchRows, serverBatchBytes), as its loading
 // marks record; one that also writes Parquet, or given --batch-rows, cuts
-// the rows it is told.
+// the rows it is told, in batches of serverBatchBytes. The marks name the
+// bound of an insert's compressed bytes (besideInsertHeld beside
+// Parquet), and the encoder and its version that decide them.
 func TestServe_batchesForServers(t *testing.T) {
 	srv := chtest.Start(t)
 	caps := writeCaptures(t, 1000)
 	dests := destinations(srv)
+	const (
+		alone    = "batches of 16384 rows or 8388608 bytes"
+		lz4      = ") in LZ4 (github.com/pierrec/lz4/v4 v4."
+		arrowIPC = " bytes of Arrow IPC (github.com/apache/arrow-go/v18 v18."
+	)
 	for _, tt := range []struct {
-		name string
-		args []string
-		want string
+		name       string
+		args       []string
+		want       string // the cut's batches
+		held, with string // the bound of an insert's compressed bytes, and its compressor
 	}{
-		{"http", []string{"--to", dests["http"] + "_http"}, "batches of 16384 rows or 8388608 bytes"},
-		{"native", []string{"--to", dests["native"] + "_native"}, "batches of 16384 rows or 8388608 bytes"},
+		{"http", []string{"--to", dests["http"] + "_http"}, alone, "29360128", lz4},
+		{"native", []string{"--to", dests["native"] + "_native"}, alone, "29360128", lz4},
+		{"zstd", []string{"--to", dests["http"] + "_zstd?compression=zstd"}, alone, "29360128",
+			") in zstd (github.com/klauspost/compress v1."},
 		{"with parquet", []string{"--to", dests["http"] + "_parquet", "--to", "parquet:" + t.TempDir()},
-			"batches of 65536 rows or 33554432 bytes"},
+			"batches of 65536 rows or 8388608 bytes", "25165824", lz4},
 		{"rows given", []string{"--to", dests["http"] + "_given", "--batch-rows", "20000"},
-			"batches of 20000 rows or 33554432 bytes"},
+			"batches of 20000 rows or 8388608 bytes", "29360128", lz4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append(append([]string{"load", "--progress", "never", "--group-files", "1"}, tt.args...), caps)
@@ -409,6 +422,7 @@ func TestServe_batchesForServers(t *testing.T) {
 				t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
 			}
 			db := tt.args[1][strings.LastIndex(tt.args[1], "/")+1:]
+			db, _, _ = strings.Cut(db, "?")
 			var cut string
 			q := "SELECT any(error) FROM " + db + ".capture_files WHERE status = 'loading'"
 			if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&cut); err != nil {
@@ -416,6 +430,9 @@ func TestServe_batchesForServers(t *testing.T) {
 			}
 			if !strings.HasPrefix(cut, tt.want+",") {
 				t.Errorf("loading mark's cut %q, want it to begin %q", cut, tt.want)
+			}
+			if !strings.Contains(cut, " or "+tt.held+arrowIPC) || !strings.Contains(cut, tt.with) {
+				t.Errorf("loading mark's cut %q, want inserts of %s bytes compressed, and %q", cut, tt.held, tt.with)
 			}
 		})
 	}

@@ -50,7 +50,7 @@ type Bounds struct {
 }
 
 // AllAtOnce fills each of a decoder's bounds alone, and batches of 64 KiB
-// rows after them: the input of TODO(memory) in the load package.
+// rows after them (see the load package's doc on memory).
 var AllAtOnce = Bounds{TCP: 8000, Fragments: 1000, Queries: 30000, Responses: 1000}
 
 // Write writes the capture b describes to path, as pcap over Ethernet and
