@@ -589,10 +589,9 @@ func (s *Sink) outage() time.Duration {
 // InsertBytes and InsertHeld, on a goroutine of its own (see Write), and
 // keeps up to maxInflight inserts in flight (one over the native
 // protocol), each on a goroutine of its own, while the worker decodes the
-// next batches: the
-// decoder, the encoder and the server then work at the same time, which
-// is what makes one large file load at the pace of the slowest of them
-// rather than of their sum. What an insert sends is kept until it
+// next batches: the decoder, the encoder and the server then work at the
+// same time, which is what makes one large file load at the pace of the
+// slowest of them rather than of their sum. What an insert sends is kept until it
 // succeeds, so a retry sends it again (see gatherer): a file holds one
 // insert more than it keeps in flight at most, the one gathering.
 //

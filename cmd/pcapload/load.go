@@ -129,16 +129,18 @@ func (e *env) load(ctx context.Context, args []string) error {
 // 199 MiB, natively 352 and 246.
 //
 // Beside a server, Parquet's row groups and the embedded engine's inserts
-// keep batches of 65,536 rows, bounded at serverBatchBytes too, and the
+// keep batches of 65,536 rows, bounded at serverBatchBytes too, and a
 // server's inserts end at besideInsertHeld compressed rather than
-// clickhouse.Options' 28 MiB: two files of zone transfers into Parquet and
-// a server at once peaked at 311-323 MiB over HTTP and 351-361 natively
-// with 32 MiB batches and inserts of 256 MiB of Arrow bytes (70 MB of LZ4
-// each), 213-219 and 244 with 8 MiB batches and inserts of 28 MiB, and
-// 183-193 and 210-222 with inserts of 24 MiB. A resolver's 65,536 rows
-// are about 22 MiB, so that its row groups there hold about 24,000, and
-// its inserts about 236,000 rows; two files of a million messages into
-// Parquet and a server peaked at 234-236 MiB before, 197 MiB since.
+// clickhouse.Options' 28 MiB when the load has another destination (a
+// second server's inserts weigh as much): two files of zone transfers
+// into Parquet and a server at once peaked at 311-323 MiB over HTTP and
+// 351-361 natively with 32 MiB batches and inserts of 256 MiB of Arrow
+// bytes (70 MB of LZ4 each), 213-219 and 244 with 8 MiB batches and
+// inserts of 28 MiB, and 183-193 and 210-222 with inserts of 24 MiB. A
+// resolver's 65,536 rows are about 22 MiB, so that its row groups there
+// hold about 24,000, and its inserts about 236,000 rows; two files of a
+// million messages into Parquet and a server peaked at 234-236 MiB
+// before, 197 MiB since.
 const (
 	serverBatchRows  = 16384
 	serverBatchBytes = 8 << 20
@@ -395,13 +397,10 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 	}
 	// Flags that would be ignored are refused (a new user's --db beside
 	// --to db:PATH or --to null, --retention into Parquet).
-	dbs, databases, dbPaths, servers := 0, 0, 0, 0
+	dbs, databases, dbPaths := 0, 0, 0
 	for _, dest := range to {
 		if dest == "db" || strings.HasPrefix(dest, "db:") {
 			dbs++
-		}
-		if isServer(dest) {
-			servers++
 		}
 		if strings.HasPrefix(dest, "db:") {
 			dbPaths++
@@ -471,7 +470,7 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 				Sensor: f.sensor, Conns: f.workers, InsertRows: f.insertRows, Retention: f.retention,
 				Takeover: cmp.Or(f.takeover, -1), Done: ctx.Done(),
 			}
-			if servers < len(to) {
+			if len(to) > 1 {
 				opt.InsertHeld = besideInsertHeld
 			}
 			s, err := clickhouse.Open(dest, opt)
