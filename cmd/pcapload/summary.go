@@ -57,7 +57,12 @@ type summary struct {
 type replacedKey struct{ sink, why string }
 
 type fileSummary struct {
-	Path        string            `json:"path"`
+	Path string `json:"path"`
+	// Status is loaded, failed, interrupted (a signal stopped it) or
+	// skipped, and Skipped says why a file was skipped: already loaded,
+	// the same content as another, not a capture, still being written.
+	Status      string            `json:"status"`
+	Skipped     string            `json:"skipped,omitempty"`
 	Sensor      string            `json:"sensor,omitempty"`
 	Format      string            `json:"format,omitempty"`
 	Compression string            `json:"compression,omitempty"`
@@ -164,6 +169,9 @@ func summarize(res *load.Result, skipped []ingest.Skipped, sinks []load.Sink) *s
 	for i := range res.Files {
 		s.addFile(&res.Files[i], &reasons)
 	}
+	for _, sk := range skipped {
+		s.PerFile = append(s.PerFile, skippedFile(sk.Path, sk.Reason))
+	}
 	for _, k := range slices.SortedFunc(maps.Keys(s.replaced), func(a, b replacedKey) int {
 		return strings.Compare(a.sink+a.why, b.sink+b.why)
 	}) {
@@ -219,6 +227,7 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 		s.Files--
 		s.FilesSkipped++
 		s.Notes = append(s.Notes, fmt.Sprintf("skipped %s: %s", st.Path, f.Skipped))
+		s.PerFile = append(s.PerFile, skippedFile(st.Path, f.Skipped))
 		return
 	}
 	loadedAs := f.LoadedAs()
@@ -277,16 +286,26 @@ func (s *summary) addFile(f *load.FileResult, reasons *packet.Counts) {
 			s.failedStdin[name]++
 		}
 	}
-	if errors.Is(st.Err, ingest.ErrCancelled) {
-		s.Interrupted++
-	}
+	fs.Status = "loaded"
 	if f.Failed() {
 		s.FilesFailed++
-		fs.Error = s.fileErrors(f)
+		fs.Status, fs.Error = "failed", s.fileErrors(f)
 	} else {
 		s.FilesLoaded++
 	}
+	if errors.Is(st.Err, ingest.ErrCancelled) {
+		s.Interrupted++
+		fs.Status = "interrupted"
+	}
 	s.PerFile = append(s.PerFile, fs)
+}
+
+// skippedFile is the per-file summary of a file left out, and why: a
+// script reading --json finds every file it named under per_file (a new
+// user's found a file already loaded in the notes alone).
+func skippedFile(path, why string) fileSummary {
+	return fileSummary{Path: path, Status: "skipped", Skipped: why,
+		Reasons: map[string]uint64{}, Rows: map[string]uint64{}}
 }
 
 // fileErrors appends a file's errors to s.Errors, one line each, and

@@ -176,3 +176,35 @@ func TestSummary_evicted(t *testing.T) {
 		t.Errorf("pairs line speaks of evicted queries when none were:\n%s", b.String())
 	}
 }
+
+// TestSummary_perFileStatus: --json lists every file under per_file with
+// what became of it, skipped files among them with the reason; a file
+// every destination already held was in the notes alone.
+func TestSummary_perFileStatus(t *testing.T) {
+	res := &load.Result{Files: []load.FileResult{
+		{Stats: ingest.FileStats{Path: "a.pcap"}, Rows: map[string]uint64{"db:x": 5}},
+		{Stats: ingest.FileStats{Path: "b.pcap", Err: errors.New("b.pcap: truncated at byte 40")}},
+		{Stats: ingest.FileStats{Path: "c.pcap", Err: ingest.ErrCancelled}},
+		{Stats: ingest.FileStats{Path: "d.pcap"}, Loaded: []string{"db:x"}, Skipped: "already loaded"},
+	}}
+	s := summarize(res, []ingest.Skipped{{Path: "e.pcap.part", Reason: "still being written"}}, nil)
+	type entry struct{ path, status, skipped string }
+	var got []entry
+	for _, f := range s.PerFile {
+		got = append(got, entry{f.Path, f.Status, f.Skipped})
+		if f.Rows == nil || f.Reasons == nil {
+			t.Errorf("%s: rows %v, reasons %v; want maps, if empty", f.Path, f.Rows, f.Reasons)
+		}
+	}
+	want := []entry{
+		{"a.pcap", "loaded", ""}, {"b.pcap", "failed", ""}, {"c.pcap", "interrupted", ""},
+		{"d.pcap", "skipped", "already loaded"}, {"e.pcap.part", "skipped", "still being written"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("per_file %v, want %v", got, want)
+	}
+	if s.Files != 3 || s.FilesLoaded != 1 || s.FilesFailed != 2 || s.FilesSkipped != 2 {
+		t.Errorf("files %d: loaded %d, failed %d, skipped %d; want 3: 1, 2, and 2 skipped",
+			s.Files, s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	}
+}
