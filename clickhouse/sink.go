@@ -195,13 +195,13 @@ func defaultInsertBytes(t Target, compression string) int64 {
 // file, four for two workers. Bounded by Arrow bytes alone, 256 MiB of
 // them compress to a quarter of that or to nearly as much: two files of
 // malformed 64 KiB responses of random bytes (and as many zone
-// transfers) peaked at 589 MiB over HTTP and 636 MiB natively, 191 and
-// 224 MiB with inserts of 28 MiB; zone transfers alone, 70 MB of LZ4 an
-// insert, at 201 and 242 MiB, 192-194 and 231 MiB now. 262,144 rows of a
-// resolver's traffic are 83 MB of Arrow bytes, 26.6 MB with LZ4 (12.5 MB
-// with zstd), so that such inserts end at InsertRows still: at 24 MiB,
-// the server spent a tenth to a fifth more CPU on the parts of a file
-// cut in two.
+// transfers) peaked at 575 MiB over HTTP and 622 MiB natively, 186 and
+// 219 MiB with inserts of 28 MiB; zone transfers alone, 70 MB of LZ4 an
+// insert, at 196-197 and 236-237 MiB, 187-189 and 225 MiB now. 262,144
+// rows of a resolver's traffic are 83 MB of Arrow bytes, 26.6 MB with LZ4
+// (12.5 MB with zstd), so that such inserts end at InsertRows still: at
+// 24 MiB, the server spent a tenth to a fifth more CPU on the parts of a
+// file cut in two.
 const defaultInsertHeld = 28 << 20
 
 // newInserter connects to t by its protocol.

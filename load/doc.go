@@ -48,10 +48,9 @@
 // (cmd/pcapload), since the server's sink holds, beside them, as many
 // inserts in flight as it has connections and one gathering a file, each
 // of up to 28 MiB compressed (24 MiB beside another destination): zone
-// transfers into a server peaked at 302-352 MiB with 32 MiB batches,
-// 191-231 MiB now; into Parquet and a server at once at 311-361 MiB,
-// before inserts were bounded by their compressed bytes, and 183-222 MiB
-// since.
+// transfers into a server now peak at 187-225 MiB; into Parquet and a
+// server at once at 304-353 MiB before batches were 8 MiB there and
+// inserts bounded by their compressed bytes, and 179-216 MiB since.
 //
 // # Limitations
 //

@@ -133,14 +133,15 @@ func (e *env) load(ctx context.Context, args []string) error {
 // server's inserts end at besideInsertHeld compressed rather than
 // clickhouse.Options' 28 MiB when the load has another destination (a
 // second server's inserts weigh as much): two files of zone transfers
-// into Parquet and a server at once peaked at 311-323 MiB over HTTP and
-// 351-361 natively with 32 MiB batches and inserts of 256 MiB of Arrow
-// bytes (70 MB of LZ4 each), 213-219 and 244 with 8 MiB batches and
-// inserts of 28 MiB, and 183-193 and 210-222 with inserts of 24 MiB. A
+// into Parquet and a server at once peaked at 304-315 MiB over HTTP and
+// 343-353 natively with 32 MiB batches and inserts of 256 MiB of Arrow
+// bytes (70 MB of LZ4 each); natively 239 MiB with 8 MiB batches and
+// inserts of 32 MiB, 231 with 28 MiB (241 for malformed responses of
+// random bytes); 179-189 and 205-216 MiB with inserts of 24 MiB. A
 // resolver's 65,536 rows are about 22 MiB, so that its row groups there
 // hold about 24,000, and its inserts about 236,000 rows; two files of a
-// million messages into Parquet and a server peaked at 234-236 MiB
-// before, 197 MiB since.
+// million messages into Parquet and a server peaked at 228-231 MiB
+// before, 193 MiB since.
 const (
 	serverBatchRows  = 16384
 	serverBatchBytes = 8 << 20
