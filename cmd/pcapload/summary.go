@@ -377,7 +377,11 @@ func (s *summary) writeJSON(w io.Writer) error {
 
 func (s *summary) writeText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "files\t%d loaded, %d failed, %d skipped", s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
+	fmt.Fprintf(tw, "files\t%d loaded, %d failed", s.FilesLoaded, s.FilesFailed)
+	if s.Interrupted > 0 {
+		fmt.Fprintf(tw, " (%d interrupted)", s.Interrupted)
+	}
+	fmt.Fprintf(tw, ", %d skipped", s.FilesSkipped)
 	if len(s.AlreadyLoaded) > 0 {
 		fmt.Fprintf(tw, "; of them already loaded in %s", formatCounts(s.AlreadyLoaded))
 	}

@@ -207,4 +207,10 @@ func TestSummary_perFileStatus(t *testing.T) {
 		t.Errorf("files %d: loaded %d, failed %d, skipped %d; want 3: 1, 2, and 2 skipped",
 			s.Files, s.FilesLoaded, s.FilesFailed, s.FilesSkipped)
 	}
+	// The text says how many of the failed were interrupted.
+	var b strings.Builder
+	s.writeText(&b)
+	if first, _, _ := strings.Cut(b.String(), "\n"); !strings.HasSuffix(first, "1 loaded, 2 failed (1 interrupted), 2 skipped") {
+		t.Errorf("files line %q, want the interrupted file counted", first)
+	}
 }
