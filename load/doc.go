@@ -47,10 +47,10 @@
 // A load into a server cuts batches of Options.BatchBytes of 8 MiB
 // (cmd/pcapload), since the server's sink holds, beside them, as many
 // inserts in flight as it has connections and one gathering a file, each
-// of up to 28 MiB compressed (24 MiB beside another destination): zone
+// of up to 28 MiB compressed (16 MiB beside another destination): zone
 // transfers into a server now peak at 187-225 MiB; into Parquet and a
 // server at once at 304-353 MiB before batches were 8 MiB there and
-// inserts bounded by their compressed bytes, and 179-216 MiB since.
+// inserts bounded by their compressed bytes, and 152-201 MiB since.
 //
 // # Limitations
 //

@@ -132,20 +132,21 @@ func (e *env) load(ctx context.Context, args []string) error {
 // keep batches of 65,536 rows, bounded at serverBatchBytes too, and a
 // server's inserts end at besideInsertHeld compressed rather than
 // clickhouse.Options' 28 MiB when the load has another destination (a
-// second server's inserts weigh as much): two files of zone transfers
+// second server's inserts weigh as much). Two files of zone transfers
 // into Parquet and a server at once peaked at 304-315 MiB over HTTP and
 // 343-353 natively with 32 MiB batches and inserts of 256 MiB of Arrow
 // bytes (70 MB of LZ4 each); natively 239 MiB with 8 MiB batches and
-// inserts of 32 MiB, 231 with 28 MiB (241 for malformed responses of
-// random bytes); 179-189 and 205-216 MiB with inserts of 24 MiB. A
-// resolver's 65,536 rows are about 22 MiB, so that its row groups there
-// hold about 24,000, and its inserts about 236,000 rows; two files of a
-// million messages into Parquet and a server peaked at 228-231 MiB
-// before, 193 MiB since.
+// inserts of 32 MiB, 205-216 with 24 MiB, 200-201 with 16 MiB. Two of a
+// million messages, natively, at 233-248 MiB with inserts of 24 MiB,
+// over the runtime's memory limit, so that the collector ran without
+// pause (10.7 CPU-seconds), and at 208-210 MiB and 7.3 CPU-seconds with
+// 16 (over HTTP 186-191 and 157-159 MiB). A resolver's 65,536 rows are
+// about 22 MiB, so that its row groups there hold about 24,000, and its
+// inserts about 157,000 rows.
 const (
 	serverBatchRows  = 16384
 	serverBatchBytes = 8 << 20
-	besideInsertHeld = 24 << 20
+	besideInsertHeld = 16 << 20
 )
 
 // batchBounds returns the rows and bytes that end a batch for sinks, rows

@@ -95,7 +95,7 @@ func TestLoad_peakMemory(t *testing.T) {
 	// holds the most: it decodes an insert's batches again as it sends
 	// them. Zone transfers into both peaked at 343-353 MiB when inserts
 	// ended at 256 MiB of Arrow bytes (70 MB of LZ4 each) and Parquet's
-	// batches at 32 MiB, 205-216 MiB with inserts of 24 MiB compressed and
+	// batches at 32 MiB, 200-201 MiB with inserts of 16 MiB compressed and
 	// batches of 8 MiB beside a server (besideInsertHeld,
 	// serverBatchBytes).
 	t.Run("zone transfers into Parquet and a server", func(t *testing.T) {

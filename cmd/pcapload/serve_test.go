@@ -412,7 +412,7 @@ func TestServe_batchesForServers(t *testing.T) {
 		{"zstd", []string{"--to", dests["http"] + "_zstd?compression=zstd"}, alone, "29360128",
 			") in zstd (github.com/klauspost/compress v1."},
 		{"with parquet", []string{"--to", dests["http"] + "_parquet", "--to", "parquet:" + t.TempDir()},
-			"batches of 65536 rows or 8388608 bytes", "25165824", lz4},
+			"batches of 65536 rows or 8388608 bytes", "16777216", lz4},
 		{"rows given", []string{"--to", dests["http"] + "_given", "--batch-rows", "20000"},
 			"batches of 20000 rows or 8388608 bytes", "29360128", lz4},
 	} {
