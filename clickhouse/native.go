@@ -198,7 +198,7 @@ func (n *native) gatherer(s *arrow.Schema) gatherer {
 func (n *native) inflight() int { return 1 }
 
 // encoder implements inserter.
-func (n *native) encoder() string { return encoderOf("lz4") }
+func (n *native) encoder() string { return encoderOf("native", "lz4") }
 
 // packed is one native insert's batches, compressed.
 type packed struct {

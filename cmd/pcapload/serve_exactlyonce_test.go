@@ -18,6 +18,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/gen"
+	"github.com/pcapload/pcapload/internal/hostile"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 )
@@ -504,5 +505,42 @@ func checkServed(t *testing.T, srv *chtest.Server, want string, files int) {
 	}
 	if got, once := serverQuery(t, srv, loadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != once {
 		t.Errorf("files loaded once, files recorded = %q, want %q", got, once)
+	}
+}
+
+// TestServe_rerunOverTheOtherProtocol: a load killed after its first
+// insert, run again over the server's other protocol, replaces the rows
+// rather than completes them. Native and HTTP inserts of large rows are
+// cut otherwise by their compressed bytes, and are parts of other blocks
+// under the same tokens: the rerun stored a file's rows twice, or part
+// of them (a hostile run: 1,316 and 1,800 rows of 900), and exited 0.
+func TestServe_rerunOverTheOtherProtocol(t *testing.T) {
+	caps := t.TempDir()
+	for i := range 2 {
+		zone := hostile.Bounds{Seed: uint64(i + 1), ZoneTransfers: 400}
+		if err := hostile.Write(filepath.Join(caps, fmt.Sprintf("zone%d.pcap", i)), zone); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := chtest.Start(t)
+	want := cleanContent(t, srv.Bin, caps)
+	for _, first := range []string{"native", "http"} {
+		t.Run("first "+first, func(t *testing.T) {
+			srv := chtest.Start(t)
+			dests := destinations(srv)
+			then := map[string]string{"native": "http", "http": "native"}[first]
+			load := func(dest string) []string {
+				return []string{"load", "--progress", "never", "--takeover-after", "0s", "--workers", "1", "--to", dest, caps}
+			}
+			cmd := exec.Command(srv.Bin, load(dests[first])...)
+			cmd.Env = append(os.Environ(), crashEnv+"=insert:1")
+			if err := cmd.Run(); err == nil {
+				t.Fatal("the load was not killed")
+			}
+			if code, out, errOut := runBinary(t, srv.Bin, load(dests[then])...); code != exitOK {
+				t.Fatalf("rerun over %s: exit %d\n%s%s", then, code, out, errOut)
+			}
+			checkServed(t, srv, want, 2)
+		})
 	}
 }

@@ -399,7 +399,7 @@ func TestServe_batchesForServers(t *testing.T) {
 	const (
 		alone    = "batches of 16384 rows or 8388608 bytes"
 		lz4      = ") in LZ4 (github.com/pierrec/lz4/v4 v4."
-		arrowIPC = " bytes of Arrow IPC (github.com/apache/arrow-go/v18 v18."
+		arrowIPC = ": Arrow IPC (github.com/apache/arrow-go/v18 v18."
 	)
 	for _, tt := range []struct {
 		name       string
@@ -431,7 +431,8 @@ func TestServe_batchesForServers(t *testing.T) {
 			if !strings.HasPrefix(cut, tt.want+",") {
 				t.Errorf("loading mark's cut %q, want it to begin %q", cut, tt.want)
 			}
-			if !strings.Contains(cut, " or "+tt.held+arrowIPC) || !strings.Contains(cut, tt.with) {
+			proto := map[bool]string{true: "native", false: "HTTP"}[tt.name == "native"]
+			if !strings.Contains(cut, " or "+tt.held+" bytes of "+proto+arrowIPC) || !strings.Contains(cut, tt.with) {
 				t.Errorf("loading mark's cut %q, want inserts of %s bytes compressed, and %q", cut, tt.held, tt.with)
 			}
 		})
