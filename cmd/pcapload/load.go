@@ -131,8 +131,10 @@ func (e *env) load(ctx context.Context, args []string) error {
 // Beside a server, Parquet's row groups and the embedded engine's inserts
 // keep batches of 65,536 rows, bounded at serverBatchBytes too, and a
 // server's inserts end at besideInsertHeld compressed rather than
-// clickhouse.Options' 28 MiB when the load has another destination (a
-// second server's inserts weigh as much). Two files of zone transfers
+// clickhouse.Options' 28 MiB when the load has another destination,
+// shared among the servers when there are several (a hostile run's
+// malformed responses into two native servers at once peaked at 375 MiB
+// with 28 MiB each, 206 MiB with 8). Two files of zone transfers
 // into Parquet and a server at once peaked at 304-315 MiB over HTTP and
 // 343-353 natively with 32 MiB batches and inserts of 256 MiB of Arrow
 // bytes (70 MB of LZ4 each); natively 239 MiB with 8 MiB batches and
@@ -399,10 +401,13 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 	}
 	// Flags that would be ignored are refused (a new user's --db beside
 	// --to db:PATH or --to null, --retention into Parquet).
-	dbs, databases, dbPaths := 0, 0, 0
+	dbs, databases, dbPaths, servers := 0, 0, 0, 0
 	for _, dest := range to {
 		if dest == "db" || strings.HasPrefix(dest, "db:") {
 			dbs++
+		}
+		if isServer(dest) {
+			servers++
 		}
 		if strings.HasPrefix(dest, "db:") {
 			dbPaths++
@@ -473,7 +478,8 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 				Takeover: cmp.Or(f.takeover, -1), Done: ctx.Done(),
 			}
 			if len(to) > 1 {
-				opt.InsertHeld = besideInsertHeld
+				// Each server holds its inserts: they share the room.
+				opt.InsertHeld = besideInsertHeld / int64(servers)
 			}
 			s, err := clickhouse.Open(dest, opt)
 			if err != nil {
