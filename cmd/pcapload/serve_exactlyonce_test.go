@@ -522,10 +522,10 @@ func TestServe_rerunOverTheOtherProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := chtest.Start(t)
-	want := cleanContent(t, srv.Bin, caps)
+	want := cleanContent(t, chtest.Binary(t), caps)
 	for _, first := range []string{"native", "http"} {
 		t.Run("first "+first, func(t *testing.T) {
+			t.Parallel() // a server each, mostly waiting for it
 			srv := chtest.Start(t)
 			dests := destinations(srv)
 			then := map[string]string{"native": "http", "http": "native"}[first]
