@@ -2,8 +2,11 @@ package clickhouse
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -244,11 +247,49 @@ func (k *keptBody) send(context.Context, string, string) error {
 // little (zone transfers' 64 KiB responses: 70 MB of LZ4 an insert) made
 // one insert of a whole file before.
 func TestSink_insertsEndAtHeldBytes(t *testing.T) {
-	const batch, batches, bound = 1000, 60, 1 << 20
+	const bound = 1 << 20
+	rec := randomBatch(1000, 200)
+	defer rec.Release()
+	held := insertsHeld(t, rec, 60, Options{InsertHeld: bound}, 0)
+	checkInsertsEnd(t, held, bound, rec)
+}
+
+// TestSink_insertsEndSoonerAsTheWorkerHolds: beside a decoder holding more
+// than holdingSlack (load.HoldingFileSink), inserts end at InsertHeld less
+// the excess, minInsertHeld at least. Two files that filled the decoder's
+// bounds and then the inserts peaked at 273-308 MiB into a server.
+func TestSink_insertsEndSoonerAsTheWorkerHolds(t *testing.T) {
+	const bound = 12 << 20
+	rec := randomBatch(1000, 1000)
+	defer rec.Release()
+	for _, tt := range []struct {
+		holding int
+		want    int64
+	}{
+		{0, bound},
+		{holdingSlack, bound},
+		{holdingSlack + 5<<20, bound - 5<<20},
+		{32 << 20, minInsertHeld},
+		{200 << 20, minInsertHeld},
+	} {
+		t.Run(fmt.Sprint(tt.holding>>20, "MiB"), func(t *testing.T) {
+			held := insertsHeld(t, rec, 30, Options{InsertHeld: bound}, tt.holding)
+			checkInsertsEnd(t, held, tt.want, rec)
+		})
+	}
+	opt := Options{InsertHeld: 1 << 20}
+	if got := opt.heldBound(64 << 20); got != 1<<20 {
+		t.Errorf("InsertHeld of 1 MiB holding 64 MiB: inserts end at %d bytes, want the 1 MiB given", got)
+	}
+}
+
+// randomBatch returns a batch of rows binary values of size random bytes:
+// LZ4 leaves them as they are.
+func randomBatch(rows, size int) arrow.RecordBatch {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	b := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
-	for range batch {
-		v := make([]byte, 200)
+	for range rows {
+		v := make([]byte, size)
 		for k := range v {
 			v[k] = byte(rnd.Uint32())
 		}
@@ -257,35 +298,50 @@ func TestSink_insertsEndAtHeldBytes(t *testing.T) {
 	col := b.NewArray()
 	b.Release()
 	s := arrow.NewSchema([]arrow.Field{{Name: "b", Type: arrow.BinaryTypes.Binary}}, nil)
-	rec := array.NewRecordBatch(s, []arrow.Array{col}, batch)
+	rec := array.NewRecordBatch(s, []arrow.Array{col}, int64(rows))
 	col.Release()
-	defer rec.Release()
+	return rec
+}
 
-	ins := &keptInserter{schema: s}
-	opt := Options{Conns: 1, InsertRows: 1 << 30, InsertBytes: 1 << 40, InsertHeld: bound}
+// insertsHeld writes rec batches times into a file sink of opt over a
+// keptInserter, the worker holding holding bytes, and returns the
+// compressed bytes of each insert.
+func insertsHeld(t *testing.T, rec arrow.RecordBatch, batches int, opt Options, holding int) []int64 {
+	t.Helper()
+	ins := &keptInserter{schema: rec.Schema()}
+	opt.Conns, opt.InsertRows, opt.InsertBytes = 1, 1<<30, 1<<40
 	opt.defaults(Target{})
 	f := &fileSink{sink: newSink(Target{}, opt, ins)}
 	for range batches {
-		if err := f.Write(parquet.Partition{}, rec); err != nil {
+		if err := f.WriteHolding(parquet.Partition{}, rec, holding); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := f.finish(); err != nil {
 		t.Fatal(err)
 	}
+	return ins.held
+}
+
+// checkInsertsEnd checks that each insert but the last ended at the first
+// batch past bound, with its compressor's last block. Inserts in flight
+// side by side end in any order: held is sorted, the last the smallest.
+func checkInsertsEnd(t *testing.T, held []int64, bound int64, rec arrow.RecordBatch) {
+	t.Helper()
 	var all int64
-	for _, n := range ins.held {
+	for _, n := range held {
 		all += n
 	}
-	// Each but the last ends at the first batch past the bound, with its
-	// compressor's last block.
 	most := bound + load.RecordBytes(rec) + 256<<10
-	if len(ins.held) < int(all/most) || len(ins.held) < 2 {
-		t.Fatalf("%d inserts of %d bytes in all, want one every %d bytes at most", len(ins.held), all, most)
+	if len(held) < int(all/most) || len(held) < 2 {
+		t.Fatalf("%d inserts of %d bytes in all, want one every %d bytes at most", len(held), all, most)
 	}
-	for k, n := range ins.held[:len(ins.held)-1] {
+	held = slices.Clone(held)
+	slices.SortFunc(held, func(a, b int64) int { return cmp.Compare(b, a) })
+	for _, n := range held[:len(held)-1] {
 		if n < bound || n > most {
-			t.Errorf("insert %d held %d bytes, want %d to %d", k, n, bound, most)
+			t.Errorf("inserts held %d bytes, want %d to %d each but the last: %v", n, bound, most, held)
+			return
 		}
 	}
 }

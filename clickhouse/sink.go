@@ -24,7 +24,7 @@ type Options struct {
 	Conns       int           // connections to the server; all cores when 0
 	InsertRows  int           // rows gathered before an insert; 262144 when 0
 	InsertBytes int64         // Arrow bytes gathered before an insert; see defaultInsertBytes when 0
-	InsertHeld  int64         // bytes an insert holds, as encoded and compressed, before it is sent; 28 MiB when 0
+	InsertHeld  int64         // bytes an insert holds, as encoded and compressed, before it is sent; 28 MiB when 0, less as the worker holds more (heldBound)
 	Retries     int           // attempts after the first failed one; 3 when 0, none when < 0
 	Backoff     time.Duration // wait before the first retry, doubled each time; 250 ms when 0
 	Compression string        // "lz4", "zstd" or "none"; lz4 when empty
@@ -204,6 +204,26 @@ func defaultInsertBytes(t Target, compression string) int64 {
 // file cut in two.
 const defaultInsertHeld = 28 << 20
 
+// An insert ends sooner, in compressed bytes, as the worker holds more
+// for the file beside its batches (load.HoldingFileSink): InsertHeld less
+// what that holding exceeds holdingSlack by, and minInsertHeld at least.
+// A resolver's capture holds a few MiB of waiting queries, and a file
+// compressed with zstd's or xz's default levels a window of 8 MiB at most,
+// so its inserts end where they did. Two files made to fill the decoder's
+// bounds (32 MiB of waiting queries, fragments and TCP streams) and then
+// the inserts (internal/hostile.AllAtOnce) peaked at 273-308 MiB with
+// inserts of 28 MiB beside that state.
+const (
+	holdingSlack  = 8 << 20
+	minInsertHeld = 4 << 20
+)
+
+// heldBound returns where an insert ends, in compressed bytes, the worker
+// holding holding bytes when its last batch ended.
+func (o *Options) heldBound(holding int) int64 {
+	return max(min(minInsertHeld, o.InsertHeld), min(o.InsertHeld, o.InsertHeld+holdingSlack-int64(holding)))
+}
+
 // newInserter connects to t by its protocol.
 func newInserter(t Target, opt Options) (inserter, error) {
 	if t.Protocol == Native {
@@ -262,7 +282,8 @@ func (s *Sink) Close() error {
 
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
-	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes, fmt.Sprintf("%d bytes of %s", s.opt.InsertHeld, s.ins.encoder()))
+	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes, fmt.Sprintf("%d bytes (less what the worker holds past %d, %d at least) of %s",
+		s.opt.InsertHeld, holdingSlack, min(minInsertHeld, s.opt.InsertHeld), s.ins.encoder()))
 	ctx, cancel := s.beginContext()
 	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {
@@ -621,9 +642,9 @@ type fileSink struct {
 
 	// The batches are gathered (encoded and compressed) by a goroutine of
 	// the file's own, which Write hands them to; see encode.
-	queue  chan arrow.RecordBatch // nil until the first batch, and once closed
-	ended  chan struct{}          // closed when the encoder has returned
-	failed atomic.Pointer[error]  // the encoder's first error
+	queue  chan heldBatch        // nil until the first batch, and once closed
+	ended  chan struct{}         // closed when the encoder has returned
+	failed atomic.Pointer[error] // the encoder's first error
 }
 
 // maxInflight is how many inserts of one file are in flight at once over
@@ -644,30 +665,43 @@ const maxInflight = 2
 // while it ran. The queue is unbuffered, so a file holds one batch more
 // than before, the one waiting to be gathered. Write returns the first
 // error of the encoder, if any, instead of handing rec over.
-func (f *fileSink) Write(_ parquet.Partition, rec arrow.RecordBatch) error {
+func (f *fileSink) Write(p parquet.Partition, rec arrow.RecordBatch) error {
+	return f.WriteHolding(p, rec, 0)
+}
+
+// heldBatch is a batch handed to the encoder, with what the worker held
+// beside it.
+type heldBatch struct {
+	rec     arrow.RecordBatch
+	holding int
+}
+
+// WriteHolding implements load.HoldingFileSink: it is Write, the insert
+// the batch goes into ending sooner as holding grows (Options.heldBound).
+func (f *fileSink) WriteHolding(_ parquet.Partition, rec arrow.RecordBatch, holding int) error {
 	if err := f.failed.Load(); err != nil {
 		return *err
 	}
 	if f.queue == nil {
-		f.queue, f.ended = make(chan arrow.RecordBatch), make(chan struct{})
+		f.queue, f.ended = make(chan heldBatch), make(chan struct{})
 		go f.encode(f.queue)
 	}
 	rec.Retain()
-	f.queue <- rec
+	f.queue <- heldBatch{rec, holding}
 	return nil
 }
 
 // encode gathers the batches of queue into inserts and starts them as
 // they fill, until queue closes. After an error it only releases them.
-func (f *fileSink) encode(queue <-chan arrow.RecordBatch) {
+func (f *fileSink) encode(queue <-chan heldBatch) {
 	defer close(f.ended)
-	for rec := range queue {
+	for b := range queue {
 		if f.failed.Load() == nil {
-			if err := f.gather(rec); err != nil {
+			if err := f.gather(b.rec, b.holding); err != nil {
 				f.failed.Store(&err)
 			}
 		}
-		rec.Release()
+		b.rec.Release()
 	}
 }
 
@@ -687,8 +721,8 @@ func (f *fileSink) stopEncoder() error {
 }
 
 // gather adds rec to the insert being gathered, and starts the insert
-// when it is full.
-func (f *fileSink) gather(rec arrow.RecordBatch) error {
+// when it is full, the worker holding holding bytes beside it.
+func (f *fileSink) gather(rec arrow.RecordBatch, holding int) error {
 	if f.gathering == nil {
 		f.gathering = f.newGatherer()
 	}
@@ -698,7 +732,7 @@ func (f *fileSink) gather(rec arrow.RecordBatch) error {
 	f.rows += int(rec.NumRows())
 	f.bytes += load.RecordBytes(rec)
 	if f.rows >= f.sink.opt.InsertRows || f.bytes >= f.sink.opt.InsertBytes ||
-		f.gathering.held() >= f.sink.opt.InsertHeld {
+		f.gathering.held() >= f.sink.opt.heldBound(holding) {
 		return f.flush()
 	}
 	return nil

@@ -107,6 +107,19 @@ type FileSink interface {
 	Abort()
 }
 
+// HoldingFileSink is a FileSink told, with each batch, what the worker
+// holds for the file apart from its batches: its decoder's state for the
+// messages still to come and its decompressor's window
+// (ingest.Decoder.StateBytes and WindowBytes) when the batch ended. That
+// is reckoned from the file alone, as where batches end is, so a rerun is
+// told the same. A destination that gathers batches into inserts ends
+// them sooner as it grows (see clickhouse.Options.InsertHeld).
+type HoldingFileSink interface {
+	FileSink
+	// WriteHolding is Write, the worker holding holding bytes.
+	WriteHolding(p parquet.Partition, rec arrow.RecordBatch, holding int) error
+}
+
 // SkipFileSink is a FileSink that records a file found not to be a
 // capture (a README in a walked folder): its Begin marked the file as
 // loading, and a mark left without an outcome would name the file as an

@@ -647,11 +647,18 @@ func (w *worker) flush(p parquet.Partition, b *schema.Builder) {
 			w.grp = nil
 		}
 	}
+	holding := w.dec.StateBytes() + w.dec.WindowBytes()
 	for i, fs := range w.open {
 		if fs == nil {
 			continue
 		}
-		if err := fs.Write(p, rec); err != nil {
+		var err error
+		if hs, ok := fs.(HoldingFileSink); ok {
+			err = hs.WriteHolding(p, rec, holding)
+		} else {
+			err = fs.Write(p, rec)
+		}
+		if err != nil {
 			w.sinkFailed(w.names[i], wrapSinkErr("write", err))
 			fs.Abort()
 			w.open[i] = nil
