@@ -102,6 +102,7 @@ func TestLoad_cluster(t *testing.T) {
 // fail naming it, and a rerun once it is back completes the archive, its
 // Distributed tables made then. With one shard down, every file failed.
 func TestLoad_clusterShardDown(t *testing.T) {
+	t.Parallel() // mostly waiting out the retries of the shard down
 	const files = 8
 	servers := chtest.StartCluster(t, 2)
 	caps := writeArchive(t, files, 1000)

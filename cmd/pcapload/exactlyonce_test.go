@@ -131,6 +131,9 @@ type crashCase struct {
 // rerun deletes and loads again.
 func TestLoad_killedAndRerun(t *testing.T) {
 	testenv.RequireCHDB(t)
+	// The package's longest test, 109 s with its modes one after the
+	// other: each run waits on its own engine's start and inserts.
+	t.Parallel()
 	bin := chtest.Binary(t)
 	caps := writeCaptures(t, 12_000)
 	modes := []struct {
@@ -141,6 +144,7 @@ func TestLoad_killedAndRerun(t *testing.T) {
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
 			args := append(slices.Clone(crashLoadArgs), "--group-files", m.groupFiles)
 			killedAndRerun(t, bin, caps, args, m.status)
 		})
