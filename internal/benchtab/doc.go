@@ -7,8 +7,9 @@
 // folder of many small files. It then runs the built binary as a child
 // process once per stage and run: `load --to null` (decode only),
 // `--to parquet:DIR`, `--to db:DIR` (the embedded engine) and
-// `--to http://...` into a `pcapload serve` on loopback, with a fresh
-// output, database directory or server database each run. tshark, the
+// `--to http://...` into a `pcapload serve` on loopback (up for that
+// stage's runs only), with a fresh output, database directory or server
+// database each run. tshark, the
 // yardstick, exports the DNS fields of the same files in the same run.
 //
 // Every figure is taken from the outside: wall time around the child,
