@@ -3,6 +3,7 @@ package benchtab
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,6 +100,32 @@ func TestTable_WriteMarkdown(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestRow_setPaired: a copy measured beside its plain file is compared run
+// by run. The plain file's third run and the copy's second and third ran
+// slow: each run of the copy costs 1.2 times the plain run beside it
+// (1.3 times its CPU, the server's counted), but the medians' ratio says
+// 2.4.
+func TestRow_setPaired(t *testing.T) {
+	plain := []sample{{Wall: 1, CPU: 1}, {Wall: 1, CPU: 1}, {Wall: 2, CPU: 1.5, ServerCPU: 0.5}}
+	cp := []sample{{Wall: 1.2, CPU: 1.3}, {Wall: 2.4, CPU: 2.6}, {Wall: 2.4, CPU: 2, ServerCPU: 0.6}}
+	var r Row
+	r.setPaired(cp, plain)
+	if r.Runs != 3 || r.Wall != 2.4 {
+		t.Errorf("runs %d, median wall %v; want 3 and 2.4", r.Runs, r.Wall)
+	}
+	if math.Abs(r.VsPlainWall-1.2) > 1e-9 || math.Abs(r.VsPlainCPU-1.3) > 1e-9 {
+		t.Errorf("paired ratios %v and %v, want 1.2 and 1.3", r.VsPlainWall, r.VsPlainCPU)
+	}
+	// compare keeps them.
+	tab := &Table{Rows: []Row{{Input: "p", Stage: "null"}, r}}
+	tab.Rows[0].set(plain)
+	tab.Rows[1].Input, tab.Rows[1].Stage, tab.Rows[1].plain = "c", "null", "p"
+	tab.compare()
+	if got := tab.Rows[1].VsPlainWall; math.Abs(got-1.2) > 1e-9 {
+		t.Errorf("after compare, wall ratio %v, want the paired 1.2", got)
 	}
 }
 

@@ -187,7 +187,7 @@ func (r *runner) measure(ctx context.Context, in, cp *input) (rows, cpRows []Row
 		rows = append(rows, row)
 		if twin {
 			row := r.row(cp, string(st))
-			row.set(twinSamples)
+			row.setPaired(twinSamples, samples)
 			cpRows = append(cpRows, row)
 		}
 	}
