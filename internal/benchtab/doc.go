@@ -9,8 +9,9 @@
 // `--to parquet:DIR`, `--to db:DIR` (the embedded engine) and
 // `--to http://...` into a `pcapload serve` on loopback (up for that
 // stage's runs only), with a fresh output, database directory or server
-// database each run. tshark, the
-// yardstick, exports the DNS fields of the same files in the same run.
+// database each run; a compressed copy's runs alternate with its plain
+// file's. tshark, the yardstick, exports the DNS fields of the same files
+// in the same run.
 //
 // Every figure is taken from the outside: wall time around the child,
 // CPU time and peak resident memory from the child's rusage, the server's
