@@ -285,6 +285,19 @@ func TestOpen_ZstdWindow(t *testing.T) {
 			t.Errorf("window %#x: %v, want an error saying %q", tc.descriptor, err, tc.err)
 		}
 	}
+
+	// A single segment of 116 MiB: its size is its window. The frame
+	// header by hand (single segment, a 4-byte content size), then one
+	// raw last block.
+	z := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xa0}
+	z = binary.LittleEndian.AppendUint32(z, 116<<20)
+	block := uint32(len(plain))<<3 | 1
+	z = append(z, byte(block), byte(block>>8), byte(block>>16))
+	z = append(z, plain...)
+	_, _, err := readAll(t, z)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(fmt.Sprint(err), "window over the 64 MiB allowed") {
+		t.Errorf("a single segment of 116 MiB: %v, want an error saying the window is over 64 MiB", err)
+	}
 }
 
 // TestFile_Window: Window is what the first zstd frame or xz block

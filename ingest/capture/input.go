@@ -142,8 +142,12 @@ func (in *input) cause(step string, err error) error {
 		return fmt.Errorf("%s: %w", step, ErrTruncated)
 	case in.src.err != nil && errors.Is(err, in.src.err):
 		return fmt.Errorf("%s: %w", step, err)
-	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
 		// Said as xz's dictionary is: the library's words name no size.
+		// A frame in a single segment has its size for a window, and
+		// over the bound the library says "decompressed size exceeds
+		// configured limit" (a hostile run's zstd --long=27 file of 116
+		// MB), which read as a broken file.
 		return fmt.Errorf("%s: decompress %s: %w: window over the %d MiB allowed", step, in.comp, ErrCorrupt, zstdMaxWindow>>20)
 	case in.comp != CompressionNone:
 		return fmt.Errorf("%s: decompress %s: %w: %w", step, in.comp, ErrCorrupt, err)
