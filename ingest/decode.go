@@ -30,6 +30,11 @@ type Config struct {
 	// Done, when closed, stops decoding within a few hundred packets with
 	// ErrCancelled, so that a signal ends a run promptly.
 	Done <-chan struct{}
+
+	// Windows, when not nil, is shared by the decoders of a load: a file
+	// whose decompressor holds a large window waits there for others'
+	// (capture.WindowGate).
+	Windows *capture.WindowGate
 }
 
 // ErrCancelled reports a file whose decoding was stopped by Config.Done.
@@ -188,11 +193,10 @@ func (d *Decoder) decode(r io.Reader, regular bool, st *FileStats, prog *Progres
 	if d.cancelled() {
 		return ErrCancelled
 	}
-	open := capture.OpenFile
-	if regular {
-		open = capture.OpenRegular
+	cf, err := capture.OpenGated(r, regular, d.cfg.Windows, d.cfg.Done)
+	if errors.Is(err, capture.ErrGateCancelled) {
+		return ErrCancelled
 	}
-	cf, err := open(r)
 	if err != nil {
 		return err
 	}

@@ -59,15 +59,16 @@
 // responses of random bytes) into a server peaked at 252-308 MiB with
 // inserts of 28 MiB beside the full state, and 184-218 MiB since.
 //
-// TODO(memory): two files with 64 MiB windows (xz -9, zstd --long=26)
-// into a server and Parquet peaked at 271-280 MiB, 320 MiB for AllAtOnce
-// so compressed, and AllAtOnce into two servers and Parquet at 258-274
-// MiB (a hostile run), though inserts ended at 4 MiB. A token shared by
-// the workers, taken by a file whose window is over 16 MiB before its
-// decompressor starts, would read such files one at a time (their cuts
-// depend on the file alone, so their rows would not change); the batch
-// each server's encoder holds beside the worker's would count in
-// workerBytes.
+// Two files with 64 MiB windows (xz -9, zstd --long=26) into a server
+// and Parquet peaked at 269-280 MiB, 307-320 MiB for AllAtOnce so
+// compressed (a hostile run), though inserts ended at 4 MiB: the workers
+// share a capture.WindowGate of 64 MiB (windowBudget), so that such files
+// are read one at a time, at 200-202 MiB. Their rows do not depend on
+// when they are read.
+//
+// TODO(memory): AllAtOnce into two servers and Parquet at once peaked at
+// 258-274 MiB (a hostile run): each server's encoder holds a batch beside
+// the worker's own; counting those in workerBytes would bound them.
 //
 // # Limitations
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/ingest/capture"
 	"github.com/pcapload/pcapload/parquet"
 )
 
@@ -299,6 +300,9 @@ func Run(ctx context.Context, inputs []ingest.Input, sinks []Sink, opt Options) 
 		opt.BatchBytes = DefaultBatchBytes
 	}
 	opt.Decode.Done = ctx.Done()
+	if opt.Decode.Windows == nil {
+		opt.Decode.Windows = capture.NewWindowGate(windowBudget)
+	}
 	var jobs [][]int
 	if opt.GroupFiles <= 0 {
 		opt.GroupFiles = DefaultGroupFiles

@@ -54,6 +54,14 @@ const (
 	minBatchBytes = 8 << 20
 )
 
+// windowBudget is how much of decompressors' windows over
+// capture.FreeWindow a load's workers hold at once (capture.WindowGate):
+// one file of xz -9 or zstd --long=26 at a time, beside files of default
+// levels. Two such files read side by side held 128 MiB of windows, and
+// into a server and Parquet peaked at 271-280 MiB, 320 MiB for
+// hostile.AllAtOnce so compressed (a hostile run).
+const windowBudget = 64 << 20
+
 // batchLimit is the size at which the worker's batches end, for the
 // decoder's state now and the file's window.
 func (w *worker) batchLimit() int {

@@ -39,7 +39,7 @@ func TestLoad_peakMemory(t *testing.T) {
 		t.Skip("builds and runs the binary on 500,000 messages")
 	}
 	bin := chtest.Binary(t)
-	large, many, zones, bounds := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	large, many, zones, bounds, long := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	// Written side by side: under the race detector, writing them one
 	// after the other was half the test's time.
 	var wg sync.WaitGroup
@@ -65,6 +65,21 @@ func TestLoad_peakMemory(t *testing.T) {
 		b := hostile.AllAtOnce
 		b.Seed = uint64(i + 1)
 		write(filepath.Join(bounds, fmt.Sprintf("bounds%d.pcap", i)), hostileFile(b))
+		b.Seed += 10
+		write(filepath.Join(long, fmt.Sprintf("long%d.pcap.zst", i)), func(path string) error {
+			if err := hostile.Write(path, b); err != nil {
+				return err
+			}
+			plain, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			z, err := hostile.LongWindow(plain)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(path, z, 0o644)
+		})
 	}
 	write(many, func(dir string) error {
 		for i := range 200 {
@@ -100,19 +115,25 @@ func TestLoad_peakMemory(t *testing.T) {
 	// batches of 8 MiB beside a server (besideInsertHeld,
 	// serverBatchBytes). The decoders' full state beside inserts of 28 MiB
 	// each peaked at 287-288 MiB natively, 200-203 MiB with inserts ending
-	// sooner as the state grows (load.HoldingFileSink).
+	// sooner as the state grows (load.HoldingFileSink). Last, the same
+	// shape again with 64 MiB zstd windows, into both: read side by side,
+	// the two windows took such files (xz -9) to 307 MiB, 202 MiB read one
+	// at a time (capture.WindowGate).
 	srv := chtest.Start(t)
 	dests := destinations(srv)
-	for _, tt := range []struct{ name, input string }{
-		{"zone transfers into Parquet and a server", zones},
-		{"all bounds at once into a server", bounds},
+	for _, tt := range []struct {
+		name, input string
+		parquet     bool
+	}{
+		{"zone transfers into Parquet and a server", zones, true},
+		{"all bounds at once into a server", bounds, false},
+		{"all bounds at once, 64 MiB windows, into Parquet and a server", long, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			args := []string{"load", "--progress", "never", "--workers", "2"}
-			if tt.input == zones {
-				args = append(args, "--to", dests["native"]+"_zones", "--to", "parquet:"+filepath.Join(t.TempDir(), "parquet"))
-			} else {
-				args = append(args, "--to", dests["native"]+"_bounds")
+			args := []string{"load", "--progress", "never", "--workers", "2",
+				"--to", dests["native"] + "_" + filepath.Base(tt.input)}
+			if tt.parquet {
+				args = append(args, "--to", "parquet:"+filepath.Join(t.TempDir(), "parquet"))
 			}
 			peak := peakRSS(t, append(append([]string{bin}, args...), tt.input)...)
 			t.Logf("peak resident memory %d MiB", peak>>20)

@@ -300,25 +300,30 @@ func TestOpen_ZstdWindow(t *testing.T) {
 	}
 }
 
+// zstdDeclaring returns plain compressed with zstd in a frame that
+// declares the window descriptor (exponent << 3 | eighths) and no content
+// size, so that the window is all there is to go by.
+func zstdDeclaring(t *testing.T, plain []byte, descriptor byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := zstd.NewWriter(&b, zstd.WithSingleSegment(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeClose(t, w, plain)
+	z := b.Bytes()
+	if z[4] != 0x84 {
+		t.Fatalf("frame header descriptor %#x: want a window and a 4-byte content size", z[4])
+	}
+	z[4], z[5] = 0x04, descriptor
+	return append(z[:6:6], z[10:]...)
+}
+
 // TestFile_Window: Window is what the first zstd frame or xz block
 // declares, read at Open; 0 for the other compressions.
 func TestFile_Window(t *testing.T) {
 	plain := manyPackets(400)
-	zstdWindow := func(descriptor byte) []byte {
-		var b bytes.Buffer
-		w, err := zstd.NewWriter(&b, zstd.WithSingleSegment(false))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeClose(t, w, plain)
-		z := b.Bytes()
-		if z[4] != 0x84 {
-			t.Fatalf("frame header descriptor %#x: want a window and a 4-byte content size", z[4])
-		}
-		// Without the content size, the window is all there is to go by.
-		z[4], z[5] = 0x04, descriptor
-		return append(z[:6:6], z[10:]...)
-	}
+	zstdWindow := func(descriptor byte) []byte { return zstdDeclaring(t, plain, descriptor) }
 	single, err := zstd.NewWriter(nil, zstd.WithSingleSegment(true))
 	if err != nil {
 		t.Fatal(err)

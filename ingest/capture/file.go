@@ -44,13 +44,14 @@ const (
 // A File is not safe for concurrent use. Packet.Data points into the File's
 // read buffer and is valid until the next call to Next.
 type File struct {
-	in     *input
-	format Format
-	comp   Compression
-	closer io.Closer
-	pcap   *pcapReader
-	ng     *pcapngReader
-	window int // see Window
+	in      *input
+	format  Format
+	comp    Compression
+	closer  io.Closer
+	pcap    *pcapReader
+	ng      *pcapngReader
+	window  int    // see Window
+	release func() // gives the window back to its WindowGate; nil when not taken
 }
 
 var _ Reader = (*File)(nil)
@@ -73,15 +74,22 @@ func Open(r io.Reader) (Reader, error) {
 
 // OpenFile is Open returning the concrete type, for callers that want the
 // format, compression and interface statistics.
-func OpenFile(r io.Reader) (*File, error) { return openFile(r, false) }
+func OpenFile(r io.Reader) (*File, error) { return openFile(r, false, nil, nil) }
 
 // OpenRegular is OpenFile for a reader of a regular file, or of anything
 // else whose reads never block for long: a file compressed with gzip, xz,
 // bzip2 or lz4 is then decompressed a chunk ahead on a goroutine of its
 // own (see aheadReader), which Close waits for.
-func OpenRegular(r io.Reader) (*File, error) { return openFile(r, true) }
+func OpenRegular(r io.Reader) (*File, error) { return openFile(r, true, nil, nil) }
 
-func openFile(r io.Reader, ahead bool) (*File, error) {
+// OpenGated is OpenRegular when regular, else OpenFile, a window over
+// FreeWindow first waiting at gate, until done closes (ErrGateCancelled).
+// Close gives the window back.
+func OpenGated(r io.Reader, regular bool, gate *WindowGate, done <-chan struct{}) (*File, error) {
+	return openFile(r, regular, gate, done)
+}
+
+func openFile(r io.Reader, ahead bool, gate *WindowGate, done <-chan struct{}) (*File, error) {
 	src := &sourceReader{r: r}
 	br := bufio.NewReaderSize(src, 64<<10)
 	magic, err := br.Peek(6)
@@ -95,8 +103,15 @@ func openFile(r io.Reader, ahead bool) (*File, error) {
 		head, _ := br.Peek(windowPeek) // fewer bytes in a short stream; an error is the decompressor's to report
 		window = declaredWindow(comp, head)
 	}
+	release, err := gate.take(window, done)
+	if err != nil {
+		return nil, err
+	}
 	dec, closer, err := newDecompressor(comp, br)
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		in := newInput(br, src, comp)
 		defer in.release()
 		return nil, &FormatError{Err: in.cause("open "+comp.String()+" stream", err)}
@@ -106,7 +121,7 @@ func openFile(r io.Reader, ahead bool) (*File, error) {
 		a := newAheadReader(dec)
 		dec, closer = a, closers{a, closer}
 	}
-	f := &File{in: newInput(dec, src, comp), comp: comp, closer: closer, window: window}
+	f := &File{in: newInput(dec, src, comp), comp: comp, closer: closer, window: window, release: release}
 	if err := f.readHeader(); err != nil {
 		f.Close()
 		return nil, err
@@ -181,14 +196,25 @@ func (f *File) Close() error {
 		f.in.release()
 	}
 	if f.closer == nil {
+		f.giveBack()
 		return nil
 	}
 	err := f.closer.Close()
 	f.closer = nil
+	f.giveBack()
 	if err != nil {
 		return fmt.Errorf("close %s stream: %w", f.comp, err)
 	}
 	return nil
+}
+
+// giveBack returns the file's window to its gate, once, after its
+// decompressor stopped.
+func (f *File) giveBack() {
+	if f.release != nil {
+		f.release()
+		f.release = nil
+	}
 }
 
 // isEOF reports whether err ends a stream cleanly: the stream ended with no
