@@ -60,14 +60,14 @@
 // inserts of 28 MiB beside the full state, and 184-218 MiB since.
 //
 // Two files with 64 MiB windows (xz -9, zstd --long=26) into a server
-// and Parquet peaked at 269-280 MiB, 307-320 MiB for AllAtOnce so
+// and Parquet peaked at 265-273 MiB, 307-312 MiB for AllAtOnce so
 // compressed (a hostile run), though inserts ended at 4 MiB: the workers
 // share a capture.WindowGate of 64 MiB (windowBudget), so that such files
 // are read one at a time, at 200-202 MiB. Their rows do not depend on
 // when they are read.
 //
 // TODO(memory): AllAtOnce into two servers and Parquet at once peaked at
-// 258-274 MiB (a hostile run): each server's encoder holds a batch beside
+// 252-268 MiB (a hostile run): each server's encoder holds a batch beside
 // the worker's own; counting those in workerBytes would bound them.
 //
 // # Limitations

@@ -58,7 +58,7 @@ const (
 // capture.FreeWindow a load's workers hold at once (capture.WindowGate):
 // one file of xz -9 or zstd --long=26 at a time, beside files of default
 // levels. Two such files read side by side held 128 MiB of windows, and
-// into a server and Parquet peaked at 271-280 MiB, 320 MiB for
+// into a server and Parquet peaked at 265-273 MiB, 312 MiB for
 // hostile.AllAtOnce so compressed (a hostile run).
 const windowBudget = 64 << 20
 

@@ -14,7 +14,7 @@ import (
 // going ahead. Files of zstd's and xz's default levels hold 8 MiB at
 // most and never wait. Two files written with xz -9 or zstd --long=26
 // hold 64 MiB each: read side by side into a server and Parquet, they
-// took a loader to 271-320 MiB (a hostile run), past the 256 MiB it is
+// took a loader to 265-312 MiB (a hostile run), past the 256 MiB it is
 // to stay under. What a file's rows are does not depend on when it is
 // read, so waiting changes no row, only how many such files are read at
 // once.
