@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/ulikunitz/xz"
@@ -460,10 +461,10 @@ func TestReport_empty(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
 	db := filepath.Join(t.TempDir(), "db")
-	if code, _, stderr := runBinary(t, bin, "schema", "apply", "--db", db); code != exitOK {
+	if code, _, stderr := clitest.RunBinary(t, bin, "schema", "apply", "--db", db); code != exitOK {
 		t.Fatalf("schema apply: exit %d: %s", code, stderr)
 	}
-	code, stdout, stderr := runBinary(t, bin, "report", "--db", db)
+	code, stdout, stderr := clitest.RunBinary(t, bin, "report", "--db", db)
 	if code != exitOK || strings.Count(stdout, "(none)") != strings.Count(stdout, "\n\n") || !strings.Contains(stdout, "Top names\n(none)") {
 		t.Errorf("report: exit %d, output %q, stderr %q; want every section to say (none)", code, stdout, stderr)
 	}
@@ -528,7 +529,7 @@ func TestLoad_emptyAndMissing(t *testing.T) {
 // lists the latest 20, so that an archive's thousands do not bury the rest.
 func TestReport_latestFiles(t *testing.T) {
 	testenv.RequireCHDB(t)
-	caps := writeArchive(t, 25, 10)
+	caps := clitest.WriteArchive(t, 25, 10)
 	db := filepath.Join(t.TempDir(), "db")
 	if code, _, stderr := runCmd(t, nil, "load", "--progress", "never", "--db", db, caps); code != exitOK {
 		t.Fatalf("load: exit %d, stderr %q", code, stderr)
@@ -588,7 +589,7 @@ func TestLoad_timeCountsOpening(t *testing.T) {
 	bin := chtest.Binary(t)
 	db := filepath.Join(t.TempDir(), "db")
 	began := time.Now()
-	code, stdout, stderr := runBinary(t, bin, "load", "--json", "--progress", "never", "--db", db,
+	code, stdout, stderr := clitest.RunBinary(t, bin, "load", "--json", "--progress", "never", "--db", db,
 		"../../testdata/resolver.pcap")
 	wall := time.Since(began).Seconds()
 	if code != exitOK {

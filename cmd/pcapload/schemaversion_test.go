@@ -8,6 +8,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/internal/chdb"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/schema"
 )
@@ -189,23 +190,23 @@ func TestSchema_rebuildViews(t *testing.T) {
 
 	srv := chtest.Start(t)
 	dest := "http://" + srv.HTTP + "/rv"
-	if code, _, stderr := runBinary(t, srv.Bin, "load", "--to", dest, "../../testdata/resolver.pcap"); code != 0 {
+	if code, _, stderr := clitest.RunBinary(t, srv.Bin, "load", "--to", dest, "../../testdata/resolver.pcap"); code != 0 {
 		t.Fatalf("load into the server: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runBinary(t, srv.Bin, "sql", "--to", dest, "TRUNCATE TABLE rv.message_counts"); code != 0 {
+	if code, _, stderr := clitest.RunBinary(t, srv.Bin, "sql", "--to", dest, "TRUNCATE TABLE rv.message_counts"); code != 0 {
 		t.Fatalf("truncate: exit %d: %s", code, stderr)
 	}
-	if code, out, stderr := runBinary(t, srv.Bin, "schema", "rebuild-views", "--to", dest); code != 0 {
+	if code, out, stderr := clitest.RunBinary(t, srv.Bin, "schema", "rebuild-views", "--to", dest); code != 0 {
 		t.Fatalf("rebuild-views --to: exit %d: %s%s", code, out, stderr)
 	}
-	_, out, _ = runBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT sum(messages) FROM rv.message_counts")
+	_, out, _ = clitest.RunBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT sum(messages) FROM rv.message_counts")
 	if !strings.HasSuffix(out, "\n1000\n") {
 		t.Errorf("server's message_counts after the rebuild: %q, want 1000 messages", out)
 	}
 
 	// A report on a server database without the tables says so in a
 	// line, where the server's exception quoted the whole query.
-	code, _, stderr = runBinary(t, srv.Bin, "report", "--to", "http://"+srv.HTTP+"/default")
+	code, _, stderr = clitest.RunBinary(t, srv.Bin, "report", "--to", "http://"+srv.HTTP+"/default")
 	if code == 0 || !strings.Contains(stderr, "has no pcapload tables") || len(stderr) > 300 {
 		t.Errorf("report on a database without the tables: exit %d, %q", code, stderr)
 	}

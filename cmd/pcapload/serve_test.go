@@ -17,6 +17,7 @@ import (
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
 	"github.com/pcapload/pcapload/ingest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/syncbuf"
 	"github.com/pcapload/pcapload/schema"
 )
@@ -87,27 +88,6 @@ func serverRows(t *testing.T, srv *chtest.Server) []messageRow {
 	return got
 }
 
-// runBinary runs the built pcapload and returns its exit code and output.
-func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut strings.Builder
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("run %s: %v", bin, err)
-	}
-	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
-}
-
-// destinations are the two server URLs a load takes, for a server.
-func destinations(srv *chtest.Server) map[string]string {
-	return map[string]string{
-		"native": "clickhouse://" + srv.TCP + "/default",
-		"http":   "http://" + srv.HTTP + "/default",
-	}
-}
-
 // TestServe_load loads a capture through each protocol into a served
 // database and reads every row back.
 func TestServe_load(t *testing.T) {
@@ -115,7 +95,7 @@ func TestServe_load(t *testing.T) {
 	for _, proto := range []string{"native", "http"} {
 		t.Run(proto, func(t *testing.T) {
 			srv := chtest.Start(t)
-			code, out, errOut := runBinary(t, srv.Bin, "load", "--json", "--to", destinations(srv)[proto], resolverPcap)
+			code, out, errOut := clitest.RunBinary(t, srv.Bin, "load", "--json", "--to", clitest.Destinations(srv)[proto], resolverPcap)
 			if code != exitOK {
 				t.Fatalf("load exit %d, want 0\n%s%s", code, out, errOut)
 			}
@@ -139,31 +119,31 @@ func TestServe_load(t *testing.T) {
 // named twice, is a usage error.
 func TestServe_queries(t *testing.T) {
 	srv := chtest.Start(t)
-	dest := destinations(srv)["http"]
-	if code, out, errOut := runBinary(t, srv.Bin, "load", "--to", dest, resolverPcap); code != exitOK {
+	dest := clitest.Destinations(srv)["http"]
+	if code, out, errOut := clitest.RunBinary(t, srv.Bin, "load", "--to", dest, resolverPcap); code != exitOK {
 		t.Fatalf("load exit %d\n%s%s", code, out, errOut)
 	}
-	want := serverQuery(t, srv, "SELECT count(), toUInt64(0) FROM dns_messages")
+	want := clitest.ServerQuery(t, srv, "SELECT count(), toUInt64(0) FROM dns_messages")
 	want = strings.TrimSuffix(want, ",0\n") + "\n"
-	code, out, errOut := runBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT count() AS n FROM dns_messages")
+	code, out, errOut := clitest.RunBinary(t, srv.Bin, "sql", "--to", dest, "--format", "tsv", "SELECT count() AS n FROM dns_messages")
 	if code != exitOK || out != "n\n"+want || want == "0\n" {
 		t.Errorf("sql --to: exit %d, %q, want n and %q\n%s", code, out, want, errOut)
 	}
-	code, out, errOut = runBinary(t, srv.Bin, "report", "--to", dest)
+	code, out, errOut = clitest.RunBinary(t, srv.Bin, "report", "--to", dest)
 	if code != exitOK || !regexp.MustCompile(`(?m)^Top names$`).MatchString(out) ||
 		!regexp.MustCompile(`loaded\s*│\s*1\s*│`).MatchString(out) {
 		t.Errorf("report --to: exit %d, want the sections and 1 file loaded\n%s%s", code, out, errOut)
 	}
-	if code, _, errOut := runBinary(t, srv.Bin, "sql", "--to", dest, "SELECT nothing FROM dns_messages"); code != exitFailure ||
+	if code, _, errOut := clitest.RunBinary(t, srv.Bin, "sql", "--to", dest, "SELECT nothing FROM dns_messages"); code != exitFailure ||
 		!strings.Contains(errOut, "nothing") {
 		t.Errorf("sql --to with a bad query: exit %d, want 1 and the server's error\n%s", code, errOut)
 	}
 	for _, args := range [][]string{
-		{"sql", "--to", destinations(srv)["native"], "SELECT 1"},
+		{"sql", "--to", clitest.Destinations(srv)["native"], "SELECT 1"},
 		{"report", "--to", dest, "--db", t.TempDir()},
 		{"sql", "--to", dest + "?cluster=pcap", "SELECT count() FROM dns_messages"},
 	} {
-		if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitUsage {
+		if code, _, errOut := clitest.RunBinary(t, srv.Bin, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, errOut)
 		}
 	}
@@ -218,10 +198,10 @@ func TestServe_stopped(t *testing.T) {
 	if !strings.Contains(srv.Stderr(), "pcapload: stopped serving") {
 		t.Errorf("serve stderr = %q, want the stop said", srv.Stderr())
 	}
-	for proto, dest := range destinations(srv) {
+	for proto, dest := range clitest.Destinations(srv) {
 		t.Run(proto, func(t *testing.T) {
 			t.Parallel() // each waits out its retries
-			code, out, errOut := runBinary(t, srv.Bin, "load", "--to", dest, resolverPcap)
+			code, out, errOut := clitest.RunBinary(t, srv.Bin, "load", "--to", dest, resolverPcap)
 			if code != exitFailure {
 				t.Fatalf("load exit %d, want 1\n%s%s", code, out, errOut)
 			}
@@ -304,7 +284,7 @@ func TestServe_notCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	for run := 1; run <= 2; run++ {
-		code, out, errOut := runBinary(t, srv.Bin, "load", "--group-files", "1", "--to", destinations(srv)["http"], dir)
+		code, out, errOut := clitest.RunBinary(t, srv.Bin, "load", "--group-files", "1", "--to", clitest.Destinations(srv)["http"], dir)
 		if code != exitOK {
 			t.Fatalf("run %d: load exit %d, want 0\n%s%s", run, code, out, errOut)
 		}
@@ -395,8 +375,8 @@ func TestSQL_silentServer(t *testing.T) {
 // that decide them.
 func TestServe_batchesForServers(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := writeCaptures(t, 1000)
-	dests := destinations(srv)
+	caps := clitest.WriteCaptures(t, 1000)
+	dests := clitest.Destinations(srv)
 	const (
 		alone    = "batches of 16384 rows or 8388608 bytes"
 		lz4      = ") in LZ4 (github.com/pierrec/lz4/v4 v4."
@@ -419,7 +399,7 @@ func TestServe_batchesForServers(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append(append([]string{"load", "--progress", "never", "--group-files", "1"}, tt.args...), caps)
-			if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+			if code, out, errOut := clitest.RunBinary(t, srv.Bin, args...); code != exitOK {
 				t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
 			}
 			db := tt.args[1][strings.LastIndex(tt.args[1], "/")+1:]

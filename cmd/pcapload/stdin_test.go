@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func TestLoad_stdinPipe(t *testing.T) {
 	// Twenty files, and a collection after every allocation: the file of
 	// descriptor 0, once left for the collector, was closed by its
 	// finalizer a few files in, and the engine opened a file on 0.
-	archive := writeArchive(t, 20, 100)
+	archive := clitest.WriteArchive(t, 20, 100)
 	for _, tc := range []struct {
 		name, stdin string
 		args        []string
@@ -83,7 +84,7 @@ func TestLoad_stdinTwice(t *testing.T) {
 		}
 		written += loadJSON(t, out.String()).Rows["db:"+db]
 	}
-	if got := query(t, bin, db, "SELECT count() FROM dns_messages"); got != fmt.Sprintf("%d\n", written) || written == 0 {
+	if got := clitest.Query(t, bin, db, "SELECT count() FROM dns_messages"); got != fmt.Sprintf("%d\n", written) || written == 0 {
 		t.Errorf("database holds %q rows, the two loads wrote %d", got, written)
 	}
 }

@@ -1,84 +1,34 @@
-package main
+package server
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/hostile"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/load"
 )
 
-// serverQuery runs a query of two UInt64 columns on srv and returns them
-// as sql --format csv prints them.
-func serverQuery(t *testing.T, srv *chtest.Server, q string) string {
-	t.Helper()
-	var a, b uint64
-	if err := srv.Conn(t).QueryRow(context.Background(), q).Scan(&a, &b); err != nil {
-		t.Fatalf("query %q: %v", q, err)
-	}
-	return fmt.Sprintf("%d,%d\n", a, b)
-}
-
 // stoppedLoad starts a load into dest that stops itself after its second
 // insert, runs between on the server meanwhile, continues the load and
 // returns its exit code and stderr. flags go before the captures.
 func stoppedLoad(t *testing.T, bin, dest, caps string, between func(), flags ...string) (int, string) {
 	t.Helper()
-	args := append([]string{"load", "--to", dest}, crashLoadArgs...)
+	args := append([]string{"load", "--to", dest}, clitest.CrashLoadArgs...)
 	cmd := exec.Command(bin, append(append(args, flags...), caps)...)
-	cmd.Env = append(os.Environ(), stopEnv+"=insert:2")
-	return runStopped(t, cmd, between)
-}
-
-// runStopped runs cmd, a load that stops itself (stopEnv), runs between
-// meanwhile, continues it and returns its exit code and stderr.
-func runStopped(t *testing.T, cmd *exec.Cmd, between func()) (int, string) {
-	t.Helper()
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errOut strings.Builder
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "stopping the loader") {
-			break
-		}
-	}
-	if !strings.Contains(errOut.String(), "stopping the loader") {
-		_ = cmd.Wait()
-		t.Fatalf("the load never reached the step it stops at:\n%s", errOut.String())
-	}
-	// The loader says so before it stops: a SIGCONT sent between the two
-	// was lost, and the loader stopped for good.
-	waitStopped(t, cmd.Process.Pid)
-	between()
-	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatalf("continue the loader: %v\n%s", err, errOut.String())
-	}
-	rest, _ := io.ReadAll(pipe)
-	errOut.Write(rest)
-	_ = cmd.Wait()
-	return cmd.ProcessState.ExitCode(), errOut.String()
+	cmd.Env = append(os.Environ(), clitest.StopEnv+"=insert:2")
+	return clitest.RunStopped(t, cmd, between)
 }
 
 // TestServe_exactlyOnce loads into a server that crashes under the load:
@@ -88,38 +38,38 @@ func runStopped(t *testing.T, cmd *exec.Cmd, between func()) (int, string) {
 // load's, by count and content.
 func TestServe_exactlyOnce(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := writeCaptures(t, 12_000)
-	want := cleanContent(t, srv.Bin, caps)
+	caps := clitest.WriteCaptures(t, 12_000)
+	want := clitest.CleanContent(t, srv.Bin, caps)
 
 	for _, proto := range []string{"native", "http"} {
 		t.Run(proto, func(t *testing.T) {
 			srv := chtest.Start(t)
-			dest := destinations(srv)[proto]
+			dest := clitest.Destinations(srv)[proto]
 			check := func(step string) {
 				t.Helper()
-				if got := serverQuery(t, srv, contentSQL()); got != want {
+				if got := clitest.ServerQuery(t, srv, clitest.ContentSQL()); got != want {
 					t.Errorf("%s: rows (count, checksum) = %q, want %q", step, got, want)
 				}
-				if got := serverQuery(t, srv, loadedSQL); got != "2,2\n" {
+				if got := clitest.ServerQuery(t, srv, clitest.LoadedSQL); got != "2,2\n" {
 					t.Errorf("%s: files loaded once, files recorded = %q, want 2,2", step, got)
 				}
 			}
 
 			code, errOut := stoppedLoad(t, srv.Bin, dest, caps, srv.Kill)
 			// One file's line, or one for the files that failed alike.
-			if named := regexp.MustCompile(`\.pcap\)?: ` + regexp.QuoteMeta(dest)); code != exitFailure || !named.MatchString(errOut) {
+			if named := regexp.MustCompile(`\.pcap\)?: ` + regexp.QuoteMeta(dest)); code != clitest.ExitFailure || !named.MatchString(errOut) {
 				t.Fatalf("load into a killed server: exit %d, want 1 naming the file\n%s", code, errOut)
 			}
 			srv = srv.Restart(t)
-			args := append([]string{"load", "--json", "--to", dest}, crashLoadArgs...)
-			if code, out, errOut := runBinary(t, srv.Bin, append(args, caps)...); code != exitOK {
+			args := append([]string{"load", "--json", "--to", dest}, clitest.CrashLoadArgs...)
+			if code, out, errOut := clitest.RunBinary(t, srv.Bin, append(args, caps)...); code != clitest.ExitOK {
 				t.Fatalf("rerun: exit %d\n%s%s", code, out, errOut)
 			}
 			check("rerun after the crash")
 
 			// Forced, so that the load inserts into the loaded database.
 			code, errOut = stoppedLoad(t, srv.Bin, dest, caps, func() { srv = srv.Restart(t) }, "--force")
-			if code != exitOK {
+			if code != clitest.ExitOK {
 				t.Fatalf("load through a restart: exit %d, want 0 after retries\n%s", code, errOut)
 			}
 			check("load retried through a restart")
@@ -129,11 +79,11 @@ func TestServe_exactlyOnce(t *testing.T) {
 				if force {
 					args = append(args, "--force")
 				}
-				code, out, errOut := runBinary(t, srv.Bin, append(args, caps)...)
-				if code != exitOK {
+				code, out, errOut := clitest.RunBinary(t, srv.Bin, append(args, caps)...)
+				if code != clitest.ExitOK {
 					t.Fatalf("load again (force %v): exit %d\n%s", force, code, errOut)
 				}
-				if rows := loadJSON(t, out).Rows[dest]; rows != map[bool]uint64{false: 0, true: 24_000}[force] {
+				if rows := clitest.LoadJSON(t, out).Rows[dest]; rows != map[bool]uint64{false: 0, true: 24_000}[force] {
 					t.Errorf("load again (force %v) wrote %d rows", force, rows)
 				}
 				check(fmt.Sprintf("load again (force %v)", force))
@@ -150,11 +100,11 @@ func TestServe_exactlyOnce(t *testing.T) {
 func TestServe_concurrentLoads(t *testing.T) {
 	srv := chtest.Start(t)
 	const files = 24
-	caps := writeArchive(t, files, 500)
-	want := cleanContent(t, srv.Bin, caps)
+	caps := clitest.WriteArchive(t, files, 500)
+	want := clitest.CleanContent(t, srv.Bin, caps)
 
-	dest := destinations(srv)["http"]
-	args := append([]string{"load", "--to", dest, "--group-files", "4"}, crashLoadArgs...)
+	dest := clitest.Destinations(srv)["http"]
+	args := append([]string{"load", "--to", dest, "--group-files", "4"}, clitest.CrashLoadArgs...)
 	type outcome struct {
 		code   int
 		stderr string
@@ -172,7 +122,7 @@ func TestServe_concurrentLoads(t *testing.T) {
 	waited := 0
 	for range 2 {
 		o := <-done
-		if o.code != exitOK {
+		if o.code != clitest.ExitOK {
 			t.Fatalf("load: exit %d\n%s", o.code, o.stderr)
 		}
 		if strings.Contains(o.stderr, "waiting for it to end") {
@@ -182,10 +132,10 @@ func TestServe_concurrentLoads(t *testing.T) {
 	if waited != 1 {
 		t.Errorf("%d loads waited for the other, want 1", waited)
 	}
-	if got := serverQuery(t, srv, contentSQL()); got != want {
+	if got := clitest.ServerQuery(t, srv, clitest.ContentSQL()); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
 	}
-	if got, wantFiles := serverQuery(t, srv, loadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != wantFiles {
+	if got, wantFiles := clitest.ServerQuery(t, srv, clitest.LoadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != wantFiles {
 		t.Errorf("files loaded once, files recorded = %q, want %q", got, wantFiles)
 	}
 }
@@ -198,7 +148,7 @@ func TestServe_concurrentLoads(t *testing.T) {
 func TestServe_reloadGroup(t *testing.T) {
 	const files = 120
 	srv := chtest.Start(t)
-	caps := writeArchive(t, files, 20)
+	caps := clitest.WriteArchive(t, files, 20)
 	for proto, dest := range map[string]string{
 		"native": "clickhouse://" + srv.TCP + "/reload_native",
 		"http":   "http://" + srv.HTTP + "/reload_http",
@@ -207,11 +157,11 @@ func TestServe_reloadGroup(t *testing.T) {
 			args := []string{"load", "--json", "--progress", "never", "--to", dest, caps}
 			var rows [2]uint64
 			for run := range rows {
-				code, out, errOut := runBinary(t, srv.Bin, args...)
-				if code != exitOK {
+				code, out, errOut := clitest.RunBinary(t, srv.Bin, args...)
+				if code != clitest.ExitOK {
 					t.Fatalf("load %d: exit %d\n%s", run+1, code, errOut)
 				}
-				sum := loadJSON(t, out)
+				sum := clitest.LoadJSON(t, out)
 				rows[run] = sum.Rows[dest]
 				if run == 1 && sum.FilesSkipped != files {
 					t.Errorf("second load: %d files left out, want %d", sum.FilesSkipped, files)
@@ -230,10 +180,10 @@ func TestServe_reloadGroup(t *testing.T) {
 // restart failed whole groups (a hostile run).
 func TestServe_restartRiddenOut(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := writeCaptures(t, 12_000)
-	want := cleanContent(t, srv.Bin, caps)
+	caps := clitest.WriteCaptures(t, 12_000)
+	want := clitest.CleanContent(t, srv.Bin, caps)
 
-	dest := destinations(srv)["http"]
+	dest := clitest.Destinations(srv)["http"]
 	back := make(chan *chtest.Server, 1)
 	code, errOut := stoppedLoad(t, srv.Bin, dest, caps, func() {
 		srv.Kill()
@@ -243,10 +193,10 @@ func TestServe_restartRiddenOut(t *testing.T) {
 		}()
 	})
 	srv = <-back
-	if code != exitOK {
+	if code != clitest.ExitOK {
 		t.Fatalf("load over a 2 s restart: exit %d, want 0\n%s", code, errOut)
 	}
-	if got := serverQuery(t, srv, contentSQL()); got != want {
+	if got := clitest.ServerQuery(t, srv, clitest.ContentSQL()); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
 	}
 }
@@ -258,19 +208,19 @@ func TestServe_restartRiddenOut(t *testing.T) {
 // equal a clean load's.
 func TestServe_killedGroupTakenOver(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := writeArchive(t, 6, 1000)
-	want := cleanContent(t, srv.Bin, caps)
+	caps := clitest.WriteArchive(t, 6, 1000)
+	want := clitest.CleanContent(t, srv.Bin, caps)
 
-	dest := destinations(srv)["http"]
+	dest := clitest.Destinations(srv)["http"]
 	args := []string{"load", "--progress", "never", "--insert-rows", "1500", "--batch-rows", "500", "--to", dest, caps}
 	cmd := exec.Command(srv.Bin, args...)
-	cmd.Env = append(os.Environ(), crashEnv+"=insert:1")
+	cmd.Env = append(os.Environ(), clitest.CrashEnv+"=insert:1")
 	if err := cmd.Run(); err == nil {
 		t.Fatal("the load was not killed")
 	}
 	start := time.Now()
-	code, out, errOut := runBinary(t, srv.Bin, args...)
-	if code != exitOK {
+	code, out, errOut := clitest.RunBinary(t, srv.Bin, args...)
+	if code != clitest.ExitOK {
 		t.Fatalf("rerun: exit %d\n%s%s", code, out, errOut)
 	}
 	if took := time.Since(start); took < load.DefaultTakeover/2 {
@@ -309,25 +259,25 @@ func TestServe_grownFileSupersedes(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := []string{"load", "--progress", "never", "--to", dest, path}
-			if code, _, errOut := runBinary(t, srv.Bin, args...); code != exitFailure || !strings.Contains(errOut, "truncated") {
-				t.Fatalf("cut load: exit %d, want %d and the cut named\n%s", code, exitFailure, errOut)
+			if code, _, errOut := clitest.RunBinary(t, srv.Bin, args...); code != clitest.ExitFailure || !strings.Contains(errOut, "truncated") {
+				t.Fatalf("cut load: exit %d, want %d and the cut named\n%s", code, clitest.ExitFailure, errOut)
 			}
 			if err := os.WriteFile(path, whole, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := runBinary(t, srv.Bin, append([]string{"load", "--json"}, args[1:]...)...)
-			if code != exitOK {
+			code, out, errOut := clitest.RunBinary(t, srv.Bin, append([]string{"load", "--json"}, args[1:]...)...)
+			if code != clitest.ExitOK {
 				t.Fatalf("whole load: exit %d\n%s", code, errOut)
 			}
-			if sup := loadJSON(t, out).PerFile[0].Superseded; len(sup) != 1 || !slices.Equal(sup[dest], []string{path}) ||
+			if sup := clitest.LoadJSON(t, out).PerFile[0].Superseded; len(sup) != 1 || !slices.Equal(sup[dest], []string{path}) ||
 				!strings.Contains(errOut, path+": supersedes in "+dest+" its start") {
 				t.Errorf("whole load says it superseded %v, and %q; want %s in %s", sup, errOut, path, dest)
 			}
-			got := serverQuery(t, srv, "SELECT count(), uniqExact(file_hash) FROM "+db+".dns_messages")
+			got := clitest.ServerQuery(t, srv, "SELECT count(), uniqExact(file_hash) FROM "+db+".dns_messages")
 			if want := fmt.Sprintf("%d,1\n", st.Messages); got != want {
 				t.Errorf("rows, files = %q, want %q", got, want)
 			}
-			got = serverQuery(t, srv, "SELECT countIf(status = 'superseded' AND startsWith(error, 'superseded by ')), "+
+			got = clitest.ServerQuery(t, srv, "SELECT countIf(status = 'superseded' AND startsWith(error, 'superseded by ')), "+
 				"countIf(status = 'loaded') FROM "+db+".capture_files")
 			if got != "1,1\n" {
 				t.Errorf("superseded and loaded records = %q, want 1,1", got)
@@ -343,34 +293,16 @@ func TestServe_grownFileSupersedes(t *testing.T) {
 func TestLoad_fewDescriptors(t *testing.T) {
 	testenv.RequireCHDB(t)
 	const files = 600
-	caps := writeArchive(t, files, 4)
+	caps := clitest.WriteArchive(t, files, 4)
 	db := filepath.Join(t.TempDir(), "db")
 	script := `ulimit -n 450 && exec "$0" load --json --progress never --workers 2 --db "$1" "$2"`
-	code, out, errOut := runBinary(t, "sh", "-c", script, chtest.Binary(t), db, caps)
-	if code != exitOK {
+	code, out, errOut := clitest.RunBinary(t, "sh", "-c", script, chtest.Binary(t), db, caps)
+	if code != clitest.ExitOK {
 		t.Fatalf("load under 450 open files: exit %d\n%.2000s", code, errOut)
 	}
-	if sum := loadJSON(t, out); sum.Files != files || sum.FilesFailed != 0 {
+	if sum := clitest.LoadJSON(t, out); sum.Files != files || sum.FilesFailed != 0 {
 		t.Errorf("loaded %d files, %d failed; want %d, none", sum.Files, sum.FilesFailed, files)
 	}
-}
-
-// waitStopped waits until the process pid is stopped (state T).
-func waitStopped(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// pid (comm) state ...: the state follows the last ')'.
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'T' {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("process %d did not stop", pid)
 }
 
 // TestServe_restartLostAPart: a server killed inside an insert's commit
@@ -384,8 +316,8 @@ func waitStopped(t *testing.T, pid int) {
 // equal a clean load's.
 func TestServe_restartLostAPart(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := writeCaptures(t, 12_000)
-	want := cleanContent(t, srv.Bin, caps)
+	caps := clitest.WriteCaptures(t, 12_000)
+	want := clitest.CleanContent(t, srv.Bin, caps)
 
 	for _, tt := range []struct {
 		name, groupFiles string
@@ -396,27 +328,27 @@ func TestServe_restartLostAPart(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := chtest.Start(t)
-			dest := destinations(srv)["http"]
+			dest := clitest.Destinations(srv)["http"]
 			flags := []string{"--group-files", tt.groupFiles}
-			args := append(append(append([]string{"load", "--to", dest}, crashLoadArgs...), flags...), caps)
+			args := append(append(append([]string{"load", "--to", dest}, clitest.CrashLoadArgs...), flags...), caps)
 			loseAPart := func() { srv = loseNewestPart(t, srv, "dns_messages") }
 			var code int
 			var errOut string
 			if tt.killed {
 				cmd := exec.Command(srv.Bin, args...)
-				cmd.Env = append(os.Environ(), crashEnv+"=insert:3")
+				cmd.Env = append(os.Environ(), clitest.CrashEnv+"=insert:3")
 				if err := cmd.Run(); err == nil {
 					t.Fatal("the load was not killed")
 				}
 				loseAPart()
-				code, _, errOut = runBinary(t, srv.Bin, args...)
+				code, _, errOut = clitest.RunBinary(t, srv.Bin, args...)
 			} else {
 				code, errOut = stoppedLoad(t, srv.Bin, dest, caps, loseAPart, flags...)
 			}
-			if code != exitFailure || !strings.Contains(errOut, "token without its rows") {
+			if code != clitest.ExitFailure || !strings.Contains(errOut, "token without its rows") {
 				t.Fatalf("load after the part was lost: exit %d, want 1 saying rows were lost\n%s", code, errOut)
 			}
-			if code, out, errOut := runBinary(t, srv.Bin, args...); code != exitOK {
+			if code, out, errOut := clitest.RunBinary(t, srv.Bin, args...); code != clitest.ExitOK {
 				t.Fatalf("next load: exit %d\n%s%s", code, out, errOut)
 			}
 			checkServed(t, srv, want, 2)
@@ -450,22 +382,22 @@ func loseNewestPart(t *testing.T, srv *chtest.Server, table string) *chtest.Serv
 // nothing (a hostile run).
 func TestServe_restartLostARecord(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := filepath.Join(writeCaptures(t, 6000), "a.pcap")
-	want := cleanContent(t, srv.Bin, caps)
-	dest := destinations(srv)["http"]
-	args := append(append([]string{"load", "--json", "--to", dest}, crashLoadArgs...), caps)
+	caps := filepath.Join(clitest.WriteCaptures(t, 6000), "a.pcap")
+	want := clitest.CleanContent(t, srv.Bin, caps)
+	dest := clitest.Destinations(srv)["http"]
+	args := append(append([]string{"load", "--json", "--to", dest}, clitest.CrashLoadArgs...), caps)
 
 	cmd := exec.Command(srv.Bin, args...)
-	cmd.Env = append(os.Environ(), stopEnv+"=recorded:0")
-	if code, errOut := runStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "capture_files") }); code != exitOK {
+	cmd.Env = append(os.Environ(), clitest.StopEnv+"=recorded:0")
+	if code, errOut := clitest.RunStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "capture_files") }); code != clitest.ExitOK {
 		t.Fatalf("first load: exit %d\n%s", code, errOut)
 	}
 	for run, wantRows := range []uint64{6000, 0} {
-		code, out, errOut := runBinary(t, srv.Bin, args...)
-		if code != exitOK {
+		code, out, errOut := clitest.RunBinary(t, srv.Bin, args...)
+		if code != clitest.ExitOK {
 			t.Fatalf("rerun %d: exit %d\n%s%s", run+1, code, out, errOut)
 		}
-		if rows := loadJSON(t, out).Rows[dest]; rows != wantRows {
+		if rows := clitest.LoadJSON(t, out).Rows[dest]; rows != wantRows {
 			t.Errorf("rerun %d wrote %d rows, want %d", run+1, rows, wantRows)
 		}
 	}
@@ -479,18 +411,18 @@ func TestServe_restartLostARecord(t *testing.T) {
 // ended as loaded, 1,500 rows short, before.
 func TestServe_restartDuringStandardInput(t *testing.T) {
 	srv := chtest.Start(t)
-	caps := filepath.Join(writeCaptures(t, 6000), "a.pcap")
+	caps := filepath.Join(clitest.WriteCaptures(t, 6000), "a.pcap")
 	in, err := os.Open(caps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	dest := destinations(srv)["http"]
-	cmd := exec.Command(srv.Bin, append(append([]string{"load", "--to", dest}, crashLoadArgs...), "-")...)
+	dest := clitest.Destinations(srv)["http"]
+	cmd := exec.Command(srv.Bin, append(append([]string{"load", "--to", dest}, clitest.CrashLoadArgs...), "-")...)
 	cmd.Stdin = in
-	cmd.Env = append(os.Environ(), stopEnv+"=insert:2")
-	code, errOut := runStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "dns_messages") })
-	if code != exitFailure || !strings.Contains(errOut, "the server restarted during the load") {
+	cmd.Env = append(os.Environ(), clitest.StopEnv+"=insert:2")
+	code, errOut := clitest.RunStopped(t, cmd, func() { srv = loseNewestPart(t, srv, "dns_messages") })
+	if code != clitest.ExitFailure || !strings.Contains(errOut, "the server restarted during the load") {
 		t.Fatalf("load of standard input over a restart: exit %d, want 1 saying so\n%s", code, errOut)
 	}
 }
@@ -500,10 +432,10 @@ func TestServe_restartDuringStandardInput(t *testing.T) {
 // are not each loaded once.
 func checkServed(t *testing.T, srv *chtest.Server, want string, files int) {
 	t.Helper()
-	if got := serverQuery(t, srv, contentSQL()); got != want {
+	if got := clitest.ServerQuery(t, srv, clitest.ContentSQL()); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
 	}
-	if got, once := serverQuery(t, srv, loadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != once {
+	if got, once := clitest.ServerQuery(t, srv, clitest.LoadedSQL), fmt.Sprintf("%d,%d\n", files, files); got != once {
 		t.Errorf("files loaded once, files recorded = %q, want %q", got, once)
 	}
 }
@@ -522,22 +454,22 @@ func TestServe_rerunOverTheOtherProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := cleanContent(t, chtest.Binary(t), caps)
+	want := clitest.CleanContent(t, chtest.Binary(t), caps)
 	for _, first := range []string{"native", "http"} {
 		t.Run("first "+first, func(t *testing.T) {
 			t.Parallel() // a server each, mostly waiting for it
 			srv := chtest.Start(t)
-			dests := destinations(srv)
+			dests := clitest.Destinations(srv)
 			then := map[string]string{"native": "http", "http": "native"}[first]
 			load := func(dest string) []string {
 				return []string{"load", "--progress", "never", "--takeover-after", "0s", "--workers", "1", "--to", dest, caps}
 			}
 			cmd := exec.Command(srv.Bin, load(dests[first])...)
-			cmd.Env = append(os.Environ(), crashEnv+"=insert:1")
+			cmd.Env = append(os.Environ(), clitest.CrashEnv+"=insert:1")
 			if err := cmd.Run(); err == nil {
 				t.Fatal("the load was not killed")
 			}
-			if code, out, errOut := runBinary(t, srv.Bin, load(dests[then])...); code != exitOK {
+			if code, out, errOut := clitest.RunBinary(t, srv.Bin, load(dests[then])...); code != clitest.ExitOK {
 				t.Fatalf("rerun over %s: exit %d\n%s%s", then, code, out, errOut)
 			}
 			checkServed(t, srv, want, 2)

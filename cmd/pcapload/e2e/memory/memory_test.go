@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package memory
 
 import (
 	"encoding/json"
@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/hostile"
 )
@@ -120,7 +121,7 @@ func TestLoad_peakMemory(t *testing.T) {
 	// the two windows took such files (xz -9) to 307 MiB, 202 MiB read one
 	// at a time (capture.WindowGate).
 	srv := chtest.Start(t)
-	dests := destinations(srv)
+	dests := clitest.Destinations(srv)
 	for _, tt := range []struct {
 		name, input string
 		parquet     bool

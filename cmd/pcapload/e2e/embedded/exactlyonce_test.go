@@ -1,4 +1,4 @@
-package main
+package embedded
 
 import (
 	"fmt"
@@ -12,46 +12,11 @@ import (
 	"time"
 
 	"github.com/pcapload/pcapload/clickhouse/chtest"
+	"github.com/pcapload/pcapload/internal/clitest"
 	"github.com/pcapload/pcapload/internal/gen"
 	"github.com/pcapload/pcapload/internal/testenv"
 	"github.com/pcapload/pcapload/schema"
 )
-
-// crashLoadArgs cut the generated captures into many batches and inserts,
-// so that a crash can land between any two of them. A rerun takes a
-// killed load's files over at once: the loader is gone with its inserts
-// (the embedded engine runs in it; a killed server takes its own), and
-// the wait for a mark to age is load.TestLedger_takeover's.
-var crashLoadArgs = []string{"--progress", "never", "--workers", "2", "--batch-rows", "500", "--insert-rows", "1500",
-	"--takeover-after", "0s"}
-
-// writeCaptures generates two captures of n messages each into a new
-// directory. They start just before midnight, so their inserts hold rows
-// of two days (two partitions, two blocks an insert).
-func writeCaptures(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	start := time.Date(2026, 11, 2, 23, 59, 59, 700_000_000, time.UTC).UnixNano()
-	for i, name := range []string{"a.pcap", "b.pcap"} {
-		cfg := gen.Config{Seed: int64(i + 1), Messages: n, Start: start}
-		if _, err := gen.WriteFile(filepath.Join(dir, name), cfg, gen.Pcap); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// contentSQL checksums the dns_messages rows: their count and the sum of a
-// hash of every column but those in except.
-func contentSQL(except ...string) string {
-	var cols []string
-	for _, c := range schema.Columns {
-		if !strings.Contains(" "+strings.Join(except, " ")+" ", " "+c.Name+" ") {
-			cols = append(cols, "`"+c.Name+"`")
-		}
-	}
-	return "SELECT count(), sum(cityHash64(" + strings.Join(cols, ", ") + ")) FROM dns_messages"
-}
 
 // viewsSQL checksums the views' tables as queries read them, aggregated
 // again and without the groups that sum to 0 (see the README): their
@@ -64,34 +29,13 @@ const viewsSQL = `SELECT
 		(SELECT minute, sensor, qtype, rcode, transport, qr, sum(messages) AS m, sum(bytes) AS b
 		FROM message_counts GROUP BY ALL HAVING m != 0 OR b != 0))`
 
-// loadedSQL counts the files whose latest generation has exactly one
-// loaded record, and all the files recorded.
-const loadedSQL = `SELECT
-	(SELECT count() FROM (SELECT file_hash FROM capture_files
-		WHERE status = 'loaded' AND (file_hash, generation) IN
-			(SELECT file_hash, max(generation) FROM capture_files GROUP BY file_hash)
-		GROUP BY file_hash HAVING count() = 1)),
-	(SELECT uniqExact(file_hash) FROM capture_files)`
-
-// query runs the sql command of bin on db and returns its CSV rows, the
-// header left out.
-func query(t *testing.T, bin, db, q string) string {
-	t.Helper()
-	code, out, errOut := runBinary(t, bin, "sql", "--db", db, "--format", "csv", q)
-	if code != exitOK {
-		t.Fatalf("sql %q: exit %d: %s", q, code, errOut)
-	}
-	_, rows, _ := strings.Cut(out, "\n")
-	return rows
-}
-
 // loadState is what a load left in a database, checksummed: its rows
-// (contentSQL), views (viewsSQL) and load records (loadedSQL).
+// (clitest.ContentSQL), views (viewsSQL) and load records (clitest.LoadedSQL).
 type loadState struct{ rows, views, files string }
 
 func stateOf(t *testing.T, bin, db string) loadState {
 	t.Helper()
-	return loadState{query(t, bin, db, contentSQL()), query(t, bin, db, viewsSQL), query(t, bin, db, loadedSQL)}
+	return loadState{clitest.Query(t, bin, db, clitest.ContentSQL()), clitest.Query(t, bin, db, viewsSQL), clitest.Query(t, bin, db, clitest.LoadedSQL)}
 }
 
 // check fails the test where db differs from want: rows, views and load
@@ -135,7 +79,7 @@ func TestLoad_killedAndRerun(t *testing.T) {
 	// other: each run waits on its own engine's start and inserts.
 	t.Parallel()
 	bin := chtest.Binary(t)
-	caps := writeCaptures(t, 12_000)
+	caps := clitest.WriteCaptures(t, 12_000)
 	modes := []struct {
 		name, groupFiles, status string // status marks the files' rows before the first insert
 	}{
@@ -145,7 +89,7 @@ func TestLoad_killedAndRerun(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			args := append(slices.Clone(crashLoadArgs), "--group-files", m.groupFiles)
+			args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", m.groupFiles)
 			killedAndRerun(t, bin, caps, args, m.status)
 		})
 	}
@@ -154,13 +98,13 @@ func TestLoad_killedAndRerun(t *testing.T) {
 func killedAndRerun(t *testing.T, bin, caps string, args []string, status string) {
 	clean := filepath.Join(t.TempDir(), "db")
 	start := time.Now()
-	loadOK(t, bin, clean, caps, args)
+	clitest.LoadOK(t, bin, clean, caps, args)
 	took := time.Since(start)
 	want := stateOf(t, bin, clean)
 	if want.files != "2,2\n" || strings.HasPrefix(want.rows, "0,") {
 		t.Fatalf("clean load: rows %q, load records %q", want.rows, want.files)
 	}
-	marks := query(t, bin, clean, "SELECT count() FROM capture_files WHERE status = "+schema.Quote(status))
+	marks := clitest.Query(t, bin, clean, "SELECT count() FROM capture_files WHERE status = "+schema.Quote(status))
 	if marks != "2\n" {
 		t.Fatalf("clean load: %s marks %q, want 2: the load took the other way", status, marks)
 	}
@@ -182,10 +126,10 @@ func killedAndRerun(t *testing.T, bin, caps string, args []string, status string
 		t.Run(tt.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "db")
 			if tt.preload {
-				loadOK(t, bin, db, caps, args)
+				clitest.LoadOK(t, bin, db, caps, args)
 			}
 			killedLoad(t, bin, db, caps, args, tt, time.Duration(tt.killAt*float64(took)))
-			loadOK(t, bin, db, caps, args)
+			clitest.LoadOK(t, bin, db, caps, args)
 			// A kill at a random moment can fall inside an insert, between
 			// the table's part and the views': the rerun completes the
 			// views, or corrects them (EmbeddedSink.CheckViews).
@@ -224,7 +168,7 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 		killedLoad(t, bin, db, caps, args, runs.first, 0)
 		killedLoad(t, bin, db, caps, args, runs.then, 0)
 		rebuildViews(t, bin, db, runs.refused, "after "+runs.after)
-		loadOK(t, bin, db, caps, args)
+		clitest.LoadOK(t, bin, db, caps, args)
 		want.check(t, bin, db)
 	}
 
@@ -235,7 +179,7 @@ func TestLoad_failedRerunKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), notCapture)...)
+		clitest.RunBinary(t, bin, append(append([]string{"load", "--db", db}, args...), notCapture)...)
 	}
 	rebuildViews(t, bin, db, false, "once every load ended")
 }
@@ -247,10 +191,10 @@ func ownInserts(t *testing.T) (bin, caps string, args []string, want loadState) 
 	t.Helper()
 	testenv.RequireCHDB(t)
 	bin = chtest.Binary(t)
-	caps = writeCaptures(t, 12_000)
-	args = append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	caps = clitest.WriteCaptures(t, 12_000)
+	args = append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1")
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, caps, args)
+	clitest.LoadOK(t, bin, clean, caps, args)
 	return bin, caps, args, stateOf(t, bin, clean)
 }
 
@@ -259,11 +203,11 @@ func ownInserts(t *testing.T) (bin, caps string, args []string, want loadState) 
 // (refused true); when says at which step.
 func rebuildViews(t *testing.T, bin, db string, refused bool, when string) {
 	t.Helper()
-	code, out, errOut := runBinary(t, bin, "schema", "rebuild-views", "--db", db)
+	code, out, errOut := clitest.RunBinary(t, bin, "schema", "rebuild-views", "--db", db)
 	switch {
-	case refused && (code == exitOK || !strings.Contains(errOut, "did not end")):
+	case refused && (code == clitest.ExitOK || !strings.Contains(errOut, "did not end")):
 		t.Errorf("rebuild-views %s: exit %d, %q; want a refusal", when, code, errOut)
-	case !refused && code != exitOK:
+	case !refused && code != clitest.ExitOK:
 		t.Errorf("rebuild-views %s: exit %d: %s%s", when, code, out, errOut)
 	}
 }
@@ -283,25 +227,6 @@ func genCapture(t *testing.T) (string, []byte) {
 	return src, whole
 }
 
-// loadOK loads caps into db and fails the test unless the load succeeds.
-func loadOK(t *testing.T, bin, db, caps string, loadArgs []string) {
-	t.Helper()
-	args := append([]string{"load", "--db", db}, loadArgs...)
-	if code, out, errOut := runBinary(t, bin, append(args, caps)...); code != exitOK {
-		t.Fatalf("load: exit %d\n%s%s", code, out, errOut)
-	}
-}
-
-// cleanContent loads caps into a new embedded database with
-// crashLoadArgs and returns its rows' count and checksum (contentSQL):
-// what a load anywhere else must end with.
-func cleanContent(t *testing.T, bin, caps string) string {
-	t.Helper()
-	db := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, db, caps, crashLoadArgs)
-	return query(t, bin, db, contentSQL())
-}
-
 // killedLoad runs a load that tt kills, and checks that it was killed
 // (a timed kill may come after a short load ended).
 func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashCase, killAfter time.Duration) {
@@ -311,7 +236,7 @@ func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashC
 		args = append(args, "--force")
 	}
 	cmd := exec.Command(bin, append(args, caps)...)
-	cmd.Env = append(os.Environ(), crashEnv+"="+tt.crashAt, interruptEnv+"="+tt.interruptAt)
+	cmd.Env = append(os.Environ(), clitest.CrashEnv+"="+tt.crashAt, clitest.InterruptEnv+"="+tt.interruptAt)
 	var errOut strings.Builder
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
@@ -321,8 +246,8 @@ func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashC
 		// Interrupted, the loader ends the files it was loading as
 		// failed: what the destination holds of them must be what the
 		// next run completes without duplicates.
-		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(errOut.String(), "cancelled") {
-			t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, errOut.String())
+		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != clitest.ExitFailure || !strings.Contains(errOut.String(), "cancelled") {
+			t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, clitest.ExitFailure, errOut.String())
 		}
 		return
 	}
@@ -340,95 +265,23 @@ func killedLoad(t *testing.T, bin, db, caps string, loadArgs []string, tt crashC
 	}
 }
 
-// TestLoad_again loads the same capture again, renamed and moved: the
-// database adds nothing and the Parquet export keeps one set of files;
-// with --force the rows are replaced, not added.
-func TestLoad_again(t *testing.T) {
-	testenv.RequireCHDB(t)
-	dir, other := writeCaptures(t, 3000), t.TempDir()
-	first, moved := filepath.Join(dir, "a.pcap"), filepath.Join(other, "renamed.pcap")
-	db, pq := filepath.Join(t.TempDir(), "db"), t.TempDir()
-
-	steps := []struct {
-		name     string
-		path     string
-		force    bool
-		wantRows uint64 // rows the load writes to the database
-		wantFile string // every row's file afterwards
-	}{
-		{"first load", first, false, 3000, first},
-		{"same file again", first, false, 0, first},
-		{"renamed and moved", moved, false, 0, first},
-		{"forced", moved, true, 3000, moved},
-		{"forced again", moved, true, 3000, moved},
-	}
-	var wantContent string
-	var wantParquet []string
-	for i, st := range steps {
-		if st.path == moved && i > 0 && steps[i-1].path != moved {
-			if err := os.Rename(first, moved); err != nil {
-				t.Fatal(err)
-			}
-		}
-		args := []string{"load", "--json", "--db", db, "--to", "db", "--to", "parquet:" + pq}
-		if st.force {
-			args = append(args, "--force")
-		}
-		code, out, errOut := runCmd(t, nil, append(args, st.path)...)
-		if code != exitOK {
-			t.Fatalf("%s: exit %d: %s", st.name, code, errOut)
-		}
-		if got := loadJSON(t, out).Rows["db:"+db]; got != st.wantRows {
-			t.Errorf("%s: wrote %d rows to the database, want %d", st.name, got, st.wantRows)
-		}
-		content := sqlCSV(t, db, contentSQL("file"))
-		files := sqlCSV(t, db, "SELECT uniqExact(file), any(file) FROM dns_messages")
-		if wantFiles := "1,\"" + st.wantFile + "\"\n"; files != wantFiles {
-			t.Errorf("%s: files in the rows %q, want %q", st.name, files, wantFiles)
-		}
-		parquet, _ := filepath.Glob(filepath.Join(pq, "*", "*", "*.parquet"))
-		if i == 0 {
-			wantContent, wantParquet = content, parquet
-			continue
-		}
-		if content != wantContent {
-			t.Errorf("%s: rows (count, checksum) %q, want %q", st.name, content, wantContent)
-		}
-		if !slices.Equal(parquet, wantParquet) {
-			t.Errorf("%s: parquet files %v, want %v", st.name, parquet, wantParquet)
-		}
-	}
-}
-
-// sqlCSV runs a query with the sql command in-process and returns its CSV
-// rows, the header left out.
-func sqlCSV(t *testing.T, db, q string) string {
-	t.Helper()
-	code, out, errOut := runCmd(t, nil, "sql", "--db", db, "--format", "csv", q)
-	if code != exitOK {
-		t.Fatalf("sql %q: exit %d: %s", q, code, errOut)
-	}
-	_, rows, _ := strings.Cut(out, "\n")
-	return rows
-}
-
 // TestLoad_interruptedParquet interrupts a Parquet export (SIGINT, as
 // Ctrl-C) after a few batches: the files being exported fail and leave no
 // Parquet file, complete or partial, under the folder; a run again
 // exports them whole.
 func TestLoad_interruptedParquet(t *testing.T) {
 	bin := chtest.Binary(t)
-	caps, out := writeCaptures(t, 12_000), t.TempDir()
+	caps, out := clitest.WriteCaptures(t, 12_000), t.TempDir()
 	args := []string{"load", "--json", "--progress", "never", "--workers", "2", "--batch-rows", "500", "--to", "parquet:" + out, caps}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), interruptEnv+"=batch:3")
+	cmd.Env = append(os.Environ(), clitest.InterruptEnv+"=batch:3")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "cancelled") {
-		t.Fatalf("interrupted export: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, stderr.String())
+	if cmd.ProcessState.ExitCode() != clitest.ExitFailure || !strings.Contains(stderr.String(), "cancelled") {
+		t.Fatalf("interrupted export: %v, want exit %d naming a cancelled file\n%s", err, clitest.ExitFailure, stderr.String())
 	}
-	s := loadJSON(t, stdout.String())
+	s := clitest.LoadJSON(t, stdout.String())
 	var left []string
 	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -440,8 +293,8 @@ func TestLoad_interruptedParquet(t *testing.T) {
 		t.Errorf("interrupted export: %d files loaded, %d rows counted, files left %v; want none",
 			s.FilesLoaded, s.Rows["parquet:"+out], left)
 	}
-	code, again, errOut := runBinary(t, bin, args...)
-	if s := loadJSON(t, again); code != exitOK || s.FilesLoaded != 2 || s.Rows["parquet:"+out] != 24_000 {
+	code, again, errOut := clitest.RunBinary(t, bin, args...)
+	if s := clitest.LoadJSON(t, again); code != clitest.ExitOK || s.FilesLoaded != 2 || s.Rows["parquet:"+out] != 24_000 {
 		t.Errorf("export again: exit %d, %d files, %d rows; want 2 files and 24000 rows\n%s", code, s.FilesLoaded,
 			s.Rows["parquet:"+out], errOut)
 	}
@@ -455,11 +308,11 @@ func TestLoad_interruptedParquet(t *testing.T) {
 func TestLoad_killedWhileSuperseding(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
-	whole := writeCaptures(t, 6000)
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "2")
+	whole := clitest.WriteCaptures(t, 6000)
+	args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "2")
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, whole, args)
-	want, wantViews := query(t, bin, clean, contentSQL("file")), query(t, bin, clean, viewsSQL)
+	clitest.LoadOK(t, bin, clean, whole, args)
+	want, wantViews := clitest.Query(t, bin, clean, clitest.ContentSQL("file")), clitest.Query(t, bin, clean, viewsSQL)
 
 	caps := t.TempDir()
 	for _, name := range []string{"a.pcap", "b.pcap"} {
@@ -472,8 +325,8 @@ func TestLoad_killedWhileSuperseding(t *testing.T) {
 		}
 	}
 	db := filepath.Join(t.TempDir(), "db")
-	if code, _, errOut := runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), caps)...); code != exitFailure {
-		t.Fatalf("load of the cut captures: exit %d, want %d\n%s", code, exitFailure, errOut)
+	if code, _, errOut := clitest.RunBinary(t, bin, append(append([]string{"load", "--db", db}, args...), caps)...); code != clitest.ExitFailure {
+		t.Fatalf("load of the cut captures: exit %d, want %d\n%s", code, clitest.ExitFailure, errOut)
 	}
 	for _, name := range []string{"a.pcap", "b.pcap"} {
 		b, err := os.ReadFile(filepath.Join(whole, name))
@@ -486,12 +339,12 @@ func TestLoad_killedWhileSuperseding(t *testing.T) {
 	}
 	killedLoad(t, bin, db, caps, args, crashCase{name: "superseding", crashAt: "uncounted:0"}, 0)
 	for _, name := range []string{"a.pcap", "b.pcap"} {
-		loadOK(t, bin, db, filepath.Join(caps, name), args)
+		clitest.LoadOK(t, bin, db, filepath.Join(caps, name), args)
 	}
-	if got := query(t, bin, db, contentSQL("file")); got != want {
+	if got := clitest.Query(t, bin, db, clitest.ContentSQL("file")); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
 	}
-	if got := query(t, bin, db, viewsSQL); got != wantViews {
+	if got := clitest.Query(t, bin, db, viewsSQL); got != wantViews {
 		t.Errorf("views (passive dns, counts) = %q, want %q", got, wantViews)
 	}
 	// The cut copies' loads ended, superseded: none is unfinished, or
@@ -509,10 +362,10 @@ func TestLoad_cutThenKilled(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
 	src, whole := genCapture(t)
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1")
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, src, args)
-	want, wantViews := query(t, bin, clean, contentSQL("file")), query(t, bin, clean, viewsSQL)
+	clitest.LoadOK(t, bin, clean, src, args)
+	want, wantViews := clitest.Query(t, bin, clean, clitest.ContentSQL("file")), clitest.Query(t, bin, clean, viewsSQL)
 
 	path := filepath.Join(t.TempDir(), "dns.pcap")
 	if err := os.WriteFile(path, whole, 0o644); err != nil {
@@ -520,8 +373,8 @@ func TestLoad_cutThenKilled(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(bin, append(append([]string{"load", "--db", db}, args...), path)...)
-	cmd.Env = append(os.Environ(), stopEnv+"=batch:3", crashEnv+"=record:0")
-	_, errOut := runStopped(t, cmd, func() {
+	cmd.Env = append(os.Environ(), clitest.StopEnv+"=batch:3", clitest.CrashEnv+"=record:0")
+	_, errOut := clitest.RunStopped(t, cmd, func() {
 		if err := os.Truncate(path, int64(len(whole))*4/10); err != nil {
 			t.Fatal(err)
 		}
@@ -533,11 +386,11 @@ func TestLoad_cutThenKilled(t *testing.T) {
 	if err := os.WriteFile(path, whole, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	loadOK(t, bin, db, path, args)
-	if got := query(t, bin, db, contentSQL("file")); got != want {
+	clitest.LoadOK(t, bin, db, path, args)
+	if got := clitest.Query(t, bin, db, clitest.ContentSQL("file")); got != want {
 		t.Errorf("rows (count, checksum) = %q, want %q", got, want)
 	}
-	if got := query(t, bin, db, viewsSQL); got != wantViews {
+	if got := clitest.Query(t, bin, db, viewsSQL); got != wantViews {
 		t.Errorf("views (passive dns, counts) = %q, want %q", got, wantViews)
 	}
 }
@@ -557,19 +410,19 @@ func TestLoad_cutWhileLoadingEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1")
 	db := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(bin, append(append([]string{"load", "--db", db}, args...), path)...)
-	cmd.Env = append(os.Environ(), stopEnv+"=batch:3")
-	code, errOut := runStopped(t, cmd, func() {
+	cmd.Env = append(os.Environ(), clitest.StopEnv+"=batch:3")
+	code, errOut := clitest.RunStopped(t, cmd, func() {
 		if err := os.Truncate(path, fi.Size()*4/10); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if code != exitFailure || !strings.Contains(errOut, "cut") {
-		t.Fatalf("load of a capture cut while it loaded: exit %d, want %d naming the cut\n%s", code, exitFailure, errOut)
+	if code != clitest.ExitFailure || !strings.Contains(errOut, "cut") {
+		t.Fatalf("load of a capture cut while it loaded: exit %d, want %d naming the cut\n%s", code, clitest.ExitFailure, errOut)
 	}
-	if got := query(t, bin, db, "SELECT count() FROM dns_messages"); got != "0\n" {
+	if got := clitest.Query(t, bin, db, "SELECT count() FROM dns_messages"); got != "0\n" {
 		t.Errorf("rows of the cut load left: %q", got)
 	}
 	rebuildViews(t, bin, db, false, "after the cut load was taken out")
@@ -584,7 +437,7 @@ func TestLoad_supersededReloadKilled(t *testing.T) {
 	bin := chtest.Binary(t)
 	_, whole := genCapture(t)
 	cut := whole[:len(whole)*6/10+7]
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1")
 	path := filepath.Join(t.TempDir(), "x.pcap")
 	db := filepath.Join(t.TempDir(), "db")
 	put := func(b []byte) {
@@ -593,8 +446,8 @@ func TestLoad_supersededReloadKilled(t *testing.T) {
 		}
 	}
 	put(cut)
-	if code, _, errOut := runBinary(t, bin, append(append([]string{"load", "--db", db}, args...), path)...); code != exitFailure {
-		t.Fatalf("load of the cut copy: exit %d, want %d\n%s", code, exitFailure, errOut)
+	if code, _, errOut := clitest.RunBinary(t, bin, append(append([]string{"load", "--db", db}, args...), path)...); code != clitest.ExitFailure {
+		t.Fatalf("load of the cut copy: exit %d, want %d\n%s", code, clitest.ExitFailure, errOut)
 	}
 	put(whole)
 	killedLoad(t, bin, db, path, args, crashCase{interruptAt: "insert:1"}, 0)
@@ -610,8 +463,8 @@ func TestLoad_supersededReloadKilled(t *testing.T) {
 func TestLoad_rerunCutOtherwise(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
-	caps := writeCaptures(t, 12_000)
-	first := append(slices.Clone(crashLoadArgs), "--group-files", "1", "--sensor", "a")
+	caps := clitest.WriteCaptures(t, 12_000)
+	first := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1", "--sensor", "a")
 	for _, tt := range []struct{ name, flag, value string }{
 		{"more rows an insert", "--insert-rows", "2000"},
 		{"fewer rows a batch", "--batch-rows", "400"},
@@ -623,17 +476,17 @@ func TestLoad_rerunCutOtherwise(t *testing.T) {
 			again := slices.Clone(first)
 			again[slices.Index(again, tt.flag)+1] = tt.value
 			clean := filepath.Join(t.TempDir(), "clean")
-			loadOK(t, bin, clean, caps, again)
+			clitest.LoadOK(t, bin, clean, caps, again)
 			want := stateOf(t, bin, clean)
 
 			db := filepath.Join(t.TempDir(), "db")
 			killedLoad(t, bin, db, caps, first, crashCase{crashAt: "insert:3"}, 0)
-			code, out, errOut := runBinary(t, bin, append(append([]string{"load", "--json", "--db", db}, again...), caps)...)
-			if code != exitOK {
+			code, out, errOut := clitest.RunBinary(t, bin, append(append([]string{"load", "--json", "--db", db}, again...), caps)...)
+			if code != clitest.ExitOK {
 				t.Fatalf("rerun: exit %d\n%s", code, errOut)
 			}
 			// It says so: in a note, and for each file replaced.
-			s, replaced := loadJSON(t, out), 0
+			s, replaced := clitest.LoadJSON(t, out), 0
 			for _, f := range s.PerFile {
 				if strings.Contains(f.Replaced["db:"+db], "other inserts") {
 					replaced++
@@ -645,7 +498,7 @@ func TestLoad_rerunCutOtherwise(t *testing.T) {
 			want.check(t, bin, db)
 			// The files the kill cut short were replaced; their marks say
 			// how the rerun cut them.
-			got := query(t, bin, db, "SELECT (SELECT max(generation) FROM capture_files), "+
+			got := clitest.Query(t, bin, db, "SELECT (SELECT max(generation) FROM capture_files), "+
 				"(SELECT count() FROM (SELECT anyIf(error, generation = 0 AND status = 'loading') AS e0, "+
 				"anyIf(error, generation = 1 AND status = 'loading') AS e1 FROM capture_files GROUP BY file_hash "+
 				"HAVING countIf(generation = 1) > 0) WHERE e1 != e0 AND e1 != '') = "+
@@ -673,57 +526,27 @@ func TestLoad_interruptedGroup(t *testing.T) {
 	}
 	args := []string{"--progress", "never", "--workers", "1", "--batch-rows", "50", "--takeover-after", "0s"}
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, caps, args)
+	clitest.LoadOK(t, bin, clean, caps, args)
 	want := stateOf(t, bin, clean)
 
 	db := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(bin, append([]string{"load", "--json", "--db", db}, append(args, caps)...)...)
-	cmd.Env = append(os.Environ(), interruptEnv+"=batch:2")
+	cmd.Env = append(os.Environ(), clitest.InterruptEnv+"=batch:2")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "cancelled") {
-		t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, exitFailure, stderr.String())
+	if cmd.ProcessState.ExitCode() != clitest.ExitFailure || !strings.Contains(stderr.String(), "cancelled") {
+		t.Fatalf("interrupted load: %v, want exit %d naming a cancelled file\n%s", err, clitest.ExitFailure, stderr.String())
 	}
-	s := loadJSON(t, stdout.String())
+	s := clitest.LoadJSON(t, stdout.String())
 	if s.FilesLoaded >= 20 { // the signal lands a few small files after the batch
 		t.Errorf("interrupted at its second batch, the load went on to load %d files of 40", s.FilesLoaded)
 	}
 	if s.Interrupted != 40-s.FilesLoaded || !strings.Contains(strings.Join(s.Notes, "\n"), "interrupted: rows count none") {
 		t.Errorf("%d files said interrupted of %d not loaded; notes %q", s.Interrupted, 40-s.FilesLoaded, s.Notes)
 	}
-	loadOK(t, bin, db, caps, args)
+	clitest.LoadOK(t, bin, db, caps, args)
 	want.check(t, bin, db)
-}
-
-// TestLoad_longPathsGroup loads a group of 300 small captures whose paths
-// are a kilobyte long: the Ledger's queries name them all, and must stay
-// under what the server parses.
-func TestLoad_longPathsGroup(t *testing.T) {
-	testenv.RequireCHDB(t)
-	dir := t.TempDir()
-	for range 4 {
-		dir = filepath.Join(dir, strings.Repeat("d", 250))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 300 {
-		cfg := gen.Config{Seed: int64(i + 1), Messages: 20}
-		if _, err := gen.WriteFile(filepath.Join(dir, fmt.Sprintf("c%03d.pcap", i)), cfg, gen.Pcap); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db := filepath.Join(t.TempDir(), "db")
-	args := []string{"load", "--json", "--progress", "never", "--workers", "1", "--group-files", "300", "--db", db, dir}
-	code, out, errOut := runCmd(t, nil, args...)
-	if s := loadJSON(t, out); code != exitOK || s.FilesLoaded != 300 {
-		t.Fatalf("load: exit %d, %d files loaded of 300\n%s", code, s.FilesLoaded, errOut)
-	}
-	code, out, _ = runCmd(t, nil, args...)
-	if s := loadJSON(t, out); code != exitOK || s.FilesSkipped != 300 {
-		t.Errorf("again: exit %d, %d files left out as loaded; want all 300", code, s.FilesSkipped)
-	}
 }
 
 // TestLoad_killedEngineLostAPart: the embedded engine records an insert's
@@ -742,7 +565,7 @@ func TestLoad_killedEngineLostAPart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
 	killedLoad(t, bin, db, caps, args, crashCase{crashAt: "insert:3"}, 0)
 	dropNewestPart(t, bin, db, "dns_messages")
-	loadOK(t, bin, db, caps, args)
+	clitest.LoadOK(t, bin, db, caps, args)
 	want.check(t, bin, db)
 }
 
@@ -750,7 +573,7 @@ func TestLoad_killedEngineLostAPart(t *testing.T) {
 // database db, as an engine killed inside that part's commit leaves it.
 func dropNewestPart(t *testing.T, bin, db, table string) {
 	t.Helper()
-	part := strings.Trim(strings.TrimSpace(query(t, bin, db, "SELECT path FROM system.parts WHERE database = 'default' "+
+	part := strings.Trim(strings.TrimSpace(clitest.Query(t, bin, db, "SELECT path FROM system.parts WHERE database = 'default' "+
 		"AND table = '"+table+"' AND active ORDER BY max_block_number DESC LIMIT 1")), `"`)
 	if part == "" || !strings.HasPrefix(part, db) {
 		t.Fatalf("newest part of %s: %q, want a directory in %s", table, part, db)
@@ -770,10 +593,10 @@ func dropNewestPart(t *testing.T, bin, db, table string) {
 func TestLoad_killedEngineLostAMark(t *testing.T) {
 	testenv.RequireCHDB(t)
 	bin := chtest.Binary(t)
-	caps := filepath.Join(writeCaptures(t, 12_000), "a.pcap")
-	args := append(slices.Clone(crashLoadArgs), "--group-files", "1")
+	caps := filepath.Join(clitest.WriteCaptures(t, 12_000), "a.pcap")
+	args := append(slices.Clone(clitest.CrashLoadArgs), "--group-files", "1")
 	clean := filepath.Join(t.TempDir(), "db")
-	loadOK(t, bin, clean, caps, args)
+	clitest.LoadOK(t, bin, clean, caps, args)
 	want := stateOf(t, bin, clean)
 
 	db := filepath.Join(t.TempDir(), "db")
@@ -781,6 +604,6 @@ func TestLoad_killedEngineLostAMark(t *testing.T) {
 	dropNewestPart(t, bin, db, "capture_files")
 	killedLoad(t, bin, db, caps, args, crashCase{crashAt: "insert:3"}, 0)
 	dropNewestPart(t, bin, db, "dns_messages")
-	loadOK(t, bin, db, caps, args)
+	clitest.LoadOK(t, bin, db, caps, args)
 	want.check(t, bin, db)
 }
