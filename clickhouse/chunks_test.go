@@ -7,7 +7,8 @@ import (
 )
 
 // TestChunks writes across chunk boundaries and reads the same bytes back,
-// twice, as a retry does, then again after a reset that reuses the chunks.
+// twice, as a retry does, then again after a reset that keeps keptChunks
+// of the chunks for reuse.
 func TestChunks(t *testing.T) {
 	var c chunks
 	want := make([]byte, 2*chunkSize+12345)
@@ -28,10 +29,9 @@ func TestChunks(t *testing.T) {
 				t.Fatalf("round %d, read %d: %d bytes (%v), want the %d written", round, read, len(got), err, len(want))
 			}
 		}
-		kept := len(c.bufs)
 		c.reset()
-		if c.n != 0 || len(c.bufs) != kept {
-			t.Fatalf("reset: %d chunks in use, %d kept; want 0 and %d", c.n, len(c.bufs), kept)
+		if c.n != 0 || len(c.bufs) != keptChunks {
+			t.Fatalf("reset: %d chunks in use, %d kept; want 0 and %d", c.n, len(c.bufs), keptChunks)
 		}
 	}
 }

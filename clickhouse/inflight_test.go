@@ -256,10 +256,12 @@ func TestSink_insertsEndAtHeldBytes(t *testing.T) {
 
 // TestSink_insertsEndSoonerAsTheWorkerHolds: beside a decoder holding more
 // than holdingSlack (load.HoldingFileSink), inserts end at InsertHeld less
-// the excess, minInsertHeld at least. Two files that filled the decoder's
-// bounds and then the inserts peaked at 273-308 MiB into a server.
+// the excess, minInsertHeld at least, or a quarter of InsertHeld when that
+// is less (several servers share one). Two files that filled the
+// decoder's bounds and then the inserts peaked at 273-308 MiB into a
+// server, and at 256-268 MiB into two servers and Parquet.
 func TestSink_insertsEndSoonerAsTheWorkerHolds(t *testing.T) {
-	const bound = 12 << 20
+	const bound = 16 << 20
 	rec := randomBatch(1000, 1000)
 	defer rec.Release()
 	for _, tt := range []struct {
@@ -277,9 +279,13 @@ func TestSink_insertsEndSoonerAsTheWorkerHolds(t *testing.T) {
 			checkInsertsEnd(t, held, tt.want, rec)
 		})
 	}
+	t.Run("shared by two servers", func(t *testing.T) {
+		held := insertsHeld(t, rec, 30, Options{InsertHeld: 8 << 20}, 32<<20)
+		checkInsertsEnd(t, held, 2<<20, rec)
+	})
 	opt := Options{InsertHeld: 1 << 20}
-	if got := opt.heldBound(64 << 20); got != 1<<20 {
-		t.Errorf("InsertHeld of 1 MiB holding 64 MiB: inserts end at %d bytes, want the 1 MiB given", got)
+	if got := opt.heldBound(64 << 20); got != 256<<10 {
+		t.Errorf("InsertHeld of 1 MiB holding 64 MiB: inserts end at %d bytes, want a quarter of it", got)
 	}
 }
 

@@ -213,15 +213,24 @@ const defaultInsertHeld = 28 << 20
 // bounds (32 MiB of waiting queries, fragments and TCP streams) and then
 // the inserts (internal/hostile.AllAtOnce) peaked at 252-308 MiB with
 // inserts of 28 MiB beside that state, 184-218 MiB now.
+//
+// The least is a quarter of InsertHeld when that is smaller: a load into
+// several servers shares one InsertHeld among them (cmd/pcapload), and
+// each holds, a file, an insert gathering and those in flight. The same
+// two files into a native and an HTTP server and Parquet at once peaked
+// at 256-268 MiB with inserts of 4 MiB each beside the full state.
 const (
 	holdingSlack  = 8 << 20
 	minInsertHeld = 4 << 20
 )
 
+// leastHeld is where an insert ends at the soonest, in compressed bytes.
+func (o *Options) leastHeld() int64 { return min(minInsertHeld, o.InsertHeld/4) }
+
 // heldBound returns where an insert ends, in compressed bytes, the worker
 // holding holding bytes when its last batch ended.
 func (o *Options) heldBound(holding int) int64 {
-	return max(min(minInsertHeld, o.InsertHeld), min(o.InsertHeld, o.InsertHeld+holdingSlack-int64(holding)))
+	return max(o.leastHeld(), min(o.InsertHeld, o.InsertHeld+holdingSlack-int64(holding)))
 }
 
 // newInserter connects to t by its protocol.
@@ -283,7 +292,7 @@ func (s *Sink) Close() error {
 // Begin implements load.Sink; it creates the tables on first use.
 func (s *Sink) Begin(f load.File) (load.FileSink, error) {
 	f = f.CutInto(s.opt.InsertRows, s.opt.InsertBytes, fmt.Sprintf("%d bytes (less what the worker holds past %d, %d at least) of %s",
-		s.opt.InsertHeld, holdingSlack, min(minInsertHeld, s.opt.InsertHeld), s.ins.encoder()))
+		s.opt.InsertHeld, holdingSlack, s.opt.leastHeld(), s.ins.encoder()))
 	ctx, cancel := s.beginContext()
 	defer cancel()
 	if err := s.ensureTables(ctx); err != nil {

@@ -383,19 +383,23 @@ func TestServe_batchesForServers(t *testing.T) {
 		arrowIPC = ": Arrow IPC (github.com/apache/arrow-go/v18 v18."
 	)
 	for _, tt := range []struct {
-		name       string
-		args       []string
-		want       string // the cut's batches
-		held, with string // the bound of an insert's compressed bytes, and its compressor
+		name string
+		args []string
+		want string // the cut's batches
+		// the bound of an insert's compressed bytes, the least it may
+		// end at, and its compressor
+		held, least, with string
 	}{
-		{"http", []string{"--to", dests["http"] + "_http"}, alone, "29360128", lz4},
-		{"native", []string{"--to", dests["native"] + "_native"}, alone, "29360128", lz4},
-		{"zstd", []string{"--to", dests["http"] + "_zstd?compression=zstd"}, alone, "29360128",
+		{"http", []string{"--to", dests["http"] + "_http"}, alone, "29360128", "4194304", lz4},
+		{"native", []string{"--to", dests["native"] + "_native"}, alone, "29360128", "4194304", lz4},
+		{"zstd", []string{"--to", dests["http"] + "_zstd?compression=zstd"}, alone, "29360128", "4194304",
 			") in zstd (github.com/klauspost/compress v1."},
 		{"with parquet", []string{"--to", dests["http"] + "_parquet", "--to", "parquet:" + t.TempDir()},
-			"batches of 65536 rows or 8388608 bytes", "16777216", lz4},
+			"batches of 65536 rows or 8388608 bytes", "16777216", "4194304", lz4},
 		{"rows given", []string{"--to", dests["http"] + "_given", "--batch-rows", "20000"},
-			"batches of 20000 rows or 8388608 bytes", "29360128", lz4},
+			"batches of 20000 rows or 8388608 bytes", "29360128", "4194304", lz4},
+		{"two servers", []string{"--to", dests["http"] + "_two", "--to", dests["native"] + "_two_native"},
+			alone, "8388608", "2097152", lz4},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append(append([]string{"load", "--progress", "never", "--group-files", "1"}, tt.args...), caps)
@@ -413,7 +417,7 @@ func TestServe_batchesForServers(t *testing.T) {
 				t.Errorf("loading mark's cut %q, want it to begin %q", cut, tt.want)
 			}
 			proto := map[bool]string{true: "native", false: "HTTP"}[tt.name == "native"]
-			held := " or " + tt.held + " bytes (less what the worker holds past 8388608, 4194304 at least) of "
+			held := " or " + tt.held + " bytes (less what the worker holds past 8388608, " + tt.least + " at least) of "
 			if !strings.Contains(cut, held+proto+arrowIPC) || !strings.Contains(cut, tt.with) {
 				t.Errorf("loading mark's cut %q, want inserts of %s bytes compressed, and %q", cut, tt.held, tt.with)
 			}
