@@ -268,6 +268,34 @@ func (s *Sink) LockKey() string {
 	return "server " + strings.ToLower(s.target.Addr) + " database " + s.target.Database
 }
 
+// Database returns the database the sink loads, and the server's answer
+// to who it is: its host name, native port and UUID, the same whichever
+// address or port reached it. Two destinations of a load that answer the
+// same are one database, whose rows the load would store twice when their
+// inserts are cut otherwise. A cluster's sink answers "" (its shards are
+// many), as does a server that is down or does not answer within
+// identifyTimeout: the load's files find it so. It asks on the system
+// database (onSystem): the URL's may not exist yet.
+func (s *Sink) Database(ctx context.Context) (database, server string) {
+	if s.target.Cluster != "" {
+		return s.target.Database, ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, identifyTimeout)
+	defer cancel()
+	var id string
+	err := s.onSystem(ctx, func(ins inserter) (err error) {
+		id, err = ins.query(ctx, "SELECT concat(hostName(), ', native port ', toString(tcpPort()), ', UUID ', toString(serverUUID()))")
+		return err
+	})
+	if err != nil {
+		return s.target.Database, ""
+	}
+	return s.target.Database, id
+}
+
+// identifyTimeout bounds the wait for a server's answer to Database.
+const identifyTimeout = 5 * time.Second
+
 // Unfinished lists the files whose load began and did not end, on a
 // server; a cluster's shards are not asked.
 func (s *Sink) Unfinished() ([]string, error) {

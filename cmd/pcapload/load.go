@@ -21,6 +21,7 @@ import (
 	"github.com/pcapload/pcapload/ingest"
 	"github.com/pcapload/pcapload/internal/sensorname"
 	"github.com/pcapload/pcapload/load"
+	"github.com/pcapload/pcapload/schema"
 )
 
 // loadFlags are the flags of the load command.
@@ -70,6 +71,12 @@ func (e *env) load(ctx context.Context, args []string) error {
 	began := time.Now()
 	sinks, err := openSinks(ctx, f)
 	if err != nil {
+		return err
+	}
+	if err := distinctDatabases(ctx, sinks); err != nil {
+		for _, s := range sinks {
+			s.Close()
+		}
 		return err
 	}
 	// The summary's time counts the opening of the destinations: the
@@ -491,6 +498,45 @@ func openSinks(ctx context.Context, f loadFlags) ([]load.Sink, error) {
 		}
 	}
 	return sinks, nil
+}
+
+// distinctDatabases refuses a load into two server destinations that are
+// one database: through both of a server's ports, or by two of its names.
+// Their inserts cut otherwise (the protocols cut them otherwise), the load
+// stored every row twice (a hostile run). A server that does not answer
+// is not compared: its files fail as it does.
+func distinctDatabases(ctx context.Context, sinks []load.Sink) error {
+	var servers []int
+	for i, s := range sinks {
+		if _, ok := s.(*clickhouse.Sink); ok {
+			servers = append(servers, i)
+		}
+	}
+	if len(servers) < 2 {
+		return nil
+	}
+	ids := make([]string, len(sinks))
+	var wg sync.WaitGroup
+	for _, i := range servers {
+		wg.Go(func() {
+			if db, server := sinks[i].(*clickhouse.Sink).Database(ctx); server != "" {
+				ids[i] = "database " + schema.Quote(db) + " of the server " + server
+			}
+		})
+	}
+	wg.Wait()
+	first := make(map[string]int)
+	for _, i := range servers {
+		if ids[i] == "" {
+			continue
+		}
+		if j, ok := first[ids[i]]; ok {
+			return usagef("load: --to %s and --to %s are one database, the %s: name it once",
+				sinks[j].Name(), sinks[i].Name(), ids[i])
+		}
+		first[ids[i]] = i
+	}
+	return nil
 }
 
 // The environment variables of the crash tests, each set to STEP:N (see

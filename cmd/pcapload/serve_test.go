@@ -424,3 +424,27 @@ func TestServe_batchesForServers(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad_oneDatabaseTwice: two destinations that are one server's
+// database, through both of its ports or two names of its host, are
+// refused before anything is stored. Loaded, every row was stored twice,
+// the protocols cutting their inserts otherwise (a hostile run).
+func TestLoad_oneDatabaseTwice(t *testing.T) {
+	srv := chtest.Start(t)
+	_, port, _ := strings.Cut(srv.TCP, ":")
+	for _, tt := range []struct{ name, a, b string }{
+		{"both ports", "clickhouse://" + srv.TCP + "/twice", "http://" + srv.HTTP + "/twice?compression=zstd"},
+		{"two names", "clickhouse://" + srv.TCP + "/twice", "clickhouse://localhost:" + port + "/twice"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, nil, "load", "--progress", "never", "--to", tt.a, "--to", tt.b, resolverPcap)
+			if code != exitUsage || !strings.Contains(errOut, "are one database, the database 'twice' of the server ") {
+				t.Errorf("exit %d, want %d and the database named: %q", code, exitUsage, errOut)
+			}
+		})
+	}
+	q := "SELECT count(), toUInt64(0) FROM system.databases WHERE name = 'twice'"
+	if got := clitest.ServerQuery(t, srv, q); got != "0,0\n" {
+		t.Errorf("databases named twice: %q, want none created", got)
+	}
+}
