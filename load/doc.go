@@ -73,7 +73,9 @@
 // decoder now end at a quarter of its share of the inserts' bound when
 // that is less than 4 MiB (clickhouse.Options.heldBound), an emptied body
 // keeps 2 MiB of its buffers, and a finished body lets its encoder go to
-// the next: 238-244 MiB.
+// the next: 238-244 MiB; and several servers share batches of 8 MiB
+// (cmd/pcapload), since an insert ends at the first batch past its bound:
+// 191-202 MiB.
 //
 // # Limitations
 //
