@@ -393,7 +393,7 @@ func TestServe_batchesForServers(t *testing.T) {
 		{"http", []string{"--to", dests["http"] + "_http"}, alone, "29360128", "4194304", lz4},
 		{"native", []string{"--to", dests["native"] + "_native"}, alone, "29360128", "4194304", lz4},
 		{"zstd", []string{"--to", dests["http"] + "_zstd?compression=zstd"}, alone, "29360128", "4194304",
-			") in zstd (github.com/klauspost/compress v1."},
+			") in zstd with a window of 2097152 (github.com/klauspost/compress v1."},
 		{"with parquet", []string{"--to", dests["http"] + "_parquet", "--to", "parquet:" + t.TempDir()},
 			"batches of 65536 rows or 8388608 bytes", "16777216", "4194304", lz4},
 		{"rows given", []string{"--to", dests["http"] + "_given", "--batch-rows", "20000"},
