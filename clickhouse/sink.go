@@ -730,6 +730,13 @@ func (f *fileSink) WriteHolding(_ parquet.Partition, rec arrow.RecordBatch, hold
 
 // encode gathers the batches of queue into inserts and starts them as
 // they fill, until queue closes. After an error it only releases them.
+//
+// TODO(race): the encoders of several servers read one batch at once,
+// and arrow-go's Dictionary.Dictionary() makes and retains the
+// dictionary's array on its first call: a -race build loading into two
+// servers reports the race (a hostile run; the rows were exact). Calling
+// it once for each dictionary column before the worker hands the batch to
+// the sinks would leave the encoders only reading.
 func (f *fileSink) encode(queue <-chan heldBatch) {
 	defer close(f.ended)
 	for b := range queue {
