@@ -40,7 +40,6 @@ type Summary struct {
 	Notes        []string          `json:"notes"`
 	PerFile      []struct {
 		Path       string              `json:"path"`
-		Status     string              `json:"status"`
 		Superseded map[string][]string `json:"superseded"`
 		Replaced   map[string]string   `json:"replaced"`
 	} `json:"per_file"`
